@@ -1,0 +1,111 @@
+"""Identity providers and custom attributes, with AWS's checks and quotas."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from .call import Call, wire
+from .errors import CognitoError, invalid, limit_exceeded, not_found
+from .rules import (
+    check_attribute_mapping,
+    check_provider_details,
+    check_provider_name,
+    custom_attribute_names,
+)
+from .shapes import service_model
+from .state import MAX_CUSTOM_ATTRIBUTES
+
+if TYPE_CHECKING:
+    from moto.cognitoidp.models import CognitoIdpIdentityProvider, CognitoIdpUserPool
+
+
+@cache
+def _provider_members() -> frozenset[str]:
+    return frozenset(service_model().shape_for("IdentityProviderType").members)
+
+
+def provider_json(pool: CognitoIdpUserPool, provider: CognitoIdpIdentityProvider) -> dict[str, Any]:
+    """IdentityProviderType with UserPoolId, without moto's stray keys."""
+    data = wire(provider.to_json(extended=True))
+    out = {k: v for k, v in data.items() if k in _provider_members() and v is not None}
+    out["UserPoolId"] = pool.id
+    return out
+
+
+def create_identity_provider(call: Call) -> dict[str, Any]:
+    """CreateIdentityProvider: name rules, required details, known attributes, no duplicates."""
+    pool = call.pool()
+    name = call.require("ProviderName")
+    check_provider_name(name)
+    provider_type = call.require("ProviderType")
+    check_provider_details(provider_type, name, call.params.get("ProviderDetails") or {})
+    check_attribute_mapping(pool, call.params.get("AttributeMapping") or {})
+    if name in pool.identity_providers:
+        raise CognitoError(
+            "DuplicateProviderException",
+            f"A provider with the name {name} already exists in this user pool.",
+        )
+    quota = call.state.pool_quotas(pool.id).max_identity_providers
+    if len(pool.identity_providers) >= quota:
+        raise limit_exceeded(
+            f"User pool {pool.id} has reached its quota of {quota} identity providers."
+        )
+    call.forward()
+    return {"IdentityProvider": provider_json(pool, pool.identity_providers[name])}
+
+
+def _provider(call: Call) -> tuple[CognitoIdpUserPool, CognitoIdpIdentityProvider]:
+    pool = call.pool()
+    name = call.require("ProviderName")
+    provider = pool.identity_providers.get(name)
+    if provider is None:
+        raise not_found(f"Identity provider {name} does not exist in user pool {pool.id}.")
+    return pool, provider
+
+
+def update_identity_provider(call: Call) -> dict[str, Any]:
+    """UpdateIdentityProvider: same checks; ProviderDetails sent replace the old ones whole."""
+    pool, provider = _provider(call)
+    details = call.params.get("ProviderDetails")
+    if details is not None:
+        provider_type = provider.extended_config.get("ProviderType", "")
+        check_provider_details(provider_type, provider.name, details)
+    if call.params.get("AttributeMapping") is not None:
+        check_attribute_mapping(pool, call.params["AttributeMapping"])
+    call.forward()
+    provider.last_modified_date = datetime.now(UTC)
+    return {"IdentityProvider": provider_json(pool, provider)}
+
+
+def describe_identity_provider(call: Call) -> dict[str, Any]:
+    """DescribeIdentityProvider with UserPoolId."""
+    pool, provider = _provider(call)
+    return {"IdentityProvider": provider_json(pool, provider)}
+
+
+def add_custom_attributes(call: Call) -> dict[str, Any]:
+    """AddCustomAttributes: no duplicates (even within the request), at most 50 a pool."""
+    pool = call.pool()
+    attributes = call.require("CustomAttributes")
+    names = [a.get("Name", "") for a in attributes]
+    for name in names:
+        if names.count(name) > 1:
+            raise invalid(f"custom:{name}: Existing attribute already has name custom:{name}.")
+    existing = len(custom_attribute_names(pool))
+    if existing + len(attributes) > MAX_CUSTOM_ATTRIBUTES:
+        raise limit_exceeded(
+            f"A user pool can have at most {MAX_CUSTOM_ATTRIBUTES} custom "
+            f"attributes; {pool.id} has {existing}."
+        )
+    call.forward()
+    return {}
+
+
+HANDLERS = {
+    "CreateIdentityProvider": create_identity_provider,
+    "UpdateIdentityProvider": update_identity_provider,
+    "DescribeIdentityProvider": describe_identity_provider,
+    "AddCustomAttributes": add_custom_attributes,
+}
