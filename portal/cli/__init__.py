@@ -1,0 +1,64 @@
+"""The `portal` command line: same commands as `flask --app portal ...`, usable from anywhere."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, routes_command, shell_command
+
+from portal.config import SettingsError
+
+
+def _make_app() -> Flask:
+    from portal import create_app
+
+    try:
+        return create_app()
+    except SettingsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+def register_cli(app: Flask) -> None:
+    """Add the portal's commands to the app's CLI group."""
+    from portal.cli import pools, processes, tenants, users
+    from portal.cognito.emulator.cli import emulator_command
+
+    app.cli.add_command(users.group)
+    app.cli.add_command(pools.group)
+    app.cli.add_command(tenants.group)
+    app.cli.add_command(processes.worker_command)
+    app.cli.add_command(processes.beat_command)
+    app.cli.add_command(processes.run_command)
+    app.cli.add_command(processes.dev_command)
+    app.cli.add_command(emulator_command, "emulator")
+
+
+@click.group(
+    cls=FlaskGroup,
+    create_app=_make_app,
+    add_default_commands=False,
+    add_version_option=False,
+    set_debug_flag=False,
+    load_dotenv=False,
+)
+def cli() -> None:
+    """Onboard tenants onto AWS Cognito single sign-on with their own OIDC identity provider."""
+
+
+cli.add_command(shell_command)
+cli.add_command(routes_command)
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    cli.main(prog_name="portal")

@@ -1,0 +1,84 @@
+"""`portal worker`, `portal beat`, `portal run` and `portal dev`."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+@click.command(
+    "worker", context_settings={"ignore_unknown_options": True, "allow_extra_args": True}
+)
+@click.option(
+    "--concurrency",
+    "-c",
+    type=int,
+    default=8,
+    show_default=True,
+    help="Tasks at once per worker process (they mostly wait on Cognito).",
+)
+@click.option(
+    "--pool",
+    "-P",
+    type=click.Choice(["threads", "prefork", "solo"]),
+    default="threads",
+    show_default=True,
+)
+@click.option("--beat", "-B", is_flag=True, help="Also run the scheduler (one per deployment).")
+@click.option("--loglevel", "-l", default="INFO", show_default=True)
+@click.pass_context
+@with_appcontext
+def worker_command(
+    ctx: click.Context, concurrency: int, pool: str, beat: bool, loglevel: str
+) -> None:
+    """Run a Celery worker with the portal's configuration (extra arguments go to Celery)."""
+    argv = [
+        "worker",
+        f"--loglevel={loglevel}",
+        f"--pool={pool}",
+        f"--concurrency={concurrency}",
+        "--without-gossip",
+        "--without-mingle",
+        *ctx.args,
+    ]
+    if beat:
+        argv.append("--beat")
+        argv.append(f"--schedule={current_app.instance_path}/celerybeat-schedule")
+    current_app.extensions["celery"].worker_main(argv)
+
+
+@click.command("beat", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--loglevel", "-l", default="INFO", show_default=True)
+@click.pass_context
+@with_appcontext
+def beat_command(ctx: click.Context, loglevel: str) -> None:
+    """Run the Celery beat scheduler (stale-run sweep, periodic checks)."""
+    celery = current_app.extensions["celery"]
+    celery.start(
+        [
+            "beat",
+            f"--loglevel={loglevel}",
+            f"--schedule={current_app.instance_path}/celerybeat-schedule",
+            *ctx.args,
+        ]
+    )
+
+
+@click.command("run")
+@click.option("--host", "-h", default="127.0.0.1", show_default=True)
+@click.option("--port", "-p", type=int, default=8000, show_default=True)
+@with_appcontext
+def run_command(host: str, port: int) -> None:
+    """Serve the web app with Flask's server (use gunicorn in production)."""
+    current_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+@click.command("dev")
+@click.option("--port", "-p", type=int, default=8000, show_default=True)
+@click.option("--emulator-port", type=int, default=0, help="Default: any free port.")
+def dev_command(port: int, emulator_port: int) -> None:
+    """The whole local stack: Cognito emulator, demo identity provider, worker and web app."""
+    from portal.devstack import run_dev_stack
+
+    run_dev_stack(web_port=port, emulator_port=emulator_port)

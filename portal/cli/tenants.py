@@ -1,0 +1,273 @@
+"""`portal tenants ...`"""
+
+from __future__ import annotations
+
+import time
+
+import click
+from sqlalchemy import select
+
+from portal.cli.common import (
+    InvalidInput,
+    OperationFailed,
+    emit_json,
+    operator_command,
+    read_secret_stdin,
+    say,
+)
+from portal.extensions import db
+from portal.models import Tenant, TenantStatus
+from portal.services.handover import reveal_credentials, tenant_summary
+from portal.services.provisioning import latest_run, queue_onboarding
+from portal.services.tenants import create_tenant, get_tenant, set_idp
+
+STATUSES = [s.value for s in TenantStatus]
+
+
+@click.group("tenants")
+def group() -> None:
+    """Create, onboard and inspect tenants."""
+
+
+@group.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="The tenant's display name.")
+@click.option(
+    "--callback-url",
+    "callback_urls",
+    multiple=True,
+    required=True,
+    help="Where Cognito may return users after sign-in (repeat for several).",
+)
+@click.option("--logout-url", "logout_urls", multiple=True, help="Where users go after sign-out.")
+@click.option("--pool", "pool_id", help="Pin the tenant to this registered user pool.")
+@click.option("--contact-email", help="Whom to contact at the customer.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@operator_command
+def create(slug, name, callback_urls, logout_urls, pool_id, contact_email, as_json) -> None:
+    """Record a new tenant (nothing is sent to Cognito until it is onboarded)."""
+    tenant = create_tenant(
+        slug, name, list(callback_urls), list(logout_urls), pool_id, contact_email
+    )
+    if as_json:
+        emit_json(tenant_summary(tenant, None))
+    else:
+        say(
+            f"created tenant {tenant.slug} ({tenant.name}); "
+            f"next: portal tenants set-idp {tenant.slug}"
+        )
+
+
+@group.command("set-idp")
+@click.argument("slug")
+@click.option("--issuer", required=True, help="The customer's OIDC issuer URL.")
+@click.option("--client-id", required=True, help="The client ID the customer's IdP issued.")
+@click.option(
+    "--client-secret-stdin",
+    is_flag=True,
+    help="Read the client secret from standard input (never from the command line).",
+)
+@click.option("--scopes", default=None, help='Authorize scopes (default "openid email").')
+@click.option("--groups-claim", default=None, help="The claim carrying groups (default groups).")
+@click.option("--roles-claim", default=None, help="The claim carrying roles, if any.")
+@click.option("--attributes-request-method", type=click.Choice(["GET", "POST"]), default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@operator_command
+def set_idp_command(
+    slug,
+    issuer,
+    client_id,
+    client_secret_stdin,
+    scopes,
+    groups_claim,
+    roles_claim,
+    attributes_request_method,
+    as_json,
+) -> None:
+    """Check the issuer's discovery document, then store the IdP settings (secret encrypted)."""
+    tenant = get_tenant(slug)
+    if not client_secret_stdin and not tenant.idp_secret_in_cognito:
+        raise InvalidInput("the client secret is required: pipe it in with --client-secret-stdin")
+    secret = read_secret_stdin("Client secret") if client_secret_stdin else None
+    result = set_idp(
+        tenant,
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=secret,
+        scopes=scopes,
+        groups_claim=groups_claim,
+        roles_claim=roles_claim,
+        attributes_request_method=attributes_request_method,
+    )
+    findings = [f.to_dict() for f in result.findings]
+    if as_json and result.ok:
+        emit_json({"slug": tenant.slug, "ok": True, "findings": findings})
+    for finding in result.findings:
+        say(f"{finding.level}: {finding.field}: {finding.message}")
+    if not result.ok:
+        if as_json:
+            emit_json({"slug": tenant.slug, "ok": False, "findings": findings})
+        raise OperationFailed("the issuer did not pass the checks; nothing was saved")
+    if not as_json:
+        say(
+            f"saved the identity provider of {tenant.slug}; "
+            f"next: portal tenants onboard {tenant.slug}"
+        )
+
+
+@group.command("onboard")
+@click.argument("slugs", nargs=-1, required=True)
+@click.option("--wait", is_flag=True, help="Show progress and wait until every run has finished.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=600.0,
+    show_default=True,
+    help="Seconds to wait with --wait.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@operator_command
+def onboard(slugs, wait, timeout, as_json) -> None:
+    """Queue an onboarding run per tenant; a ready tenant is reconciled (nothing right changes)."""
+    tenants = [get_tenant(slug) for slug in dict.fromkeys(slugs)]
+    runs = queue_onboarding(tenants)
+    for tenant, run in zip(tenants, runs, strict=True):
+        say(f"{tenant.slug}: run {run.id} ({run.kind}) queued in {tenant.pool.user_pool_id}")
+    if not wait:
+        if as_json:
+            emit_json(
+                [
+                    {"slug": t.slug, "run_id": r.id, "status": r.status}
+                    for t, r in zip(tenants, runs, strict=True)
+                ]
+            )
+        return
+    summaries = wait_for(tenants, timeout)
+    if as_json:
+        emit_json(summaries)
+    failed = [s for s in summaries if s["status"] != TenantStatus.READY]
+    if failed:
+        reasons = "; ".join(
+            f"{s['slug']}: {s['status']}: {s['last_error'] or 'still running'}" for s in failed
+        )
+        raise OperationFailed(reasons)
+    say(f"all {len(summaries)} tenant(s) ready")
+
+
+def wait_for(tenants: list[Tenant], timeout: float) -> list[dict]:
+    """Poll the database (the source of truth) and report each step's progress on stderr."""
+    deadline = time.monotonic() + timeout
+    seen: dict[tuple[str, str], str] = {}
+    ids = [t.id for t in tenants]
+    while True:
+        db.session.expire_all()
+        current = db.session.scalars(select(Tenant).where(Tenant.id.in_(ids))).all()
+        summaries = [tenant_summary(t, latest_run(t)) for t in current]
+        for summary in summaries:
+            for step in summary["steps"]:
+                key = (summary["slug"], step["name"])
+                state = f"{step['status']}" + (f" ({step['outcome']})" if step["outcome"] else "")
+                if seen.get(key) != state and step["status"] != "pending":
+                    seen[key] = state
+                    say(
+                        f"{summary['slug']}: {step['name']}: {state}"
+                        + (
+                            f" - {step['error']}"
+                            if step["error"] and step["status"] != "succeeded"
+                            else ""
+                        )
+                    )
+        finished = [
+            s for s in summaries if s["status"] in (TenantStatus.READY, TenantStatus.FAILED)
+        ]
+        if len(finished) == len(summaries):
+            return summaries
+        if time.monotonic() > deadline:
+            for s in summaries:
+                if s not in finished:
+                    s["last_error"] = s["last_error"] or f"not finished after {timeout:.0f} s"
+            return summaries
+        time.sleep(0.5)
+
+
+@group.command("list")
+@click.option("--status", type=click.Choice(STATUSES), help="Only tenants in this status.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@operator_command
+def list_tenants(status, as_json) -> None:
+    """List tenants."""
+    query = select(Tenant).order_by(Tenant.slug)
+    if status:
+        query = query.where(Tenant.status == status)
+    tenants = db.session.scalars(query).all()
+    if as_json:
+        emit_json(
+            [
+                {
+                    "slug": t.slug,
+                    "name": t.name,
+                    "status": t.status,
+                    "user_pool_id": t.pool.user_pool_id if t.pool else None,
+                    "client_id": t.client_id,
+                }
+                for t in tenants
+            ]
+        )
+        return
+    if not tenants:
+        say("no tenants" + (f" in status {status}" if status else ""))
+        return
+    click.echo(f"{'SLUG':<33} {'STATUS':<13} {'USER POOL':<28} NAME")
+    for t in tenants:
+        pool = t.pool.user_pool_id if t.pool else "-"
+        click.echo(f"{t.slug:<33} {t.status:<13} {pool:<28} {t.name}")
+
+
+@group.command("show")
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@operator_command
+def show(slug, as_json) -> None:
+    """Show a tenant, its latest run's steps and what its application needs (no secret)."""
+    tenant = get_tenant(slug)
+    summary = tenant_summary(tenant, latest_run(tenant))
+    if as_json:
+        emit_json(summary)
+        return
+    for key in (
+        "slug",
+        "name",
+        "status",
+        "user_pool_id",
+        "region",
+        "provider_name",
+        "client_id",
+        "cognito_domain",
+        "login_url",
+        "idp_redirect_uri",
+        "last_error",
+    ):
+        if summary.get(key) is not None:
+            click.echo(f"{key:<17} {summary[key]}")
+    for step in summary["steps"]:
+        error = f"  {step['error']}" if step["error"] else ""
+        click.echo(f"  {step['name']:<14} {step['status']:<10} attempts={step['attempts']}{error}")
+
+
+@group.command("credentials")
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@operator_command
+def credentials(slug, as_json) -> None:
+    """Print what the vendor's application needs, the client secret read from Cognito (audited)."""
+    tenant = get_tenant(slug)
+    if tenant.client_id is None:
+        raise InvalidInput(
+            f"tenant {slug} has no app client yet (status {tenant.status}); onboard it first"
+        )
+    bundle = reveal_credentials(tenant, purpose="cli credentials")
+    if as_json:
+        emit_json(bundle)
+        return
+    for key, value in bundle.items():
+        click.echo(f"{key:<15} {value}")

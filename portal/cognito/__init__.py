@@ -1,0 +1,1 @@
+"""Everything that talks to Cognito; the only package that imports boto3."""

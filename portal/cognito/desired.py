@@ -1,0 +1,96 @@
+"""The desired Cognito configuration of one tenant, derived from its record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+GROUPS_ATTRIBUTE = "custom:groups"
+ROLES_ATTRIBUTE = "custom:roles"
+CUSTOM_ATTRIBUTE_MAX_LENGTH = "2048"
+OAUTH_SCOPES = ("openid",)
+OAUTH_FLOWS = ("code",)
+TOKEN_VALIDITY = {"RefreshTokenValidity": 30, "AccessTokenValidity": 60, "IdTokenValidity": 60}
+TOKEN_UNITS = {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"}
+
+
+@dataclass(frozen=True)
+class DesiredTenant:
+    """Everything Cognito should hold for one tenant. Secrets live only in a worker's memory."""
+
+    user_pool_id: str
+    region: str
+    needs_style: bool
+    client_name: str
+    provider_name: str
+    callback_urls: tuple[str, ...]
+    logout_urls: tuple[str, ...]
+    issuer: str | None = None
+    idp_client_id: str | None = None
+    idp_client_secret: str | None = field(default=None, repr=False)
+    authorize_scopes: str = "openid email"
+    groups_claim: str = "groups"
+    roles_claim: str | None = None
+    attributes_request_method: str = "GET"
+    idp_identifiers: tuple[str, ...] = ()
+
+    @property
+    def custom_attributes(self) -> tuple[str, ...]:
+        """The custom attributes the pool must have for this tenant."""
+        return (GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE) if self.roles_claim else (GROUPS_ATTRIBUTE,)
+
+    def base_client_config(self) -> dict[str, Any]:
+        """The app client as step 1 creates it: confidential, no identity provider yet."""
+        return {
+            "ClientName": self.client_name,
+            **TOKEN_VALIDITY,
+            "TokenValidityUnits": dict(TOKEN_UNITS),
+            "ReadAttributes": ["email", "email_verified"],
+            "WriteAttributes": ["email"],
+            "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
+            "PreventUserExistenceErrors": "ENABLED",
+            "EnableTokenRevocation": True,
+            "AuthSessionValidity": 3,
+        }
+
+    def client_config(self) -> dict[str, Any]:
+        """The full app client configuration; every UpdateUserPoolClient sends all of it."""
+        config = self.base_client_config()
+        config.update(
+            {
+                "ReadAttributes": ["email", "email_verified", *self.custom_attributes],
+                "WriteAttributes": ["email", *self.custom_attributes],
+                "SupportedIdentityProviders": [self.provider_name],
+                "CallbackURLs": list(self.callback_urls),
+                "LogoutURLs": list(self.logout_urls),
+                "AllowedOAuthFlows": list(OAUTH_FLOWS),
+                "AllowedOAuthScopes": list(OAUTH_SCOPES),
+                "AllowedOAuthFlowsUserPoolClient": True,
+            }
+        )
+        return config
+
+    def attribute_mapping(self) -> dict[str, str]:
+        mapping = {"email": "email", "username": "sub", GROUPS_ATTRIBUTE: self.groups_claim}
+        if self.roles_claim:
+            mapping[ROLES_ATTRIBUTE] = self.roles_claim
+        return mapping
+
+    def provider_details(self) -> dict[str, str]:
+        """OIDC ProviderDetails without the secret (added only at the moment of the call)."""
+        return {
+            "client_id": self.idp_client_id or "",
+            "authorize_scopes": self.authorize_scopes,
+            "oidc_issuer": self.issuer or "",
+            "attributes_request_method": self.attributes_request_method,
+        }
+
+
+def custom_attribute_schema(name: str) -> dict[str, Any]:
+    """The AddCustomAttributes entry for custom:NAME: a mutable string of up to 2048 bytes."""
+    return {
+        "Name": name.removeprefix("custom:"),
+        "AttributeDataType": "String",
+        "Mutable": True,
+        "StringAttributeConstraints": {"MinLength": "0", "MaxLength": CUSTOM_ATTRIBUTE_MAX_LENGTH},
+    }

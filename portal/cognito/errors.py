@@ -1,0 +1,127 @@
+"""Cognito errors, sorted by what the portal should do about them, in words people understand."""
+
+from __future__ import annotations
+
+THROTTLE_CODES = frozenset({"TooManyRequestsException", "ThrottlingException", "Throttling"})
+TRANSIENT_CODES = frozenset(
+    {
+        "InternalErrorException",
+        "InternalServerException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "ConcurrentModificationException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+ALREADY_EXISTS_CODES = frozenset(
+    {
+        "DuplicateProviderException",
+        "ManagedLoginBrandingExistsException",
+    }
+)
+CREDENTIAL_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredTokenException",
+        "AccessDeniedException",
+        "NotAuthorizedException",
+        "InvalidSignatureException",
+    }
+)
+
+
+class CognitoError(Exception):
+    """A Cognito call that did not succeed."""
+
+    def __init__(self, operation: str, code: str, message: str, request_id: str | None = None):
+        super().__init__(f"{operation}: {code}: {message}")
+        self.operation = operation
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+
+    @property
+    def explanation(self) -> str:
+        return explain(self.operation, self.code, self.message)
+
+
+class TransientError(CognitoError):
+    """Throttling or a server-side fault that outlasted the portal's retries; try again later."""
+
+
+class AmbiguousOutcomeError(TransientError):
+    """A create call failed in a way that may or may not have applied it; look before retrying."""
+
+
+class PermanentError(CognitoError):
+    """Cognito refused the request; a person must change something before it can succeed."""
+
+
+class QuotaFullError(PermanentError):
+    """A Cognito quota is full (LimitExceededException); not transient, whatever botocore thinks."""
+
+
+class NotFoundError(PermanentError):
+    """The resource named does not exist."""
+
+
+class AlreadyExistsError(PermanentError):
+    """The resource exists already; to an idempotent step this means 'done'."""
+
+
+def classify(
+    operation: str, code: str, message: str, status: int | None, request_id: str | None
+) -> CognitoError:
+    """Turn an error code into the exception class that says what to do about it."""
+    args = (operation, code, message, request_id)
+    if code in THROTTLE_CODES or code in TRANSIENT_CODES or (status or 0) >= 500:
+        return TransientError(*args)
+    if code == "LimitExceededException":
+        return QuotaFullError(*args)
+    if code == "ResourceNotFoundException":
+        return NotFoundError(*args)
+    if code in ALREADY_EXISTS_CODES:
+        return AlreadyExistsError(*args)
+    return PermanentError(*args)
+
+
+def explain(operation: str, code: str, message: str) -> str:
+    """A sentence or two for the person who has to act on the error."""
+    if code == "LimitExceededException":
+        return (
+            f"A Cognito quota of the user pool is full ({message}). Register another user pool "
+            "or ask AWS to raise the quota, then retry; the portal will place the tenant there."
+        )
+    if code in CREDENTIAL_CODES:
+        return (
+            f"AWS refused the portal's credentials for {operation} ({code}: {message}). Check the "
+            "role or keys the portal runs with; `portal aws-policy` prints what it needs."
+        )
+    if code == "ResourceNotFoundException":
+        return (
+            f"Cognito could not find something {operation} needs: {message}. It may have been "
+            "deleted outside the portal; retrying recreates what belongs to the tenant."
+        )
+    if code == "InvalidParameterException" and operation in (
+        "CreateIdentityProvider",
+        "UpdateIdentityProvider",
+    ):
+        return (
+            f"Cognito refused the identity provider settings: {message}. Check that the issuer "
+            "URL is reachable from the internet, serves a valid discovery document, and that the "
+            "client ID and secret are the ones your identity provider issued; then retry."
+        )
+    if code == "ScopeDoesNotExistException":
+        return f"Cognito does not know one of the requested scopes: {message}."
+    if code == "InvalidOAuthFlowException":
+        return f"Cognito refused the app client's OAuth settings: {message}."
+    if code in THROTTLE_CODES:
+        return (
+            "Cognito kept throttling the portal's requests. The run will continue automatically; "
+            "if it keeps happening, other software in the AWS account may be using the quota."
+        )
+    if code in TRANSIENT_CODES or code.startswith("Internal"):
+        return "Cognito had a temporary problem. The run will be retried automatically."
+    return f"Cognito refused {operation}: {message} ({code})."

@@ -1,0 +1,70 @@
+"""Step 4: attach the provider to the app client: callbacks, the provider, only `openid`."""
+
+from __future__ import annotations
+
+from portal.cognito.errors import PermanentError
+from portal.cognito.resources.app_client import describe_client
+from portal.cognito.resources.base import Change, StepContext, StepOutcome, diff_fields
+
+RESOURCE = "app client"
+UNORDERED = frozenset(
+    {
+        "ReadAttributes",
+        "WriteAttributes",
+        "ExplicitAuthFlows",
+        "SupportedIdentityProviders",
+        "CallbackURLs",
+        "LogoutURLs",
+        "AllowedOAuthFlows",
+        "AllowedOAuthScopes",
+    }
+)
+
+
+class AttachStep:
+    name = "attach"
+    title = "Attach provider"
+
+    def _live(self, ctx: StepContext, client_id: str | None) -> dict | None:
+        if "client" in ctx.live:
+            return ctx.live["client"]
+        if client_id is None:
+            return None
+        live = describe_client(ctx, client_id)
+        if live is not None:
+            ctx.live["client"] = live
+        return live
+
+    def _changes(self, live: dict, ctx: StepContext) -> list[Change]:
+        wanted = ctx.desired.client_config()
+        return diff_fields(RESOURCE, live, wanted, UNORDERED)
+
+    def plan(self, ctx: StepContext) -> StepOutcome:
+        live = self._live(ctx, ctx.known.client_id)
+        if live is None:
+            wanted = ctx.desired.client_config()
+            return StepOutcome("absent", diff_fields(RESOURCE, {}, wanted, UNORDERED))
+        changes = self._changes(live, ctx)
+        return StepOutcome("update" if changes else "unchanged", changes)
+
+    def apply(self, ctx: StepContext) -> StepOutcome:
+        client_id = ctx.live.get("client", {}).get("ClientId") or ctx.known.client_id
+        live = self._live(ctx, client_id)
+        if live is None:
+            raise PermanentError(
+                "DescribeUserPoolClient",
+                "ClientMissing",
+                "The tenant's app client is missing; run the onboarding again to recreate it.",
+            )
+        changes = self._changes(live, ctx)
+        if not changes:
+            return StepOutcome("unchanged")
+        # UpdateUserPoolClient resets every field it is not sent: always send all of them.
+        response = ctx.gateway.call(
+            "UpdateUserPoolClient",
+            ctx.pool_id,
+            ClientId=live["ClientId"],
+            **ctx.desired.client_config(),
+        )
+        ctx.live["client"] = response["UserPoolClient"]
+        return StepOutcome("updated", changes)

@@ -1,0 +1,28 @@
+"""The portal's tables."""
+
+from portal.models.audit import AuditChainHead, AuditEvent, AuditImmutableError
+from portal.models.ledger import CognitoCall
+from portal.models.pools import UserPool
+from portal.models.runs import ACTIVE_RUN_STATUSES, Run, RunKind, RunStatus, Step, StepStatus
+from portal.models.tenants import Tenant, TenantStatus
+from portal.models.types import utcnow
+from portal.models.users import Role, User
+
+__all__ = [
+    "ACTIVE_RUN_STATUSES",
+    "AuditChainHead",
+    "AuditEvent",
+    "AuditImmutableError",
+    "CognitoCall",
+    "Role",
+    "Run",
+    "RunKind",
+    "RunStatus",
+    "Step",
+    "StepStatus",
+    "Tenant",
+    "TenantStatus",
+    "User",
+    "UserPool",
+    "utcnow",
+]

@@ -1,0 +1,86 @@
+"""Tenants: the vendor's customers, each with its own identity provider."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.pools import UserPool
+from portal.models.types import JSONType, UTCDateTime, utcnow
+
+
+class TenantStatus(StrEnum):
+    """Where a tenant stands in its lifecycle."""
+
+    DRAFT = "draft"
+    QUEUED = "queued"
+    PROVISIONING = "provisioning"
+    READY = "ready"
+    FAILED = "failed"
+    OFFBOARDING = "offboarding"
+    OFFBOARDED = "offboarded"
+
+
+DEFAULT_SCOPES = "openid email"
+DEFAULT_GROUPS_CLAIM = "groups"
+
+
+class Tenant(db.Model):
+    """One customer of the vendor and the Cognito resources it owns."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default=TenantStatus.DRAFT, index=True)
+    contact_email: Mapped[str | None] = mapped_column(String(254), default=None)
+    pool_id: Mapped[int | None] = mapped_column(ForeignKey("user_pools.id"), index=True)
+    pool_pinned: Mapped[bool] = mapped_column(default=False)
+    callback_urls: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    logout_urls: Mapped[list[str]] = mapped_column(JSONType, default=list)
+
+    # The customer's IdP. The secret is encrypted and purged once Cognito holds it.
+    issuer: Mapped[str | None] = mapped_column(String(2048), default=None)
+    idp_client_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    idp_client_secret_encrypted: Mapped[bytes | None] = mapped_column(default=None)
+    idp_secret_in_cognito: Mapped[bool] = mapped_column(default=False)
+    authorize_scopes: Mapped[str] = mapped_column(String(1024), default=DEFAULT_SCOPES)
+    groups_claim: Mapped[str] = mapped_column(String(128), default=DEFAULT_GROUPS_CLAIM)
+    roles_claim: Mapped[str | None] = mapped_column(String(128), default=None)
+    attributes_request_method: Mapped[str] = mapped_column(String(4), default="GET")
+    idp_identifiers: Mapped[list[str]] = mapped_column(JSONType, default=list)
+
+    # Cognito resources this tenant owns. Names are chosen once and never reused.
+    provider_name: Mapped[str] = mapped_column(String(32), unique=True)
+    client_name: Mapped[str] = mapped_column(String(128), unique=True)
+    client_id: Mapped[str | None] = mapped_column(String(128), default=None, index=True)
+    client_create_started: Mapped[bool] = mapped_column(default=False)
+    provider_created: Mapped[bool] = mapped_column(default=False)
+    branding_id: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    verified_by: Mapped[str | None] = mapped_column(String(254), default=None)
+    ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    pool: Mapped[UserPool | None] = relationship(lazy="joined")
+
+    @property
+    def has_idp_settings(self) -> bool:
+        """The IdP is fully described, including a secret unless Cognito holds it already."""
+        has_secret = self.idp_client_secret_encrypted is not None or self.idp_secret_in_cognito
+        return bool(self.issuer and self.idp_client_id and has_secret)
+
+    @property
+    def idp_redirect_uri(self) -> str | None:
+        """The redirect URI the customer registers at their IdP."""
+        if self.pool is None:
+            return None
+        return f"{self.pool.cognito_domain_url}/oauth2/idpresponse"

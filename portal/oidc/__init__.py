@@ -1,0 +1,1 @@
+"""Talking to customers' OIDC identity providers, safely."""

@@ -1,0 +1,205 @@
+"""An HTTP GET for customer-supplied URLs that cannot be pointed at internal addresses.
+
+Every hop (redirects included) is resolved once, every resolved address is checked, and the
+connection goes to the address that was checked, so DNS rebinding cannot swap it afterwards.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import certifi
+import urllib3
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+DEFAULT_TIMEOUT = 5.0
+DEFAULT_MAX_BYTES = 512 * 1024
+MAX_REDIRECTS = 3
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+USER_AGENT = "cognito-tenant-portal/1 (OIDC discovery)"
+
+
+class FetchRefused(Exception):
+    """The URL points somewhere the portal must not go; the message says why, for a person."""
+
+
+class FetchFailed(Exception):
+    """The URL could not be fetched (DNS, connection, timeout, size); the message says why."""
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    url: str
+    status: int
+    content_type: str
+    body: bytes
+
+
+def address_refusal(
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool
+) -> str | None:
+    """Why this address may not be fetched, or None when it may."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        mapped = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if mapped is not None:
+            return address_refusal(mapped, allow_loopback)
+    if ip.is_loopback:
+        return None if allow_loopback else "it is a loopback address"
+    if ip.is_link_local:
+        return "it is a link-local address (this includes the cloud metadata service)"
+    if ip.is_private:
+        return "it is a private network address"
+    if ip.is_multicast or ip.is_reserved or ip.is_unspecified:
+        return "it is not a public unicast address"
+    if not ip.is_global:
+        return "it is not a public internet address"
+    return None
+
+
+def resolve_checked(host: str, port: int, allow_loopback: bool) -> str:
+    """Resolve HOST and return one address that passed the checks; refuse if any address fails."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchFailed(f"the host name {host!r} does not resolve ({exc})") from exc
+    addresses = []
+    for info in infos:
+        raw = info[4][0].split("%", 1)[0]
+        ip = ipaddress.ip_address(raw)
+        reason = address_refusal(ip, allow_loopback)
+        if reason:
+            raise FetchRefused(
+                f"{host} resolves to {ip}, which the portal will not contact: {reason}"
+            )
+        addresses.append(str(ip))
+    if not addresses:
+        raise FetchFailed(f"the host name {host!r} has no address")
+    return addresses[0]
+
+
+def check_url_shape(url: str, allow_loopback: bool) -> tuple[str, str, int]:
+    """Return (scheme, host, port) for a URL the guard accepts in form."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http"):
+        raise FetchRefused(f"{url!r} must start with https://")
+    if parts.username or parts.password:
+        raise FetchRefused("URLs with a user name or password in them are not accepted")
+    host = parts.hostname
+    if not host:
+        raise FetchRefused(f"{url!r} has no host name")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise FetchRefused(f"{url!r} has an invalid port") from exc
+    if parts.scheme == "http":
+        if not allow_loopback:
+            raise FetchRefused(f"{url!r} uses http; identity providers must be served over https")
+        if not _is_loopback_name(host):
+            raise FetchRefused(
+                f"{url!r} uses http; http is allowed only for loopback in development"
+            )
+    return parts.scheme, host, port
+
+
+def _is_loopback_name(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def guarded_get(
+    url: str,
+    *,
+    allow_loopback: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    accept: str = "application/json",
+) -> FetchResult:
+    """GET a customer URL through the guard, following at most a few checked redirects."""
+    deadline = time.monotonic() + timeout * 2
+    current = url
+    for _hop in range(MAX_REDIRECTS + 1):
+        scheme, host, port = check_url_shape(current, allow_loopback)
+        address = resolve_checked(host, port, allow_loopback)
+        remaining = max(0.5, deadline - time.monotonic())
+        response = _request(scheme, host, port, address, current, min(timeout, remaining), accept)
+        try:
+            if response.status in REDIRECT_STATUSES:
+                location = response.headers.get("Location")
+                if not location:
+                    raise FetchFailed(f"{current} redirects without saying where to")
+                current = urljoin(current, location)
+                continue
+            body = _read_capped(response, max_bytes, current)
+            content_type = response.headers.get("Content-Type", "")
+            return FetchResult(current, response.status, content_type, body)
+        finally:
+            response.release_conn()
+    raise FetchFailed(f"{url} redirects more than {MAX_REDIRECTS} times")
+
+
+def _request(scheme, host, port, address, url, timeout, accept):
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    host_header = host if port in (80, 443) else f"{host}:{port}"
+    headers = {"Host": host_header, "User-Agent": USER_AGENT, "Accept": accept}
+    common = {
+        "port": port,
+        "timeout": urllib3.Timeout(connect=timeout, read=timeout),
+        "retries": False,
+        "maxsize": 1,
+    }
+    if scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            address,
+            server_hostname=host,
+            assert_hostname=host,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=certifi.where(),
+            **common,
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(address, **common)
+    try:
+        return pool.urlopen(
+            "GET",
+            path,
+            headers=headers,
+            redirect=False,
+            preload_content=False,
+            assert_same_host=False,
+        )
+    except urllib3.exceptions.SSLError as exc:
+        raise FetchFailed(f"the TLS certificate of {host} is not valid: {_short(exc)}") from exc
+    except (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError) as exc:
+        raise FetchFailed(f"{host} did not answer within {timeout:.0f} seconds") from exc
+    except Urllib3Error as exc:
+        raise FetchFailed(f"{host} could not be reached: {_short(exc)}") from exc
+
+
+def _read_capped(response, max_bytes: int, url: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.stream(16384):
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchFailed(f"{url} returned more than {max_bytes // 1024} KiB")
+            chunks.append(chunk)
+    except Urllib3Error as exc:
+        raise FetchFailed(f"reading {url} failed: {_short(exc)}") from exc
+    return b"".join(chunks)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) < 200 else text[:200] + "..."

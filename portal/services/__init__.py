@@ -1,0 +1,1 @@
+"""Business operations; each owns its transaction."""

@@ -1,0 +1,49 @@
+"""Who is acting: a portal user, a setup link, an API token, a CLI operator or the system."""
+
+from __future__ import annotations
+
+import contextvars
+import getpass
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The identity an audit event is attributed to, and where the request came from."""
+
+    type: str  # user | setup_link | api_token | cli | system
+    id: str | None
+    label: str
+    source_ip: str | None = None
+    user_agent: str | None = None
+    request_id: str | None = None
+
+
+SYSTEM = Actor("system", None, "system")
+_current: contextvars.ContextVar[Actor] = contextvars.ContextVar("portal_actor", default=SYSTEM)
+
+
+def current_actor() -> Actor:
+    return _current.get()
+
+
+@contextmanager
+def acting_as(actor: Actor) -> Iterator[Actor]:
+    token = _current.set(actor)
+    try:
+        yield actor
+    finally:
+        _current.reset(token)
+
+
+def cli_actor() -> Actor:
+    """The operator running a CLI command, as the operating system knows them."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid())
+    return Actor("cli", user, f"{user}@{socket.gethostname()} (cli)")

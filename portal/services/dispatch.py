@@ -1,0 +1,25 @@
+"""Handing run ids to the workers: only after commit, and never anything but the id."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+RUN_TASK = "portal.run"
+
+
+def enqueue_run(run_id: int, countdown: float | None = None) -> bool:
+    """Send the run's id to the broker; if the broker is down the stale-run sweep sends it later."""
+    celery = current_app.extensions["celery"]
+    try:
+        celery.send_task(RUN_TASK, args=[run_id], countdown=countdown)
+    except Exception as exc:
+        log.warning(
+            "could not enqueue run %s (%s); the stale-run sweep will retry",
+            run_id,
+            type(exc).__name__,
+        )
+        return False
+    return True

@@ -1,0 +1,480 @@
+"""Onboarding runs: queueing them, executing their steps, and picking up stale ones."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from portal.cognito.desired import DesiredTenant
+from portal.cognito.errors import CognitoError, PermanentError, TransientError
+from portal.cognito.gateway import CallAttempt
+from portal.cognito.resources import ONBOARDING_STEPS, STEPS_BY_NAME, Known, StepContext
+from portal.crypto import decrypt
+from portal.extensions import db
+from portal.models import (
+    CognitoCall,
+    Run,
+    RunKind,
+    RunStatus,
+    Step,
+    StepStatus,
+    Tenant,
+    TenantStatus,
+    utcnow,
+)
+from portal.services import audit
+from portal.services.actors import current_actor
+from portal.services.cognito_access import gateway_for
+from portal.services.dispatch import enqueue_run
+from portal.services.pools import place_tenant
+from portal.validation import ValidationError, check_redirect_url
+
+log = logging.getLogger(__name__)
+MAX_CLAIMS = 25
+TEST_CALLBACK_PATH = "/test-sign-in/callback"
+
+
+class LeaseLost(Exception):
+    """Another worker took the run over (this one was presumed dead); stop without writing."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    status: str
+    retry_in: float | None = None
+
+
+def active_run(tenant: Tenant) -> Run | None:
+    return db.session.scalar(
+        select(Run).where(
+            Run.tenant_id == tenant.id, Run.status.in_((RunStatus.QUEUED, RunStatus.RUNNING))
+        )
+    )
+
+
+def latest_run(tenant: Tenant) -> Run | None:
+    return db.session.scalar(
+        select(Run).where(Run.tenant_id == tenant.id).order_by(Run.id.desc()).limit(1)
+    )
+
+
+def _new_run(tenant: Tenant, kind: str) -> Run:
+    actor = current_actor()
+    run = Run(
+        tenant_id=tenant.id,
+        kind=kind,
+        status=RunStatus.QUEUED,
+        actor=actor.label,
+        request_id=actor.request_id,
+        enqueued_at=utcnow(),
+    )
+    run.steps = [
+        Step(name=s.name, position=i, status=StepStatus.PENDING)
+        for i, s in enumerate(ONBOARDING_STEPS, start=1)
+    ]
+    db.session.add(run)
+    return run
+
+
+def _resume(run: Run) -> Run:
+    """Send a failed run back to the queue from its failed step; done steps are not redone."""
+    for step in run.steps:
+        if step.status == StepStatus.FAILED:
+            step.status = StepStatus.PENDING
+    run.status, run.error, run.finished_at = RunStatus.QUEUED, None, None
+    run.enqueued_at, run.not_before, run.lease_until, run.worker = utcnow(), None, None, None
+    return run
+
+
+def prepare_run(tenant: Tenant) -> tuple[Run, bool]:
+    """The run that will onboard TENANT: an active one, a resumed failed one, or a new one."""
+    existing = active_run(tenant)
+    if existing is not None:
+        return existing, False
+    if tenant.status in (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED):
+        raise ValidationError("status", f"tenant {tenant.slug} is {tenant.status}")
+    if not tenant.has_idp_settings:
+        raise ValidationError(
+            "idp",
+            f"tenant {tenant.slug} has no identity provider settings yet; "
+            f"set them first (portal tenants set-idp {tenant.slug} ...)",
+        )
+    place_tenant(tenant)
+    last = latest_run(tenant)
+    if (
+        tenant.status == TenantStatus.FAILED
+        and last is not None
+        and last.status == RunStatus.FAILED
+    ):
+        run = _resume(last)
+        action = "run.resumed"
+    else:
+        kind = RunKind.RECONCILE if tenant.status == TenantStatus.READY else RunKind.ONBOARD
+        run = _new_run(tenant, kind)
+        action = "run.queued"
+    before = tenant.status
+    tenant.status = TenantStatus.QUEUED
+    tenant.last_error = None
+    db.session.flush()
+    audit.record(
+        action,
+        tenant,
+        before={"status": before},
+        after={"status": tenant.status},
+        run_id=run.id,
+        kind=run.kind,
+        user_pool_id=tenant.pool.user_pool_id,
+    )
+    return run, True
+
+
+def queue_onboarding(tenants: list[Tenant]) -> list[Run]:
+    """Queue a run per tenant (one per tenant however often asked), commit, then enqueue ids."""
+    runs: list[Run] = []
+    fresh: list[int] = []
+    for tenant in tenants:
+        try:
+            run, created = prepare_run(tenant)
+            db.session.commit()
+        except IntegrityError:  # someone else queued it at the same moment
+            db.session.rollback()
+            run, created = active_run(tenant), False
+            if run is None:
+                raise
+        except Exception:
+            db.session.rollback()
+            raise
+        runs.append(run)
+        if created:
+            fresh.append(run.id)
+    for run_id in fresh:
+        enqueue_run(run_id)
+    return runs
+
+
+def desired_state(tenant: Tenant) -> DesiredTenant:
+    """The tenant's desired Cognito configuration, with its IdP secret decrypted in memory."""
+    pool = tenant.pool
+    assert pool is not None, "placed before a run starts"
+    secret = (
+        decrypt(tenant.idp_client_secret_encrypted) if tenant.idp_client_secret_encrypted else None
+    )
+    callbacks = list(tenant.callback_urls)
+    test_callback = test_callback_url()
+    if test_callback and test_callback not in callbacks:
+        callbacks.append(test_callback)
+    return DesiredTenant(
+        user_pool_id=pool.user_pool_id,
+        region=pool.region,
+        needs_style=pool.needs_styles,
+        client_name=tenant.client_name,
+        provider_name=tenant.provider_name,
+        callback_urls=tuple(callbacks),
+        logout_urls=tuple(tenant.logout_urls),
+        issuer=tenant.issuer,
+        idp_client_id=tenant.idp_client_id,
+        idp_client_secret=secret,
+        authorize_scopes=tenant.authorize_scopes,
+        groups_claim=tenant.groups_claim,
+        roles_claim=tenant.roles_claim,
+        attributes_request_method=tenant.attributes_request_method,
+        idp_identifiers=tuple(tenant.idp_identifiers or ()),
+    )
+
+
+def test_callback_url() -> str | None:
+    """The portal's own test-sign-in callback, if Cognito would accept it as a callback URL."""
+    url = current_app.config["PORTAL_PUBLIC_URL"] + TEST_CALLBACK_PATH
+    try:
+        return check_redirect_url(url)
+    except ValidationError:
+        log.warning(
+            "PORTAL_PUBLIC_URL %s is not a valid Cognito callback; test sign-in disabled", url
+        )
+        return None
+
+
+def known_state(tenant: Tenant) -> Known:
+    return Known(
+        client_id=tenant.client_id,
+        client_create_started=tenant.client_create_started,
+        provider_created=tenant.provider_created,
+        branding_id=tenant.branding_id,
+        pool_attributes=frozenset(tenant.pool.custom_attributes or ()),
+    )
+
+
+class RunLease:
+    """Claims a run with a conditional UPDATE and keeps the claim alive while it works."""
+
+    def __init__(self, run_id: int, worker: str) -> None:
+        self.run_id = run_id
+        self.worker = worker
+        self.seconds = int(current_app.config["PORTAL_RUN_LEASE_SECONDS"])
+
+    def claim(self) -> bool:
+        now = utcnow()
+        result = db.session.execute(
+            update(Run)
+            .where(Run.id == self.run_id)
+            .where(
+                or_(
+                    Run.status == RunStatus.QUEUED,
+                    (Run.status == RunStatus.RUNNING)
+                    & or_(Run.lease_until < now, Run.worker == self.worker),
+                )
+            )
+            .where(or_(Run.not_before.is_(None), Run.not_before <= now))
+            .values(
+                status=RunStatus.RUNNING,
+                worker=self.worker,
+                claims=Run.claims + 1,
+                lease_until=now + timedelta(seconds=self.seconds),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        return result.rowcount == 1
+
+    def renew(self) -> None:
+        """Extend the claim inside the current transaction; raise if it was taken over."""
+        now = utcnow()
+        result = db.session.execute(
+            update(Run)
+            .where(
+                Run.id == self.run_id, Run.worker == self.worker, Run.status == RunStatus.RUNNING
+            )
+            .values(lease_until=now + timedelta(seconds=self.seconds))
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            db.session.rollback()
+            raise LeaseLost(f"run {self.run_id} is no longer held by {self.worker}")
+
+
+class LedgerRecorder:
+    """Writes each Cognito attempt to the ledger at once and fences writes with the lease."""
+
+    def __init__(self, run: Run, lease: RunLease) -> None:
+        self.run_id = run.id
+        self.tenant_id = run.tenant_id
+        self.lease = lease
+        self.step_id: int | None = None
+
+    def record(self, attempt: CallAttempt) -> None:
+        db.session.add(
+            CognitoCall(
+                run_id=self.run_id,
+                step_id=self.step_id,
+                tenant_id=self.tenant_id,
+                user_pool_id=attempt.user_pool_id,
+                operation=attempt.operation,
+                aws_request_id=attempt.aws_request_id,
+                attempt=attempt.attempt,
+                outcome=attempt.outcome,
+                error_code=attempt.error_code,
+                started_at=attempt.started_at,
+                duration_ms=attempt.duration_ms,
+            )
+        )
+        self.lease.renew()
+        db.session.commit()
+
+    def before_write(self, operation: str) -> None:
+        self.lease.renew()
+        db.session.commit()
+
+
+def execute_run(run_id: int, worker: str) -> RunResult:
+    """Claim the run and carry out its pending steps in order; safe to call any number of times."""
+    lease = RunLease(run_id, worker)
+    if not lease.claim():
+        return RunResult("not-claimed")
+    run = db.session.get(Run, run_id)
+    tenant = db.session.get(Tenant, run.tenant_id)
+    if run.claims > MAX_CLAIMS:
+        return _fail(
+            run,
+            tenant,
+            None,
+            PermanentError(
+                "Run",
+                "TooManyAttempts",
+                f"the run was started {run.claims - 1} times without "
+                "finishing; look at its Cognito calls for the cause, then retry",
+            ),
+        )
+    if tenant.status != TenantStatus.PROVISIONING:
+        tenant.status = TenantStatus.PROVISIONING
+    run.started_at = run.started_at or utcnow()
+    db.session.commit()
+
+    recorder = LedgerRecorder(run, lease)
+    ctx = StepContext(
+        gateway_for(tenant.pool.region, recorder),
+        desired_state(tenant),
+        known_state(tenant),
+        on_intent=lambda name: _intent(tenant, lease, name),
+    )
+    for step in run.steps:
+        if step.status in (StepStatus.SUCCEEDED, StepStatus.SKIPPED):
+            continue
+        recorder.step_id = step.id
+        step.status, step.attempts = StepStatus.RUNNING, step.attempts + 1
+        step.started_at = step.started_at or utcnow()
+        lease.renew()
+        db.session.commit()
+        try:
+            outcome = STEPS_BY_NAME[step.name].apply(ctx)
+        except LeaseLost:
+            return RunResult("lost")
+        except TransientError as error:
+            return _postpone(run, tenant, step, lease, error)
+        except CognitoError as error:
+            return _fail(run, tenant, step, error)
+        _record_outcome(tenant, step, outcome, ctx)
+        lease.renew()
+        db.session.commit()
+    return _succeed(run, tenant)
+
+
+def _intent(tenant: Tenant, lease: RunLease, name: str) -> None:
+    setattr(tenant, name, True)
+    lease.renew()
+    db.session.commit()
+
+
+def _record_outcome(tenant: Tenant, step: Step, outcome, ctx: StepContext) -> None:
+    facts = outcome.facts
+    if "client_id" in facts and tenant.client_id != facts["client_id"]:
+        tenant.client_id = facts["client_id"]
+        ctx.known.client_id = facts["client_id"]
+    if "pool_attributes" in facts:
+        attributes = sorted(
+            set(tenant.pool.custom_attributes or []) | set(facts["pool_attributes"])
+        )
+        if attributes != list(tenant.pool.custom_attributes or []):
+            tenant.pool.custom_attributes = attributes
+        ctx.known.pool_attributes = frozenset(attributes)
+    if facts.get("provider_secret_applied"):
+        tenant.provider_created = True
+        ctx.known.provider_created = True
+        if tenant.idp_client_secret_encrypted is not None:
+            tenant.idp_client_secret_encrypted = None  # Cognito holds it now: purge ours
+            tenant.idp_secret_in_cognito = True
+    if "branding_id" in facts:
+        tenant.branding_id = facts["branding_id"]
+        ctx.known.branding_id = facts["branding_id"]
+    step.status = StepStatus.SKIPPED if outcome.outcome == "skipped" else StepStatus.SUCCEEDED
+    step.outcome = outcome.outcome
+    step.finished_at = utcnow()
+    step.error_code = step.error_message = None
+    if outcome.changes:
+        audit.record(
+            f"cognito.{step.name}.{outcome.outcome}",
+            tenant,
+            run_id=step.run_id,
+            changes=[c.to_dict() for c in outcome.changes],
+        )
+
+
+def _succeed(run: Run, tenant: Tenant) -> RunResult:
+    now = utcnow()
+    run.status, run.finished_at, run.lease_until = RunStatus.SUCCEEDED, now, None
+    before = tenant.status
+    tenant.status, tenant.last_error = TenantStatus.READY, None
+    tenant.ready_at = tenant.ready_at or now
+    audit.record(
+        "run.succeeded",
+        tenant,
+        before={"status": before},
+        after={"status": tenant.status},
+        run_id=run.id,
+        kind=run.kind,
+        client_id=tenant.client_id,
+    )
+    db.session.commit()
+    return RunResult(RunStatus.SUCCEEDED)
+
+
+def _fail(run: Run, tenant: Tenant, step: Step | None, error: CognitoError) -> RunResult:
+    db.session.rollback()
+    now = utcnow()
+    explanation = error.explanation
+    if step is not None:
+        step.status, step.finished_at = StepStatus.FAILED, now
+        step.error_code, step.error_message = error.code, explanation
+    run.status, run.finished_at, run.lease_until, run.error = (
+        RunStatus.FAILED,
+        now,
+        None,
+        explanation,
+    )
+    before = tenant.status
+    tenant.status, tenant.last_error = TenantStatus.FAILED, explanation
+    audit.record(
+        "run.failed",
+        tenant,
+        before={"status": before},
+        after={"status": tenant.status},
+        run_id=run.id,
+        step=step.name if step else None,
+        error_code=error.code,
+        aws_request_id=error.request_id,
+        reason=explanation,
+    )
+    db.session.commit()
+    return RunResult(RunStatus.FAILED)
+
+
+def _postpone(
+    run: Run, tenant: Tenant, step: Step, lease: RunLease, error: TransientError
+) -> RunResult:
+    db.session.rollback()
+    delay = min(600.0, 15.0 * (2 ** min(run.claims - 1, 6)))
+    step.status, step.error_code, step.error_message = (
+        StepStatus.PENDING,
+        error.code,
+        error.explanation,
+    )
+    run.status, run.worker, run.lease_until = RunStatus.QUEUED, None, None
+    run.not_before = utcnow() + timedelta(seconds=delay)
+    run.enqueued_at = utcnow()
+    tenant.status = TenantStatus.QUEUED
+    db.session.commit()
+    log.warning("run %s postponed %.0fs after %s on %s", run.id, delay, error.code, step.name)
+    return RunResult(RunStatus.QUEUED, retry_in=delay)
+
+
+def sweep_stale_runs() -> list[int]:
+    """Re-send runs whose worker died or whose message was lost; claiming makes repeats harmless."""
+    now = utcnow()
+    stale_queued = now - timedelta(seconds=int(current_app.config["PORTAL_STALE_QUEUED_SECONDS"]))
+    runs = db.session.scalars(
+        select(Run)
+        .where(
+            or_(
+                (Run.status == RunStatus.RUNNING) & (Run.lease_until < now),
+                (Run.status == RunStatus.QUEUED)
+                & (Run.enqueued_at < stale_queued)
+                & or_(Run.not_before.is_(None), Run.not_before <= now),
+            )
+        )
+        .order_by(Run.id)
+        .limit(500)
+    ).all()
+    ids = [run.id for run in runs]
+    for run in runs:
+        if run.status == RunStatus.QUEUED:
+            run.enqueued_at = now
+    db.session.commit()
+    for run_id in ids:
+        enqueue_run(run_id)
+    if ids:
+        log.info("re-sent %d stale runs: %s", len(ids), ids[:20])
+    return ids

@@ -1,0 +1,63 @@
+"""Portal users: creation and password hashing (argon2id)."""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import Role, User
+from portal.services import audit
+from portal.validation import ValidationError
+
+_hasher = PasswordHasher()
+MIN_PASSWORD_LENGTH = 12
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(15)
+
+
+def check_email(email: str) -> str:
+    value = (email or "").strip().lower()
+    local, _, domain = value.partition("@")
+    if not local or "." not in domain or len(value) > 254 or " " in value:
+        raise ValidationError("email", f"{email!r} is not an e-mail address")
+    return value
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def create_user(email: str, role: str, password: str) -> User:
+    """Create a portal user; the password is stored only as an argon2id hash."""
+    email = check_email(email)
+    if role not in {r.value for r in Role}:
+        raise ValidationError("role", f"role must be admin, staff or auditor (got {role!r})")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            "password", f"the password must be at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    if find_user(email) is not None:
+        raise ValidationError("email", f"a user with e-mail {email} exists already")
+    user = User(email=email, role=role, password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.created", after={"email": email, "role": role, "user_id": user.id})
+    db.session.commit()
+    return user

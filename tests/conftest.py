@@ -1,0 +1,157 @@
+"""The fixture chain settings -> emulator -> app -> database, on real PostgreSQL and Redis.
+
+PORTAL_TEST_DATABASE picks the database: `postgresql` (default; the `test` database on
+127.0.0.1) or `sqlite` (a file in a temporary folder). Redis database 15 is the broker and the
+rate limiter's store; it is emptied after every test.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+
+TEST_REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_PG_URL = os.environ.get("PORTAL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REGION = "us-east-1"
+_INSTANCE = Path(tempfile.mkdtemp(prefix="portal-tests-"))
+
+
+def _database_url() -> str:
+    kind = os.environ.get("PORTAL_TEST_DATABASE", "postgresql")
+    if kind == "sqlite":
+        return f"sqlite:///{_INSTANCE / 'portal-test.db'}"
+    if kind == "postgresql":
+        return TEST_PG_URL
+    raise RuntimeError(f"PORTAL_TEST_DATABASE must be postgresql or sqlite, not {kind!r}")
+
+
+# Settings every process of the test session shares (subprocess workers read them too).
+os.environ.update(
+    {
+        "PORTAL_ENV": "development",
+        "PORTAL_INSTANCE_PATH": str(_INSTANCE),
+        "PORTAL_SECRET_KEY": "test-secret-key-" + Fernet.generate_key().decode()[:16],
+        "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "PORTAL_DATABASE_URL": _database_url(),
+        "PORTAL_BROKER_URL": TEST_REDIS_URL,
+        "PORTAL_REDIS_URL": TEST_REDIS_URL,
+        "PORTAL_ALLOW_LOOPBACK_ISSUERS": "1",
+        "PORTAL_PUBLIC_URL": "http://localhost:8000",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+)
+for _key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+    os.environ.pop(_key, None)
+
+
+@pytest.fixture(scope="session")
+def local_cognito():
+    """The strict local Cognito for the session; boto3 finds it via the standard setting."""
+    from portal.cognito.emulator import Emulator
+
+    emulator = Emulator(region=REGION).start()
+    os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = emulator.endpoint
+    from portal.cognito.gateway import make_client
+
+    make_client.cache_clear()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def cognito_emulator(local_cognito):
+    """The emulator emptied, faults and quotas off."""
+    local_cognito.reset()
+    return local_cognito
+
+
+@pytest.fixture(scope="session")
+def app(local_cognito):
+    """The portal app on the test database, migrated from empty by its own migrations."""
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from portal.extensions import db
+
+    application = create_app({"TESTING": True, "PORTAL_COGNITO_MAX_ATTEMPTS": 6})
+    with application.app_context():
+        _drop_everything(db)
+        upgrade()
+    return application
+
+
+def _drop_everything(db) -> None:
+    engine = db.engine
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        else:
+            tables = (
+                conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
+                .scalars()
+                .all()
+            )
+            for table in tables:
+                if not table.startswith("sqlite_"):
+                    conn.execute(text(f'DROP TABLE IF EXISTS "{table}"'))
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis_lib.Redis]:
+    client = redis_lib.Redis.from_url(TEST_REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture
+def db(app, redis_client):
+    """An app context on an emptied database (the audit chain re-seeded)."""
+    from portal.extensions import db as database
+
+    with app.app_context():
+        yield database
+        database.session.remove()
+        _empty_tables(database)
+
+
+def _empty_tables(database) -> None:
+    tables = [t.name for t in reversed(database.metadata.sorted_tables)]
+    with database.engine.begin() as conn:
+        if database.engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our own table names
+        conn.execute(
+            text(
+                "INSERT INTO audit_chain_head (id, last_hash, last_event_id, events) "
+                "VALUES (1, :genesis, NULL, 0)"
+            ),
+            {"genesis": "0" * 64},
+        )
+
+
+@pytest.fixture(scope="session")
+def oidc_idp():
+    """A real OIDC provider on 127.0.0.1 playing the customer's IdP (discovery, JWKS, tokens)."""
+    from oidc_provider_mock import User, run_server_in_thread
+
+    users = [
+        User(sub="alice", claims={"email": "alice@example.com", "app_groups": ["admins", "staff"]})
+    ]
+    with run_server_in_thread(user_claims=users) as server:
+        yield f"http://localhost:{server.server_port}"

@@ -1,0 +1,66 @@
+"""Building blocks for tests: registered pools, tenants with IdP settings, executed runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from portal.models import Run, Tenant
+from portal.services.actors import Actor, acting_as
+from portal.services.pools import register_pool
+from portal.services.provisioning import execute_run, queue_onboarding
+from portal.services.tenants import create_tenant, set_idp
+
+TEST_ACTOR = Actor("user", "1", "tester@example.com", "127.0.0.1", "pytest", "req-test")
+IDP_SECRET = "customer-idp-secret-Zq8w3v"
+
+
+def cognito_client() -> Any:
+    """A boto3 client configured only by the environment (the standard endpoint setting)."""
+    return boto3.client("cognito-idp", config=Config(retries={"total_max_attempts": 1}))
+
+
+def pool(emulator, classic: bool = False, **quotas: int):
+    """Seed one pool in the emulator and register it with the portal."""
+    seeded = emulator.seed(pools=0 if classic else 1, classic_pools=1 if classic else 0)[0]
+    with acting_as(TEST_ACTOR):
+        return register_pool(seeded.user_pool_id, seeded.region, **quotas)
+
+
+def tenant(
+    slug: str,
+    issuer: str,
+    *,
+    pool_id: str | None = None,
+    roles_claim: str | None = None,
+    groups_claim: str = "app_groups",
+    callback: str = "https://app.example.com/callback",
+    secret: str = IDP_SECRET,
+) -> Tenant:
+    """A tenant with IdP settings that passed the pre-flight, ready to onboard."""
+    with acting_as(TEST_ACTOR):
+        made = create_tenant(
+            slug, slug.title(), [callback], ["https://app.example.com/bye"], pool_id=pool_id
+        )
+        result = set_idp(
+            made,
+            issuer=issuer,
+            client_id=f"{slug}-idp-client",
+            client_secret=secret,
+            groups_claim=groups_claim,
+            roles_claim=roles_claim,
+        )
+        assert result.ok, result.findings
+    return made
+
+
+def onboard(*tenants: Tenant) -> list[Run]:
+    with acting_as(TEST_ACTOR):
+        return queue_onboarding(list(tenants))
+
+
+def run_now(run: Run, worker: str = "test-worker") -> str:
+    """Execute a run in this process, as a worker would."""
+    return execute_run(run.id, worker).status

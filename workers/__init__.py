@@ -1,0 +1,63 @@
+"""The Celery side of the portal: an app bound to Flask, thin tasks, a beat schedule."""
+
+from __future__ import annotations
+
+from celery import Celery, Task
+from flask import Flask
+
+BEAT_SCHEDULE = {
+    "sweep-stale-runs": {"task": "portal.sweep_stale_runs", "schedule": 30.0},
+}
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Create the Celery app whose tasks run inside the Flask app context (Flask's pattern)."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    broker = app.config["PORTAL_BROKER_URL"]
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(
+        {
+            "broker_url": broker,
+            "task_ignore_result": True,
+            "result_backend": None,
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "task_serializer": "json",
+            "accept_content": ["json"],
+            "broker_connection_retry_on_startup": True,
+            "broker_transport_options": _transport_options(broker),
+            "beat_schedule": BEAT_SCHEDULE,
+            "worker_hijack_root_logger": False,
+            "task_always_eager": bool(app.config.get("PORTAL_TASKS_EAGER", False)),
+        }
+    )
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    from workers import tasks  # noqa: F401  (registers the tasks)
+
+    return celery_app
+
+
+def _transport_options(broker: str) -> dict[str, object]:
+    if broker.startswith("filesystem://"):
+        folder = broker.removeprefix("filesystem://")
+        import os
+
+        for sub in ("out", "processed"):
+            os.makedirs(os.path.join(folder, sub), exist_ok=True)
+        return {
+            "data_folder_in": os.path.join(folder, "out"),
+            "data_folder_out": os.path.join(folder, "out"),
+            "processed_folder": os.path.join(folder, "processed"),
+            "store_processed": False,
+        }
+    if broker.startswith(("redis://", "rediss://")):
+        # The database, not the broker, is the source of truth; the sweep re-sends stale runs.
+        return {"visibility_timeout": 3600}
+    return {}
