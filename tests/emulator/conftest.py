@@ -123,7 +123,9 @@ def plain_moto() -> Callable[[], Any]:
     @contextmanager
     def run() -> Iterator[PlainMoto]:
         with mock_aws():
-            client = make_client()
+            # An explicit AWS URL: AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER may be set by
+            # other fixtures in the session, and moto's mock only intercepts AWS's own URLs.
+            client = make_client(f"https://cognito-idp.{REGION}.amazonaws.com")
             pool_id = client.create_user_pool(PoolName="plain-moto")["UserPool"]["Id"]
             yield PlainMoto(client, pool_id)
 

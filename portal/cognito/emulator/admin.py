@@ -19,7 +19,7 @@ def admin_response(app: EmulatorApp, request: Request) -> Response:
     """Answer one /_emulator/ request."""
     route = (request.method, request.path.removeprefix("/_emulator").rstrip("/") or "/")
     try:
-        body = request.get_json(silent=True) or {}
+        body = json.loads(request.get_data() or b"{}")
         if not isinstance(body, dict):
             raise ValueError("the body must be a JSON object")
         data = _route(app, route, body)

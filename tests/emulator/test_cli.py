@@ -1,0 +1,90 @@
+"""`python -m portal.cognito.emulator` (the same click command as `portal emulator`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+from portal.cognito.emulator import EmulatorAdmin
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def emulator_process():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["PYTHONPATH"] = str(ROOT)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "portal.cognito.emulator",
+            "--port",
+            "0",
+            "--pools",
+            "1",
+            "--classic-pools",
+            "1",
+            "--rate-limits",
+            "--latency-ms",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    yield process
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=5)
+
+
+def test_first_line_is_json_and_boto3_finds_it_through_the_environment(
+    emulator_process, monkeypatch
+):
+    info = json.loads(emulator_process.stdout.readline())
+    assert info["endpoint"].startswith("http://127.0.0.1:")
+    assert [p["managed_login_version"] for p in info["pools"]] == [2, 1]
+    assert set(info["pools"][0]) == {
+        "user_pool_id",
+        "region",
+        "domain",
+        "managed_login_version",
+        "tier",
+    }
+
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", info["endpoint"])
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # botocore 1.44 reads only this one
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    client = boto3.session.Session().client("cognito-idp")
+    pool = client.describe_user_pool(UserPoolId=info["pools"][0]["user_pool_id"])["UserPool"]
+    assert pool["UserPoolTier"] == "ESSENTIALS"
+    health = EmulatorAdmin(info["endpoint"]).health()
+    assert health["rate_limits"] is True
+    assert health["latency_ms"] == 1
+
+    emulator_process.send_signal(signal.SIGTERM)
+    assert emulator_process.wait(timeout=10) == 0
+    assert emulator_process.stdout.read() == ""  # nothing but the JSON line on stdout
+
+
+def test_sigint_stops_it_cleanly(emulator_process):
+    json.loads(emulator_process.stdout.readline())
+    emulator_process.send_signal(signal.SIGINT)
+    assert emulator_process.wait(timeout=10) == 0
+    assert "stopped" in emulator_process.stderr.read()
