@@ -14,38 +14,40 @@ import pytest
 
 from portal.cognito.emulator import EmulatorAdmin
 
+from .conftest import make_client
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def emulator_process():
+def start(*extra: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["PYTHONPATH"] = str(ROOT)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "portal.cognito.emulator",
-            "--port",
-            "0",
-            "--pools",
-            "1",
-            "--classic-pools",
-            "1",
-            "--rate-limits",
-            "--latency-ms",
-            "1",
-        ],
+    return subprocess.Popen(
+        [sys.executable, "-m", "portal.cognito.emulator", "--port", "0", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
         cwd=ROOT,
     )
-    yield process
-    if process.poll() is None:
-        process.kill()
-        process.wait(timeout=5)
+
+
+@pytest.fixture
+def processes():
+    started: list[subprocess.Popen] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@pytest.fixture
+def emulator_process(processes):
+    processes.append(
+        start("--pools", "1", "--classic-pools", "1", "--rate-limits", "--latency-ms", "1")
+    )
+    return processes[-1]
 
 
 def test_first_line_is_json_and_boto3_finds_it_through_the_environment(
@@ -83,8 +85,25 @@ def test_first_line_is_json_and_boto3_finds_it_through_the_environment(
     assert emulator_process.stdout.read() == ""  # nothing but the JSON line on stdout
 
 
-def test_sigint_stops_it_cleanly(emulator_process):
-    json.loads(emulator_process.stdout.readline())
-    emulator_process.send_signal(signal.SIGINT)
-    assert emulator_process.wait(timeout=10) == 0
-    assert "stopped" in emulator_process.stderr.read()
+def test_state_file_keeps_pools_and_clients_across_restarts(processes, tmp_path):
+    state = tmp_path / "emulator-state.json"
+    processes.append(start("--state-file", str(state)))
+    first = json.loads(processes[-1].stdout.readline())
+    pool_id = first["pools"][0]["user_pool_id"]
+    cognito = make_client(first["endpoint"])
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="kept", GenerateSecret=True
+    )["UserPoolClient"]
+    processes[-1].send_signal(signal.SIGINT)
+    assert processes[-1].wait(timeout=10) == 0
+    assert "stopped" in processes[-1].stderr.read()
+
+    processes.append(start("--state-file", str(state)))
+    second = json.loads(processes[-1].stdout.readline())
+    assert second["pools"] == first["pools"]
+    described = make_client(second["endpoint"]).describe_user_pool_client(
+        UserPoolId=pool_id, ClientId=client["ClientId"]
+    )["UserPoolClient"]
+    assert described["ClientSecret"] == client["ClientSecret"]
+    processes[-1].send_signal(signal.SIGTERM)
+    assert processes[-1].wait(timeout=10) == 0

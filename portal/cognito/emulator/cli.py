@@ -7,11 +7,17 @@ import logging
 import signal
 import sys
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import click
 
 from .emulator import Emulator
+from .seed import EmulatorPool
+
+log = logging.getLogger(__name__)
+SAVE_EVERY_SECONDS = 5.0
 
 
 @click.command("emulator")
@@ -40,6 +46,12 @@ from .emulator import Emulator
     show_default=True,
     help="Latency added to every call.",
 )
+@click.option(
+    "--state-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Keep pools, clients, providers and styles in this JSON file across restarts.",
+)
 def emulator_command(
     host: str,
     port: int,
@@ -48,6 +60,7 @@ def emulator_command(
     classic_pools: int,
     rate_limits: bool,
     latency_ms: float,
+    state_file: Path | None,
 ) -> None:
     """Run a local Cognito (moto plus AWS's rules); print one JSON line with endpoint and pools."""
     logging.basicConfig(
@@ -56,7 +69,11 @@ def emulator_command(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     emulator = Emulator(host=host, port=port, region=region).start()
-    made = emulator.seed(pools=pools, classic_pools=classic_pools)
+    made = _restore(emulator, state_file)
+    if made is None:
+        made = emulator.seed(pools=pools, classic_pools=classic_pools)
+        if state_file:
+            emulator.save(state_file, made)
     emulator.configure(rate_limits=rate_limits, latency_ms=latency_ms)
     click.echo(json.dumps({"endpoint": emulator.endpoint, "pools": [p.to_dict() for p in made]}))
     sys.stdout.flush()
@@ -68,7 +85,39 @@ def emulator_command(
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    while not stopping.wait(0.5):
-        pass
+    _serve_until(stopping, emulator, state_file, made)
     emulator.stop()
-    logging.getLogger(__name__).info("Cognito emulator stopped")
+    if state_file:
+        emulator.save(state_file, made)
+        log.info("Cognito emulator state saved to %s", state_file)
+    log.info("Cognito emulator stopped")
+
+
+def _serve_until(
+    stopping: threading.Event,
+    emulator: Emulator,
+    state_file: Path | None,
+    made: list[EmulatorPool],
+) -> None:
+    """Wait for a signal, saving the state now and then if calls came in."""
+    saved_calls, saved_at = 0, time.monotonic()
+    while not stopping.wait(0.5):
+        if state_file and time.monotonic() - saved_at >= SAVE_EVERY_SECONDS:
+            saved_at = time.monotonic()
+            if len(emulator.calls()) != saved_calls:
+                saved_calls = len(emulator.calls())
+                emulator.save(state_file, made)
+
+
+def _restore(emulator: Emulator, state_file: Path | None) -> list[EmulatorPool] | None:
+    """The seeded pools of a saved state, or None when there is nothing usable to restore."""
+    if state_file is None or not state_file.exists():
+        return None
+    try:
+        made = emulator.load(state_file)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("ignoring unreadable emulator state %s: %s", state_file, exc)
+        emulator.reset()
+        return None
+    log.info("Cognito emulator state restored from %s", state_file)
+    return made or None

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import EmulatorApp
+from .persist import load_state, save_state
 from .seed import EmulatorPool, seed_pools
 from .state import CallRecord, PoolQuotas
 from .unicode import compile_aws_pattern
@@ -116,3 +118,11 @@ class Emulator:
     def reset(self) -> None:
         """Forget all state (moto's cognito-idp backends too); rate limits and faults off."""
         self.app.reset()
+
+    def save(self, path: Path, seeded: list[EmulatorPool] | None = None) -> None:
+        """Write pools, clients, providers, styles and secrets to a JSON file."""
+        save_state(self.app, Path(path), seeded or [])
+
+    def load(self, path: Path) -> list[EmulatorPool]:
+        """Replace all state with a saved file's; returns the pools that had been seeded."""
+        return load_state(self.app, Path(path))
