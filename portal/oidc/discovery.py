@@ -146,9 +146,8 @@ def _check_document(result: IssuerCheck, doc: dict[str, Any], allow_loopback: bo
         elif not (value.startswith("https://") or (allow_loopback and value.startswith("http://"))):
             result.error("issuer", f"The {label} {value!r} must use https.")
     response_types = doc.get("response_types_supported")
-    if isinstance(response_types, list) and not any(
-        "code" in str(t).split() for t in response_types
-    ):
+    # Exactly "code": a hybrid type such as "code id_token" is not the flow Cognito uses.
+    if isinstance(response_types, list) and "code" not in response_types:
         result.error(
             "issuer",
             "The provider does not support the authorization-code flow "

@@ -60,7 +60,7 @@ def address_refusal(
     return None
 
 
-def resolve_checked(host: str, port: int, allow_loopback: bool) -> str:
+def resolve_checked(host: str, port: int, allow_loopback: bool, loopback_only: bool = False) -> str:
     """Resolve HOST and return one address that passed the checks; refuse if any address fails."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -71,6 +71,8 @@ def resolve_checked(host: str, port: int, allow_loopback: bool) -> str:
         raw = info[4][0].split("%", 1)[0]
         ip = ipaddress.ip_address(raw)
         reason = address_refusal(ip, allow_loopback)
+        if not reason and loopback_only and not _is_loopback_address(ip):
+            reason = "http is allowed only for loopback addresses in development; use https"
         if reason:
             raise FetchRefused(
                 f"{host} resolves to {ip}, which the portal will not contact: {reason}"
@@ -95,23 +97,15 @@ def check_url_shape(url: str, allow_loopback: bool) -> tuple[str, str, int]:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
         raise FetchRefused(f"{url!r} has an invalid port") from exc
-    if parts.scheme == "http":
-        if not allow_loopback:
-            raise FetchRefused(f"{url!r} uses http; identity providers must be served over https")
-        if not _is_loopback_name(host):
-            raise FetchRefused(
-                f"{url!r} uses http; http is allowed only for loopback in development"
-            )
+    if parts.scheme == "http" and not allow_loopback:
+        raise FetchRefused(f"{url!r} uses http; identity providers must be served over https")
     return parts.scheme, host, port
 
 
-def _is_loopback_name(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def _is_loopback_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped.is_loopback
+    return ip.is_loopback
 
 
 def guarded_get(
@@ -127,7 +121,9 @@ def guarded_get(
     current = url
     for _hop in range(MAX_REDIRECTS + 1):
         scheme, host, port = check_url_shape(current, allow_loopback)
-        address = resolve_checked(host, port, allow_loopback)
+        # http only when the address actually connected to is loopback (checked after DNS,
+        # so a development name such as idp.localhost works and a public one does not).
+        address = resolve_checked(host, port, allow_loopback, loopback_only=scheme == "http")
         remaining = max(0.5, deadline - time.monotonic())
         response = _request(scheme, host, port, address, current, min(timeout, remaining), accept)
         try:
@@ -137,7 +133,7 @@ def guarded_get(
                     raise FetchFailed(f"{current} redirects without saying where to")
                 current = urljoin(current, location)
                 continue
-            body = _read_capped(response, max_bytes, current)
+            body = _read_capped(response, max_bytes, current, deadline)
             content_type = response.headers.get("Content-Type", "")
             return FetchResult(current, response.status, content_type, body)
         finally:
@@ -150,7 +146,8 @@ def _request(scheme, host, port, address, url, timeout, accept):
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    host_header = host if port in (80, 443) else f"{host}:{port}"
+    name = f"[{host}]" if ":" in host else host  # an IPv6 literal is bracketed in Host
+    host_header = name if port in (80, 443) else f"{name}:{port}"
     headers = {"Host": host_header, "User-Agent": USER_AGENT, "Accept": accept}
     common = {
         "port": port,
@@ -180,17 +177,23 @@ def _request(scheme, host, port, address, url, timeout, accept):
         )
     except urllib3.exceptions.SSLError as exc:
         raise FetchFailed(f"the TLS certificate of {host} is not valid: {_short(exc)}") from exc
+    except urllib3.exceptions.NewConnectionError as exc:  # a subclass of ConnectTimeoutError
+        raise FetchFailed(f"{host} could not be reached: {_short(exc)}") from exc
     except (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError) as exc:
         raise FetchFailed(f"{host} did not answer within {timeout:.0f} seconds") from exc
     except Urllib3Error as exc:
         raise FetchFailed(f"{host} could not be reached: {_short(exc)}") from exc
 
 
-def _read_capped(response, max_bytes: int, url: str) -> bytes:
+def _read_capped(response, max_bytes: int, url: str, deadline: float) -> bytes:
     chunks: list[bytes] = []
     size = 0
     try:
-        for chunk in response.stream(16384):
+        # read1 returns after each receive, so a server dripping bytes meets the deadline
+        # (the socket timeout alone restarts with every byte).
+        while chunk := response.read1(16384):
+            if time.monotonic() > deadline:
+                raise FetchFailed(f"{url} was still sending its answer when the time ran out")
             size += len(chunk)
             if size > max_bytes:
                 raise FetchFailed(f"{url} returned more than {max_bytes // 1024} KiB")
