@@ -15,12 +15,16 @@ from portal.config import load_settings
 from portal.extensions import csrf, db, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+# At DEBUG these libraries log whole request and response bodies, client secrets included.
+WIRE_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")
 log = logging.getLogger(__name__)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app from PORTAL_* settings (plus test overrides); no network I/O happens here."""
     settings = load_settings()
+    for name in WIRE_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     app = Flask(
         __name__,
         instance_path=str(settings.instance_path),

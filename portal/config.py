@@ -151,7 +151,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if env == "production" and parts.scheme != "https":
         warnings.append("PORTAL_PUBLIC_URL is not https: session cookies will not be marked Secure")
     allow_loopback = parse_bool(
-        "PORTAL_ALLOW_LOOPBACK_ISSUERS", env_vars.get("PORTAL_ALLOW_LOOPBACK_ISSUERS", "0")
+        "PORTAL_ALLOW_LOOPBACK_ISSUERS", env_vars.get("PORTAL_ALLOW_LOOPBACK_ISSUERS") or "0"
     )
     return Settings(
         env=env,
@@ -213,11 +213,15 @@ def _instance_secret(instance: Path, name: str, make, warnings: list[str]) -> st
         return path.read_text(encoding="utf-8").strip()
     instance.mkdir(parents=True, exist_ok=True)
     value = make()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process of the local stack made it first
-        return path.read_text(encoding="utf-8").strip()
+    temporary = path.with_name(f".{name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(value)
+    try:
+        os.link(temporary, path)  # appears whole or not at all; fails if another process won
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    finally:
+        temporary.unlink(missing_ok=True)
     warnings.append(f"development: generated {name} in {path}; set it explicitly in production")
     return value

@@ -85,7 +85,13 @@ def app(local_cognito):
     from portal import create_app
     from portal.extensions import db
 
-    application = create_app({"TESTING": True, "PORTAL_COGNITO_MAX_ATTEMPTS": 6})
+    application = create_app(
+        {
+            "TESTING": True,
+            "PORTAL_COGNITO_MAX_ATTEMPTS": 6,
+            "PORTAL_COGNITO_RETRY_BASE_SECONDS": 0.02,
+        }
+    )
     with application.app_context():
         _drop_everything(db)
         upgrade()

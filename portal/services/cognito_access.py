@@ -41,9 +41,12 @@ def rate_limiter() -> RateLimiter:
 
 
 def gateway_for(region: str, recorder: CallRecorder | None = None) -> CognitoGateway:
+    config = current_app.config
     return CognitoGateway(
         region,
         limiter=rate_limiter(),
         recorder=recorder,
-        max_attempts=int(current_app.config.get("PORTAL_COGNITO_MAX_ATTEMPTS", 8)),
+        max_attempts=int(config.get("PORTAL_COGNITO_MAX_ATTEMPTS", 8)),
+        base_delay=float(config.get("PORTAL_COGNITO_RETRY_BASE_SECONDS", 0.25)),
+        max_delay=float(config.get("PORTAL_COGNITO_RETRY_MAX_SECONDS", 10.0)),
     )

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from portal.cognito.pools import read_pool
+from portal.cognito.errors import NotFoundError
+from portal.cognito.pools import PoolHasNoDomain, read_pool
 from portal.extensions import db
 from portal.models import Tenant, TenantStatus, UserPool
 from portal.models.pools import MAX_STYLES
@@ -138,9 +139,12 @@ def register_pool(
     ):
         if value is not None and value < 1:
             raise ValidationError(name, f"{name} must be at least 1")
-    facts = read_pool(
-        gateway_for(region, TenantCallRecorder(None)), user_pool_id, progress=progress
-    )
+    try:
+        facts = read_pool(
+            gateway_for(region, TenantCallRecorder(None)), user_pool_id, progress=progress
+        )
+    except (NotFoundError, PoolHasNoDomain) as error:
+        raise ValidationError("user_pool_id", error.message) from None
     pool = UserPool(
         user_pool_id=user_pool_id,
         region=region,
@@ -180,6 +184,14 @@ def register_pool(
 def place_tenant(tenant: Tenant) -> UserPool:
     """Choose the open pool with the most room on the quotas that matter, locked while counting."""
     if tenant.pool is not None:
+        if tenant.status == TenantStatus.DRAFT:  # pinned, and about to take room in it
+            pinned = usage(tenant.pool)
+            if not pinned.has_room:
+                full = ", ".join(pinned.full_quotas() or ["closed to new tenants"])
+                raise NoPoolHasRoom(
+                    f"The pinned user pool {tenant.pool.user_pool_id} has no room ({full}). "
+                    "Pin the tenant to another pool or let the portal place it."
+                )
         return tenant.pool
     pools = db.session.scalars(
         select(UserPool).where(UserPool.closed.is_(False)).order_by(UserPool.id).with_for_update()

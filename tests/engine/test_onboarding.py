@@ -1,9 +1,18 @@
-"""Onboarding end to end against the strict local Cognito, in this process."""
+"""Onboarding end to end against the strict local Cognito, executed in this process."""
 
 from __future__ import annotations
 
-from portal.models import CognitoCall, Tenant, TenantStatus
+from sqlalchemy import select
+
+from portal.models import CognitoCall, Run, StepStatus, Tenant, TenantStatus
 from tests import factories as f
+
+
+def run_operations(db, run_id: int) -> list[str]:
+    calls = db.session.scalars(
+        select(CognitoCall).where(CognitoCall.run_id == run_id).order_by(CognitoCall.id)
+    )
+    return [c.operation for c in calls]
 
 
 def test_fresh_onboarding_creates_exactly_the_five_resources(db, cognito_emulator, oidc_idp):
@@ -22,26 +31,25 @@ def test_fresh_onboarding_creates_exactly_the_five_resources(db, cognito_emulato
     assert client["SupportedIdentityProviders"] == ["acme"]
     assert client["AllowedOAuthScopes"] == ["openid"]
     assert client["AllowedOAuthFlows"] == ["code"]
-    assert (
-        "custom:groups" in client["WriteAttributes"] and "custom:roles" in client["WriteAttributes"]
-    )
+    assert client["AllowedOAuthFlowsUserPoolClient"] is True
+    assert set(client["WriteAttributes"]) == {"email", "custom:groups", "custom:roles"}
+    assert {"email", "custom:groups", "custom:roles"} <= set(client["ReadAttributes"])
+    assert "https://app.example.com/callback" in client["CallbackURLs"]
     assert client["ClientSecret"]
     provider = cognito.describe_identity_provider(
         UserPoolId=pool.user_pool_id, ProviderName="acme"
     )["IdentityProvider"]
+    assert provider["ProviderDetails"]["oidc_issuer"] == oidc_idp
+    assert provider["AttributeMapping"]["email"] == "email"
     assert provider["AttributeMapping"]["custom:groups"] == "app_groups"
     assert provider["AttributeMapping"]["custom:roles"] == "roles"
     style = cognito.describe_managed_login_branding_by_client(
         UserPoolId=pool.user_pool_id, ClientId=tenant.client_id
     )["ManagedLoginBranding"]
     assert style["ManagedLoginBrandingId"] == tenant.branding_id
-    # The customer's secret is purged once Cognito holds it.
+    # The customer's secret is purged once Cognito holds it; the Cognito secret is never stored.
     assert tenant.idp_client_secret_encrypted is None and tenant.idp_secret_in_cognito
-    ops = [
-        c.operation
-        for c in db.session.query(CognitoCall).filter_by(run_id=run.id).order_by(CognitoCall.id)
-    ]
-    assert ops == [
+    assert run_operations(db, run.id) == [
         "CreateUserPoolClient",
         "DescribeUserPool",
         "AddCustomAttributes",
@@ -49,3 +57,119 @@ def test_fresh_onboarding_creates_exactly_the_five_resources(db, cognito_emulato
         "UpdateUserPoolClient",
         "CreateManagedLoginBranding",
     ]
+
+
+def test_second_tenant_on_a_known_pool_needs_four_calls(db, cognito_emulator, oidc_idp):
+    f.pool(cognito_emulator)
+    first, second = f.tenant("acme", oidc_idp), f.tenant("globex", oidc_idp)
+    runs = f.onboard(first, second)
+    assert [f.run_now(r) for r in runs] == ["succeeded", "succeeded"]
+
+    # custom:groups can never be deleted, so once seen the pool need not be read again.
+    assert run_operations(db, runs[1].id) == [
+        "CreateUserPoolClient",
+        "CreateIdentityProvider",
+        "UpdateUserPoolClient",
+        "CreateManagedLoginBranding",
+    ]
+
+
+def test_classic_pool_gets_no_managed_login_style(db, cognito_emulator, oidc_idp):
+    pool = f.pool(cognito_emulator, classic=True)
+    tenant = f.tenant("initech", oidc_idp)
+    [run] = f.onboard(tenant)
+
+    assert f.run_now(run) == "succeeded"
+
+    run = db.session.get(Run, run.id)
+    assert [s.status for s in run.steps][-1] == StepStatus.SKIPPED
+    assert "CreateManagedLoginBranding" not in run_operations(db, run.id)
+    styles = [c for c in cognito_emulator.calls() if "ManagedLoginBranding" in c.operation]
+    assert styles == []
+    assert db.session.get(Tenant, tenant.id).pool.user_pool_id == pool.user_pool_id
+
+
+def test_onboarding_a_ready_tenant_reads_and_changes_nothing(db, cognito_emulator, oidc_idp):
+    f.pool(cognito_emulator)
+    tenant = f.tenant("acme", oidc_idp)
+    [first] = f.onboard(tenant)
+    f.run_now(first)
+    client_before = f.cognito_client().describe_user_pool_client(
+        UserPoolId=tenant.pool.user_pool_id, ClientId=tenant.client_id
+    )["UserPoolClient"]
+
+    [second] = f.onboard(db.session.get(Tenant, tenant.id))
+    assert second.id != first.id and second.kind == "reconcile"
+    assert f.run_now(second) == "succeeded"
+
+    assert run_operations(db, second.id) == [
+        "DescribeUserPoolClient",
+        "DescribeIdentityProvider",
+        "DescribeManagedLoginBrandingByClient",
+    ]
+    client_after = f.cognito_client().describe_user_pool_client(
+        UserPoolId=tenant.pool.user_pool_id, ClientId=tenant.client_id
+    )["UserPoolClient"]
+    assert client_after == client_before
+
+
+def test_changed_callback_urls_keep_every_other_client_field(db, cognito_emulator, oidc_idp):
+    """UpdateUserPoolClient resets omitted fields: the engine must always send all of them."""
+    f.pool(cognito_emulator)
+    tenant = f.tenant("acme", oidc_idp, roles_claim="roles")
+    f.run_now(f.onboard(tenant)[0])
+    cognito = f.cognito_client()
+    before = cognito.describe_user_pool_client(
+        UserPoolId=tenant.pool.user_pool_id, ClientId=tenant.client_id
+    )["UserPoolClient"]
+
+    tenant = db.session.get(Tenant, tenant.id)
+    tenant.callback_urls = ["https://new.example.com/callback"]
+    db.session.commit()
+    run = f.onboard(tenant)[0]
+    assert f.run_now(run) == "succeeded"
+
+    after = cognito.describe_user_pool_client(
+        UserPoolId=tenant.pool.user_pool_id, ClientId=tenant.client_id
+    )["UserPoolClient"]
+    assert "https://new.example.com/callback" in after["CallbackURLs"]
+    assert "https://app.example.com/callback" not in after["CallbackURLs"]
+    for field in (
+        "SupportedIdentityProviders",
+        "AllowedOAuthScopes",
+        "AllowedOAuthFlows",
+        "AllowedOAuthFlowsUserPoolClient",
+        "ReadAttributes",
+        "WriteAttributes",
+        "LogoutURLs",
+        "ExplicitAuthFlows",
+        "TokenValidityUnits",
+        "ClientSecret",
+        "ClientName",
+    ):
+        assert after.get(field) == before.get(field), field
+    assert "UpdateUserPoolClient" in run_operations(db, run.id)
+
+
+def test_drift_made_behind_the_portals_back_is_repaired(db, cognito_emulator, oidc_idp):
+    f.pool(cognito_emulator)
+    tenant = f.tenant("acme", oidc_idp)
+    f.run_now(f.onboard(tenant)[0])
+    cognito = f.cognito_client()
+    pool_id = tenant.pool.user_pool_id
+    # Someone edits the client in the console and sends only a name: everything else resets.
+    cognito.update_user_pool_client(UserPoolId=pool_id, ClientId=tenant.client_id, ClientName="x")
+    cognito.delete_managed_login_branding(
+        UserPoolId=pool_id, ManagedLoginBrandingId=db.session.get(Tenant, tenant.id).branding_id
+    )
+
+    run = f.onboard(db.session.get(Tenant, tenant.id))[0]
+    assert f.run_now(run) == "succeeded"
+
+    client = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=tenant.client_id)
+    assert client["UserPoolClient"]["SupportedIdentityProviders"] == ["acme"]
+    assert client["UserPoolClient"]["AllowedOAuthScopes"] == ["openid"]
+    style = cognito.describe_managed_login_branding_by_client(
+        UserPoolId=pool_id, ClientId=tenant.client_id
+    )
+    assert style["ManagedLoginBranding"]["ManagedLoginBrandingId"]

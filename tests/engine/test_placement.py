@@ -1,0 +1,77 @@
+"""Placing tenants across pools within their quotas; refusing before any call when all are full."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.models import Tenant
+from portal.services.pools import NoPoolHasRoom, list_usage
+from tests import factories as f
+
+
+def fill_styles(emulator, pool_id: str, count: int) -> None:
+    """Give the pool COUNT clients with styles that the portal does not own (the vendor's own)."""
+    cognito = f.cognito_client()
+    for number in range(count):
+        client = cognito.create_user_pool_client(
+            UserPoolId=pool_id, ClientName=f"vendor-app-{number}"
+        )["UserPoolClient"]
+        cognito.create_managed_login_branding(
+            UserPoolId=pool_id, ClientId=client["ClientId"], UseCognitoProvidedValues=True
+        )
+
+
+def test_tenants_spread_over_pools_and_skip_a_pool_with_20_styles(db, cognito_emulator, oidc_idp):
+    full = cognito_emulator.seed(pools=1)[0]
+    fill_styles(cognito_emulator, full.user_pool_id, 20)
+    with f.acting_as(f.TEST_ACTOR):
+        f.register_pool(full.user_pool_id, full.region)
+    roomy = f.pool(cognito_emulator)
+    classic = f.pool(cognito_emulator, classic=True)
+
+    tenants = [f.tenant(f"tenant-{n}", oidc_idp) for n in range(4)]
+    runs = f.onboard(*tenants)
+    assert all(f.run_now(r) == "succeeded" for r in runs)
+
+    placed = [db.session.get(Tenant, t.id).pool.user_pool_id for t in tenants]
+    assert full.user_pool_id not in placed
+    assert set(placed) == {roomy.user_pool_id, classic.user_pool_id}
+    usage = {u.pool.user_pool_id: u for u in list_usage()}
+    assert usage[full.user_pool_id].styles == 20 and not usage[full.user_pool_id].has_room
+
+
+def test_all_pools_full_is_refused_before_any_cognito_call(db, cognito_emulator, oidc_idp):
+    full = cognito_emulator.seed(pools=1)[0]
+    fill_styles(cognito_emulator, full.user_pool_id, 20)
+    with f.acting_as(f.TEST_ACTOR):
+        f.register_pool(full.user_pool_id, full.region)
+    tenant = f.tenant("acme", oidc_idp)
+    cognito_emulator.clear_calls()
+
+    with pytest.raises(NoPoolHasRoom) as refused:
+        f.onboard(tenant)
+
+    assert "managed-login styles 20/20" in str(refused.value)
+    assert "portal pools add" in str(refused.value)
+    assert cognito_emulator.calls() == []
+    assert db.session.get(Tenant, tenant.id).status == "draft"
+
+
+def test_the_twentieth_style_fills_the_pool(db, cognito_emulator, oidc_idp):
+    only = cognito_emulator.seed(pools=1)[0]
+    fill_styles(cognito_emulator, only.user_pool_id, 19)
+    with f.acting_as(f.TEST_ACTOR):
+        f.register_pool(only.user_pool_id, only.region)
+    first, second = f.tenant("first", oidc_idp), f.tenant("second", oidc_idp)
+
+    assert f.run_now(f.onboard(first)[0]) == "succeeded"
+    with pytest.raises(NoPoolHasRoom):
+        f.onboard(second)
+
+
+def test_a_pinned_pool_is_used(db, cognito_emulator, oidc_idp):
+    f.pool(cognito_emulator)
+    pinned = f.pool(cognito_emulator)
+    tenant = f.tenant("acme", oidc_idp, pool_id=pinned.user_pool_id)
+    assert f.run_now(f.onboard(tenant)[0]) == "succeeded"
+    assert db.session.get(Tenant, tenant.id).pool.user_pool_id == pinned.user_pool_id
