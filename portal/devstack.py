@@ -22,7 +22,7 @@ def _say(message: str = "") -> None:
     click.echo(message, err=True)
 
 
-def local_aws_environment(endpoint: str) -> dict[str, str]:
+def local_aws_environment(endpoint: str, web_port: int = 8000) -> dict[str, str]:
     """boto3 settings that reach only the emulator: never the machine's real AWS credentials."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("AWS_") or k in ("AWS_CA_BUNDLE",)
@@ -107,10 +107,10 @@ def run_dev_stack(web_port: int, emulator_port: int) -> None:
     with ExitStack() as stack:
         children: list[subprocess.Popen] = []
         stack.callback(_stop_all, children)
-        base_env = local_aws_environment("http://127.0.0.1:0")
+        base_env = local_aws_environment("http://127.0.0.1:0", web_port)
         emulator, info = start_emulator(base_env, emulator_port, instance / "emulator-state.json")
         children.append(emulator)
-        env = local_aws_environment(info["endpoint"])
+        env = local_aws_environment(info["endpoint"], web_port)
         os.environ.update({k: v for k, v in env.items() if k.startswith(("AWS_", "PORTAL_"))})
         for key in [k for k in os.environ if k.startswith("AWS_") and k not in env]:
             del os.environ[key]
@@ -148,11 +148,27 @@ def run_dev_stack(web_port: int, emulator_port: int) -> None:
             env=env,
         )
         children.append(web)
-        _banner(info, notes, password, public_url, web_port, idp.server_port)
+        env_file = write_env_file(instance, env)
+        _banner(info, notes, password, public_url, web_port, idp.server_port, env_file)
         _wait(children)
 
 
-def _banner(info, notes, password, public_url, web_port, idp_port) -> None:
+def write_env_file(instance: Path, env: dict[str, str]) -> Path:
+    """Settings another terminal sources to use the same local stack from the CLI."""
+    keys = sorted(k for k in env if k.startswith("AWS_")) + [
+        "PORTAL_ALLOW_LOOPBACK_ISSUERS",
+        "PORTAL_INSTANCE_PATH",
+        "PORTAL_PUBLIC_URL",
+    ]
+    values = dict(env, PORTAL_INSTANCE_PATH=str(instance))
+    path = instance / "dev-env.sh"
+    lines = ["# Written by `portal dev`: source it to use the local stack from another shell."]
+    lines += [f"export {key}='{values[key]}'" for key in keys if key in values]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _banner(info, notes, password, public_url, web_port, idp_port, env_file) -> None:
     _say("")
     _say("=" * 72)
     _say(f" Portal:            http://localhost:{web_port}   (PORTAL_PUBLIC_URL={public_url})")
@@ -164,20 +180,16 @@ def _banner(info, notes, password, public_url, web_port, idp_port) -> None:
     _say(f" Demo customer IdP: http://localhost:{idp_port}  (any client id and secret work)")
     for note in notes:
         _say(f" {note}")
-    _say(" Try it from another terminal (same folder, so the same instance settings):")
+    _say(f" Try it from another terminal:  . {env_file}")
     _say(
-        "   portal tenants create acme --name 'Acme Corp' --callback-url http://localhost:3000/callback"
+        "   portal tenants create acme --name 'Acme Corp' "
+        "--callback-url http://localhost:3000/callback"
     )
     _say(
         f"   echo demo-secret | portal tenants set-idp acme --issuer http://localhost:{idp_port} "
         "--client-id demo --client-secret-stdin"
     )
     _say("   portal tenants onboard acme --wait && portal tenants credentials acme")
-    _say(
-        "   (the CLI needs the emulator's endpoint: export "
-        f"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER={info['endpoint']} AWS_ACCESS_KEY_ID=x "
-        "AWS_SECRET_ACCESS_KEY=x AWS_REGION=us-east-1 PORTAL_ALLOW_LOOPBACK_ISSUERS=1)"
-    )
     _say(" Press Ctrl-C to stop everything.")
     _say("=" * 72)
 

@@ -22,7 +22,9 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(
         {
-            "broker_url": broker,
+            "broker_url": "filesystem://localhost/"
+            if broker.startswith("filesystem://")
+            else broker,
             "task_ignore_result": True,
             "result_backend": None,
             "task_acks_late": True,

@@ -70,8 +70,11 @@ def beat_command(ctx: click.Context, loglevel: str) -> None:
 @click.option("--port", "-p", type=int, default=8000, show_default=True)
 @with_appcontext
 def run_command(host: str, port: int) -> None:
-    """Serve the web app with Flask's server (use gunicorn in production)."""
-    current_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    """Serve the web app with Werkzeug's server (use gunicorn in production)."""
+    from werkzeug.serving import run_simple
+
+    # Flask ignores app.run() under its own CLI, so serve the app object directly.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 @click.command("dev")

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Install the portal into .venv and run the whole local stack (`portal dev`).
+# Needs only Python 3.11+; everything runs on this machine against a local Cognito emulator.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e .
+exec .venv/bin/portal dev "$@"
