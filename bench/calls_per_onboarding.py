@@ -14,14 +14,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 WORK = Path(tempfile.mkdtemp(prefix="portal-bench-"))
-os.environ.update({
-    "PORTAL_INSTANCE_PATH": str(WORK),
-    "PORTAL_DATABASE_URL": f"sqlite:///{WORK / 'bench.db'}",
-    "PORTAL_ALLOW_LOOPBACK_ISSUERS": "1",
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_REGION": "us-east-1",
-})
+os.environ.update(
+    {
+        "PORTAL_INSTANCE_PATH": str(WORK),
+        "PORTAL_DATABASE_URL": f"sqlite:///{WORK / 'bench.db'}",
+        "PORTAL_ALLOW_LOOPBACK_ISSUERS": "1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_REGION": "us-east-1",
+    }
+)
 for key in ("PORTAL_REDIS_URL", "PORTAL_BROKER_URL", "AWS_PROFILE"):
     os.environ.pop(key, None)
 

@@ -155,7 +155,8 @@ def run_dev_stack(web_port: int, emulator_port: int) -> None:
 
 def write_env_file(instance: Path, env: dict[str, str]) -> Path:
     """Settings another terminal sources to use the same local stack from the CLI."""
-    keys = sorted(k for k in env if k.startswith("AWS_")) + [
+    keys = [
+        *sorted(k for k in env if k.startswith("AWS_")),
         "PORTAL_ALLOW_LOOPBACK_ISSUERS",
         "PORTAL_INSTANCE_PATH",
         "PORTAL_PUBLIC_URL",
