@@ -79,7 +79,7 @@ class EmulatorApp:
                 raise ValueError("body is not a JSON object")
         except ValueError as exc:
             error = CognitoError("SerializationException", f"Malformed request body: {exc}")
-            self._record(operation, None, request_id, error)
+            self._record(operation, None, request_id, error.code)
             return self._response(error.status, error.body(), request_id, error.code)
         status, body, code = self.handle(operation, params, account_id, region, request_id)
         return self._response(status, body, request_id, code)
@@ -121,21 +121,18 @@ class EmulatorApp:
             validate_input(operation, params)
             with self.state.lock:
                 body = HANDLERS.get(operation, _passthrough)(call)
+            status, code = 200, None
         except CognitoError as error:
-            if external:
-                self._record(operation, pool_id, request_id, error)
-            return error.status, error.body(), error.code
+            status, body, code = error.status, error.body(), error.code
         except Exception:
             log.exception("emulator failure in %s", operation)
             error = CognitoError("InternalErrorException", f"Emulator failure in {operation}", 500)
-            if external:
-                self._record(operation, pool_id, request_id, error)
-            return error.status, error.body(), error.code
-        if operation == "CreateUserPool":
+            status, body, code = error.status, error.body(), error.code
+        if operation == "CreateUserPool" and status == 200:
             pool_id = body.get("UserPool", {}).get("Id")
         if external:
-            self._record(operation, pool_id, request_id, None)
-        return 200, body, None
+            self._record(operation, pool_id, request_id, code)
+        return status, body, code
 
     def _gate(self, operation: str, pool_id: str | None, account_id: str, region: str) -> None:
         delay = self.faults.delay_seconds()
@@ -161,14 +158,14 @@ class EmulatorApp:
         return None
 
     def _record(
-        self, operation: str, pool_id: str | None, request_id: str, error: CognitoError | None
+        self, operation: str, pool_id: str | None, request_id: str, error_code: str | None
     ) -> None:
         self.state.record(
             CallRecord(
                 operation=operation,
                 user_pool_id=pool_id,
-                outcome="error" if error else "ok",
-                error_code=error.code if error else None,
+                outcome="error" if error_code else "ok",
+                error_code=error_code,
                 request_id=request_id,
                 at=now_utc(),
             )
