@@ -27,7 +27,7 @@ from portal.models import (
     TenantStatus,
     utcnow,
 )
-from portal.services import audit
+from portal.services import audit, events
 from portal.services.actors import current_actor
 from portal.services.cognito_access import gateway_for
 from portal.services.dispatch import enqueue_run
@@ -398,6 +398,7 @@ def _succeed(run: Run, tenant: Tenant) -> RunResult:
         kind=run.kind,
         client_id=tenant.client_id,
     )
+    events.publish(events.PROVISIONING_SUCCEEDED, tenant, run_id=run.id, kind=run.kind)
     db.session.commit()
     return RunResult(RunStatus.SUCCEEDED)
 
@@ -426,6 +427,14 @@ def _fail(run: Run, tenant: Tenant, step: Step | None, error: CognitoError) -> R
         step=step.name if step else None,
         error_code=error.code,
         aws_request_id=error.request_id,
+        reason=explanation,
+    )
+    events.publish(
+        events.PROVISIONING_FAILED,
+        tenant,
+        run_id=run.id,
+        error_code=error.code,
+        step=step.name if step else None,
         reason=explanation,
     )
     db.session.commit()

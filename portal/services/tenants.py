@@ -12,7 +12,7 @@ from portal.crypto import encrypt
 from portal.extensions import db
 from portal.models import Tenant, TenantStatus, UserPool
 from portal.oidc.discovery import IssuerCheck, check_issuer
-from portal.services import audit
+from portal.services import audit, events
 from portal.services.pools import find_pool
 from portal.validation import (
     ValidationError,
@@ -86,6 +86,7 @@ def create_tenant(
     db.session.add(tenant)
     db.session.flush()
     audit.record("tenant.created", tenant, after=tenant_settings(tenant))
+    events.publish(events.TENANT_CREATED, tenant)
     db.session.commit()
     return tenant
 
@@ -171,5 +172,6 @@ def set_idp(
         secret_replaced=client_secret is not None,
         warnings=[w.message for w in result.warnings],
     )
+    events.publish(events.IDP_SUBMITTED, tenant, issuer=tenant.issuer)
     db.session.commit()
     return result

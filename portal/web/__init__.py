@@ -1,11 +1,50 @@
-"""The portal's blueprints, by audience."""
+"""The portal's blueprints, by audience, and what every request goes through."""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, render_template
+
+from portal.extensions import login_manager
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.web.health import bp as health_bp
+    from portal.web import auth, health, main
+    from portal.web.access import enforce_access
+    from portal.web.auth import loader  # noqa: F401  (registers the user loader)
+    from portal.web.navigation import init_navigation
+    from portal.web.security import init_security
 
-    app.register_blueprint(health_bp)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    init_security(app)
+    init_navigation(app)
+    app.before_request(enforce_access)
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(main.bp)
+
+    for code in (400, 403, 404, 405, 429, 500):
+        app.register_error_handler(code, _error_page(code))
+
+
+TITLES = {
+    400: ("Bad request", "The request could not be understood. Go back and try again."),
+    403: ("Not allowed", "Your role does not give access to this page or action."),
+    404: ("Not found", "There is nothing at this address."),
+    405: ("Not allowed", "This address does not accept that kind of request."),
+    429: ("Slow down", "Too many requests. Wait a little and try again."),
+    500: ("Something went wrong", "The portal hit an unexpected error. It has been logged."),
+}
+
+
+def _error_page(code: int):
+    def handler(error):
+        title, message = TITLES[code]
+        description = getattr(error, "description", None) if code in (400, 429) else None
+        return render_template(
+            "errors/error.html", code=code, title=title, message=description or message
+        ), code
+
+    return handler

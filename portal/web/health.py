@@ -6,17 +6,20 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from portal.extensions import csrf, db
+from portal.web.access import public
 
 bp = Blueprint("health", __name__)
 csrf.exempt(bp)
 
 
 @bp.get("/healthz")
+@public
 def healthz():
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
+@public
 def readyz():
     checks: dict[str, str] = {}
     try:

@@ -1,0 +1,46 @@
+"""Domain events (tenant created, provisioning succeeded, ...) for listeners such as webhooks.
+
+`publish` runs inside the caller's transaction, so a listener can add rows (a webhook delivery,
+say) that commit or roll back with the change itself. Payloads never carry a secret.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from portal.models import Tenant
+
+log = logging.getLogger(__name__)
+Listener = Callable[[str, Tenant | None, dict[str, Any]], None]
+_listeners: list[Listener] = []
+
+TENANT_CREATED = "tenant.created"
+IDP_SUBMITTED = "tenant.idp_submitted"
+PROVISIONING_SUCCEEDED = "provisioning.succeeded"
+PROVISIONING_FAILED = "provisioning.failed"
+TENANT_VERIFIED = "tenant.verified"
+DRIFT_FOUND = "tenant.drift_found"
+TENANT_OFFBOARDED = "tenant.offboarded"
+EVENT_TYPES = (
+    TENANT_CREATED,
+    IDP_SUBMITTED,
+    PROVISIONING_SUCCEEDED,
+    PROVISIONING_FAILED,
+    TENANT_VERIFIED,
+    DRIFT_FOUND,
+    TENANT_OFFBOARDED,
+)
+
+
+def subscribe(listener: Listener) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def publish(event_type: str, tenant: Tenant | None, **data: Any) -> None:
+    """Tell every listener, in the current transaction."""
+    assert event_type in EVENT_TYPES, event_type
+    for listener in list(_listeners):
+        listener(event_type, tenant, data)

@@ -1,0 +1,5 @@
+"""Signing in and out."""
+
+from portal.web.auth.routes import bp
+
+__all__ = ["bp"]

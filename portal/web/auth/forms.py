@@ -1,0 +1,35 @@
+"""Sign-in forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Regexp
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "E-mail",
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "username", "autofocus": True},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField()
+    submit = SubmitField("Sign in")
+
+
+class TotpForm(FlaskForm):
+    code = StringField(
+        "Authentication code",
+        validators=[DataRequired(), Regexp(r"^\s*\d{6}\s*$", message="Enter the 6-digit code.")],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True},
+    )
+    submit = SubmitField("Verify")
+
+
+class LogoutForm(FlaskForm):
+    submit = SubmitField("Sign out")

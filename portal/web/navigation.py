@@ -1,0 +1,31 @@
+"""The main navigation: each entry shows only to the roles its page admits."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_login import current_user
+
+from portal.models import Role
+
+A, S, U = Role.ADMIN, Role.STAFF, Role.AUDITOR
+# (endpoint, label, roles) in display order; entries whose page does not exist are skipped.
+NAV = [
+    ("tenants.index", "Tenants", (A, S, U)),
+    ("wizard.start", "New tenant", (A, S)),
+    ("audit.log", "Audit log", (A, U)),
+    ("admin.pools", "User pools", (A,)),
+    ("admin.users", "Users", (A,)),
+    ("admin.webhooks", "Webhooks", (A,)),
+    ("account.index", "My account", (A, S, U)),
+]
+
+
+def nav_items() -> list[tuple[str, str, tuple[str, ...]]]:
+    if not current_user.is_authenticated:
+        return []
+    known = current_app.view_functions
+    return [item for item in NAV if item[0] in known and current_user.role in item[2]]
+
+
+def init_navigation(app: Flask) -> None:
+    app.context_processor(lambda: {"nav_items": nav_items})

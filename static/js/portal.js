@@ -1,0 +1,65 @@
+/* Progressive enhancement only; every page works without it. No inline script anywhere (CSP). */
+(function () {
+  "use strict";
+
+  // Copy buttons: <button data-copy="value">.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var value = button.getAttribute("data-copy");
+    var done = function () {
+      var label = button.textContent;
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = label; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(value).then(done);
+    } else {
+      var area = document.createElement("textarea");
+      area.value = value;
+      area.setAttribute("readonly", "");
+      area.style.position = "absolute";
+      area.style.left = "-9999px";
+      document.body.appendChild(area);
+      area.select();
+      document.execCommand("copy");
+      document.body.removeChild(area);
+      done();
+    }
+  });
+
+  // Live regions: <div data-poll="/url" data-poll-interval="1500"> is replaced by the HTML the
+  // URL returns until that HTML carries data-poll-done.
+  function poll(element) {
+    var url = element.getAttribute("data-poll");
+    var interval = parseInt(element.getAttribute("data-poll-interval") || "1500", 10);
+    var tick = function () {
+      fetch(url, { headers: { "Accept": "text/html", "X-Requested-With": "fetch" }, credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+        .then(function (html) {
+          var holder = document.createElement("div");
+          holder.innerHTML = html;
+          var fresh = holder.firstElementChild;
+          if (!fresh) return;
+          element.replaceWith(fresh);
+          element = fresh;
+          if (!fresh.hasAttribute("data-poll-done")) setTimeout(tick, interval);
+        })
+        .catch(function () { setTimeout(tick, interval * 2); });
+    };
+    setTimeout(tick, interval);
+  }
+
+  function start() {
+    document.querySelectorAll("[data-poll]").forEach(function (el) {
+      if (!el.hasAttribute("data-poll-done")) poll(el);
+    });
+    document.querySelectorAll("[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+      });
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
