@@ -71,6 +71,7 @@ class Settings:
     allow_loopback_issuers: bool
     run_lease_seconds: int = 120
     stale_queued_seconds: int = 120
+    audit_retention_days: int | None = None
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -91,6 +92,7 @@ class Settings:
             "PORTAL_ALLOW_LOOPBACK_ISSUERS": self.allow_loopback_issuers,
             "PORTAL_RUN_LEASE_SECONDS": self.run_lease_seconds,
             "PORTAL_STALE_QUEUED_SECONDS": self.stale_queued_seconds,
+            "PORTAL_AUDIT_RETENTION_DAYS": self.audit_retention_days,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.public_url.startswith("https://"),
@@ -165,6 +167,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         allow_loopback_issuers=allow_loopback,
         run_lease_seconds=_int(env_vars, "PORTAL_RUN_LEASE_SECONDS", 120),
         stale_queued_seconds=_int(env_vars, "PORTAL_STALE_QUEUED_SECONDS", 120),
+        audit_retention_days=_optional_int(env_vars, "PORTAL_AUDIT_RETENTION_DAYS"),
         warnings=tuple(warnings),
     )
 
@@ -204,6 +207,13 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise SettingsError(f"{name} must be positive (got {value})")
     return value
+
+
+def _optional_int(environ: Mapping[str, str], name: str) -> int | None:
+    """A positive whole number, or None when the setting is unset or empty."""
+    if not (environ.get(name) or "").strip():
+        return None
+    return _int(environ, name, 0)
 
 
 def _instance_secret(instance: Path, name: str, make, warnings: list[str]) -> str:

@@ -7,6 +7,10 @@ from flask import Flask
 
 BEAT_SCHEDULE = {
     "sweep-stale-runs": {"task": "portal.sweep_stale_runs", "schedule": 30.0},
+    # The audit chain's head in the logs every 5 minutes: removing the newest events shows.
+    "publish-audit-head": {"task": "portal.publish_audit_head", "schedule": 300.0},
+    "verify-audit-chain": {"task": "portal.verify_audit_chain", "schedule": 86400.0},
+    "apply-audit-retention": {"task": "portal.apply_audit_retention", "schedule": 3600.0},
 }
 
 
@@ -41,7 +45,7 @@ def celery_init_app(app: Flask) -> Celery:
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app
-    from workers import tasks  # noqa: F401  (registers the tasks)
+    from workers import audit_tasks, tasks  # noqa: F401  (registers the tasks)
 
     return celery_app
 

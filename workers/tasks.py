@@ -5,16 +5,22 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from dataclasses import replace
 
 from celery import shared_task
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from portal.extensions import db
-from portal.services.actors import SYSTEM, acting_as
+from portal.services.actors import SYSTEM, Actor, acting_as
 from portal.services.dispatch import enqueue_run
 from portal.services.provisioning import execute_run, sweep_stale_runs
 
 log = logging.getLogger(__name__)
+
+
+def system_actor(task_id: str | None) -> Actor:
+    """The system, with the task's id as request id so its events match the worker's log."""
+    return replace(SYSTEM, request_id=f"task-{task_id}" if task_id else None)
 
 
 def worker_id(task_id: str | None) -> str:
@@ -27,7 +33,7 @@ def worker_id(task_id: str | None) -> str:
 def run_provisioning(self, run_id: int) -> str:
     """Carry out one run's pending steps."""
     try:
-        with acting_as(SYSTEM):
+        with acting_as(system_actor(self.request.id)):
             result = execute_run(run_id, worker_id(self.request.id))
     except (OperationalError, DBAPIError) as exc:
         db.session.rollback()

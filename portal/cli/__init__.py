@@ -35,6 +35,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(processes.run_command)
     app.cli.add_command(processes.dev_command)
     app.cli.add_command(emulator_command, "emulator")
+    from portal.cli import audit
+
+    app.cli.add_command(audit.group)
 
 
 @click.group(

@@ -48,7 +48,8 @@ def operator_command(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with acting_as(cli_actor()):
+        context = click.get_current_context(silent=True)
+        with acting_as(cli_actor(context.command_path if context else None)):
             try:
                 return func(*args, **kwargs)
             except ValidationError as exc:

@@ -26,3 +26,7 @@ __all__ = [
     "UserPool",
     "utcnow",
 ]
+
+from portal.models.audit_checks import AuditCheckpoint, AuditVerification
+
+__all__ += ["AuditCheckpoint", "AuditVerification"]

@@ -6,6 +6,7 @@ import contextvars
 import getpass
 import os
 import socket
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,10 +41,22 @@ def acting_as(actor: Actor) -> Iterator[Actor]:
         _current.reset(token)
 
 
-def cli_actor() -> Actor:
-    """The operator running a CLI command, as the operating system knows them."""
+def cli_actor(command: str | None = None) -> Actor:
+    """The operator running a CLI command, as the operating system knows them.
+
+    Each invocation gets its own request id, so every event one command caused can be found
+    together; over SSH the operator's address is the source address.
+    """
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = str(os.getuid())
-    return Actor("cli", user, f"{user}@{socket.gethostname()} (cli)")
+    ssh = (os.environ.get("SSH_CLIENT") or os.environ.get("SSH_CONNECTION") or "").split()
+    return Actor(
+        "cli",
+        user,
+        f"{user}@{socket.gethostname()} (cli)",
+        source_ip=ssh[0] if ssh else None,
+        user_agent=f"portal-cli ({command})" if command else "portal-cli",
+        request_id=f"cli-{uuid.uuid4().hex}",
+    )

@@ -23,12 +23,17 @@ def redact(value: Any) -> Any:
     """Replace the value of every key that names a secret, at any depth."""
     if isinstance(value, dict):
         return {
-            k: (REDACTED if _is_secret_key(k) and v not in (None, "") else redact(v))
+            k: (REDACTED if _is_secret_key(k) and _could_be_secret(v) else redact(v))
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     return value
+
+
+def _could_be_secret(value: Any) -> bool:
+    """Empty values and flags (e.g. secret_replaced=True) say nothing secret; keep them."""
+    return value not in (None, "") and not isinstance(value, bool)
 
 
 def _is_secret_key(key: str) -> bool:
@@ -63,7 +68,7 @@ def chained_fields(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def _lock_head() -> AuditChainHead:
+def lock_head() -> AuditChainHead:
     """Take the chain's write lock (a row lock on PostgreSQL, the write lock on SQLite)."""
     db.session.execute(
         update(AuditChainHead)
@@ -97,7 +102,7 @@ def record(
     body = json.loads(json.dumps(body, default=str))  # what the database will hand back
     if tenant is not None and tenant.id is None:
         db.session.flush()
-    head = _lock_head()
+    head = lock_head()
     event = AuditEvent(
         at=utcnow(),
         actor_type=who.type,

@@ -309,9 +309,20 @@ def execute_run(run_id: int, worker: str) -> RunResult:
                 "finishing; look at its Cognito calls for the cause, then retry",
             ),
         )
+    before = tenant.status
     if tenant.status != TenantStatus.PROVISIONING:
         tenant.status = TenantStatus.PROVISIONING
     run.started_at = run.started_at or utcnow()
+    audit.record(
+        "run.started",
+        tenant,
+        before={"status": before},
+        after={"status": tenant.status},
+        run_id=run.id,
+        kind=run.kind,
+        worker=worker,
+        claim=run.claims,
+    )
     db.session.commit()
 
     recorder = LedgerRecorder(run, lease)
@@ -454,7 +465,20 @@ def _postpone(
     run.status, run.worker, run.lease_until = RunStatus.QUEUED, None, None
     run.not_before = utcnow() + timedelta(seconds=delay)
     run.enqueued_at = utcnow()
+    before = tenant.status
     tenant.status = TenantStatus.QUEUED
+    audit.record(
+        "run.postponed",
+        tenant,
+        before={"status": before},
+        after={"status": tenant.status},
+        run_id=run.id,
+        step=step.name,
+        error_code=error.code,
+        aws_request_id=error.request_id,
+        retry_in_seconds=round(delay),
+        reason=error.explanation,
+    )
     db.session.commit()
     log.warning("run %s postponed %.0fs after %s on %s", run.id, delay, error.code, step.name)
     return RunResult(RunStatus.QUEUED, retry_in=delay)

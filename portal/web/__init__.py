@@ -24,6 +24,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
+    from portal.web import audit
+
+    app.register_blueprint(audit.bp)
 
     for code in (400, 403, 404, 405, 429, 500):
         app.register_error_handler(code, _error_page(code))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from portal.extensions import db
@@ -46,7 +46,7 @@ def _user_actor(user) -> Actor:
         user.email,
         request.remote_addr,
         (request.user_agent.string or "")[:512] or None,
-        None,
+        g.get("request_id"),
     )
 
 

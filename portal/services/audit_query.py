@@ -1,0 +1,366 @@
+"""Reading the audit history: filters, keyset pages, the per-tenant timeline and a run's calls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, select
+
+from portal.extensions import db
+from portal.models import AuditEvent, CognitoCall, Run, Step, Tenant
+from portal.validation import ValidationError
+
+ACTOR_TYPES = ("user", "setup_link", "api_token", "cli", "system", "anonymous")
+# Suggestions for the action filter; any action recorded anywhere can be typed in.
+KNOWN_ACTIONS = (
+    "tenant.created",
+    "tenant.idp_set",
+    "run.queued",
+    "run.resumed",
+    "run.started",
+    "run.postponed",
+    "run.succeeded",
+    "run.failed",
+    "cognito.app_client.created",
+    "cognito.app_client.updated",
+    "cognito.attributes.created",
+    "cognito.provider.created",
+    "cognito.provider.updated",
+    "cognito.attach.updated",
+    "cognito.managed_login.created",
+    "secret.revealed",
+    "user.created",
+    "pool.registered",
+    "auth.signed_in",
+    "auth.signed_out",
+    "auth.sign_in_failed",
+    "audit.exported",
+    "audit.verification_requested",
+    "audit.verified",
+    "audit.retention_applied",
+)
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What an auditor narrowed the log to; every field optional."""
+
+    tenant: str | None = None
+    actor: str | None = None
+    actor_type: str | None = None
+    action: str | None = None
+    request_id: str | None = None
+    since: date | None = None
+    until: date | None = None  # inclusive
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            name: value.isoformat() if isinstance(value, date) else value
+            for name, value in self.__dict__.items()
+            if value not in (None, "")
+        }
+
+
+def filter_conditions(flt: AuditFilter) -> list[ColumnElement[bool]]:
+    """SQL conditions for the filter; dates become id bounds so every filter pages by id."""
+    conds: list[ColumnElement[bool]] = []
+    if flt.tenant:
+        tenant_id = db.session.scalar(select(Tenant.id).where(Tenant.slug == flt.tenant))
+        if tenant_id is None:
+            raise ValidationError("tenant", f"no tenant has the slug {flt.tenant!r}")
+        conds.append(AuditEvent.tenant_id == tenant_id)
+    if flt.actor:
+        conds.append(AuditEvent.actor_label == flt.actor)
+    if flt.actor_type:
+        if flt.actor_type not in ACTOR_TYPES:
+            raise ValidationError(
+                "actor_type", f"actor type must be one of {', '.join(ACTOR_TYPES)}"
+            )
+        conds.append(AuditEvent.actor_type == flt.actor_type)
+    if flt.action:
+        conds.append(AuditEvent.action == flt.action)
+    if flt.request_id:
+        conds.append(AuditEvent.request_id == flt.request_id)
+    if flt.since and flt.until and flt.until < flt.since:
+        raise ValidationError("until", "the end date is before the start date")
+    if flt.since:
+        start = _midnight(flt.since)
+        conds.append(AuditEvent.at >= start)
+        conds.append(_id_bound(AuditEvent.at >= start, first=True))
+    if flt.until:
+        end = _midnight(flt.until + timedelta(days=1))
+        conds.append(AuditEvent.at < end)
+        conds.append(_id_bound(AuditEvent.at < end, first=False))
+    return conds
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _id_bound(condition: ColumnElement[bool], first: bool) -> ColumnElement[bool]:
+    """An id range equal to a time range: events are appended under a lock, in time order."""
+    order = (
+        (AuditEvent.at, AuditEvent.id) if first else (AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
+    edge = db.session.scalar(select(AuditEvent.id).where(condition).order_by(*order).limit(1))
+    if edge is None:
+        return false()
+    return AuditEvent.id >= edge if first else AuditEvent.id <= edge
+
+
+@dataclass
+class Page:
+    """One page of events, newest first, and the cursors of its neighbours."""
+
+    rows: list[tuple[AuditEvent, str | None]]
+    newer: int | None = None  # ?after=
+    older: int | None = None  # ?before=
+
+
+def events_page(
+    flt: AuditFilter, before: int | None = None, after: int | None = None, limit: int = PAGE_SIZE
+) -> Page:
+    """Keyset pagination on id: each page is one index range scan, however deep."""
+    query = (
+        select(AuditEvent, Tenant.slug)
+        .outerjoin(Tenant, Tenant.id == AuditEvent.tenant_id)
+        .where(*filter_conditions(flt))
+    )
+    if after is not None:
+        rows = db.session.execute(
+            query.where(AuditEvent.id > after).order_by(AuditEvent.id).limit(limit + 1)
+        ).all()
+        more = len(rows) > limit
+        rows = list(reversed(rows[:limit]))
+        return Page(
+            [tuple(r) for r in rows],
+            newer=rows[0][0].id if more and rows else None,
+            older=rows[-1][0].id if rows else after + 1,
+        )
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
+    rows = db.session.execute(query.order_by(AuditEvent.id.desc()).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(
+        [tuple(r) for r in rows],
+        newer=rows[0][0].id if before is not None and rows else None,
+        older=rows[-1][0].id if more else None,
+    )
+
+
+def export_rows(flt: AuditFilter, upto: int | None, batch: int = 1000) -> Iterator[Any]:
+    """Every matching event up to id UPTO, oldest first, through a server-side cursor."""
+    if upto is None:
+        return
+    events = AuditEvent.__table__
+    query = (
+        select(events, Tenant.slug.label("tenant_slug"))
+        .outerjoin(Tenant, Tenant.id == events.c.tenant_id)
+        .where(*filter_conditions(flt), events.c.id <= upto)
+        .order_by(events.c.id)
+    )
+    result = db.session.execute(query, execution_options={"yield_per": batch})
+    try:
+        yield from result
+    finally:
+        result.close()
+
+
+def describe(details: dict[str, Any] | None, limit: int = 6) -> list[str]:
+    """A few short lines saying what an event changed (details are redacted already)."""
+    details = details or {}
+    lines: list[str] = []
+    before, after = details.get("before"), details.get("after")
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in after:
+            if before.get(key) != after.get(key):
+                lines.append(f"{key}: {_short(before.get(key))} → {_short(after.get(key))}")
+    elif isinstance(after, dict):
+        lines += [f"{k}: {_short(v)}" for k, v in after.items() if v not in (None, "", [], {})]
+    for key, value in details.items():
+        if key not in ("before", "after") and value not in (None, "", [], {}):
+            lines.append(f"{key}: {_short(value)}")
+    return lines[:limit] + ([f"… {len(lines) - limit} more"] if len(lines) > limit else [])
+
+
+def _short(value: Any, width: int = 80) -> str:
+    if isinstance(value, list) and value and isinstance(value[0], dict) and "resource" in value[0]:
+        text = "; ".join(
+            " ".join(str(c.get(k)) for k in ("action", "resource", "field") if c.get(k))
+            for c in value
+        )
+    else:
+        text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# The per-tenant timeline ---------------------------------------------------------------------
+
+KIND_RANK = {"event": 0, "run": 1, "step": 2, "call": 3}
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a timeline: a time, then a kind and an id to break ties."""
+
+    at: datetime
+    rank: int
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.at.isoformat()}~{self.rank}~{self.id}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Cursor | None:
+        try:
+            at, rank, ident = (text or "").split("~")
+            moment = datetime.fromisoformat(at)
+            if moment.tzinfo is None:
+                return None
+            return cls(moment.astimezone(UTC), int(rank), int(ident))
+        except ValueError:
+            return None
+
+
+@dataclass
+class TimelineItem:
+    at: datetime
+    kind: str
+    id: int
+    obj: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.at, KIND_RANK[self.kind], self.id)
+
+    @property
+    def key(self) -> tuple[datetime, int, int]:
+        return (self.at, KIND_RANK[self.kind], self.id)
+
+
+@dataclass
+class Timeline:
+    items: list[TimelineItem]
+    earlier: Cursor | None = None  # ?before=
+    later: Cursor | None = None  # ?after=
+
+
+def tenant_timeline(
+    tenant: Tenant,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    latest: bool = False,
+    limit: int = 100,
+) -> Timeline:
+    """Audit events, runs, steps and Cognito calls of one tenant, interleaved in time order."""
+    backwards = before is not None or latest
+    cursor = before if backwards else after
+    fetch = limit + 25  # room for ties at the cursor's exact moment
+    sources = [
+        ("event", AuditEvent, AuditEvent.at, [AuditEvent.tenant_id == tenant.id]),
+        ("run", Run, Run.created_at, [Run.tenant_id == tenant.id]),
+        (
+            "step",
+            Step,
+            Step.started_at,
+            [Step.run_id.in_(select(Run.id).where(Run.tenant_id == tenant.id))],
+        ),
+        ("call", CognitoCall, CognitoCall.started_at, [CognitoCall.tenant_id == tenant.id]),
+    ]
+    items: list[TimelineItem] = []
+    for kind, model, moment, conds in sources:
+        query = select(model).where(*conds, moment.is_not(None))
+        if cursor is not None:
+            query = query.where(moment <= cursor.at if backwards else moment >= cursor.at)
+        order = (moment.desc(), model.id.desc()) if backwards else (moment, model.id)
+        for obj in db.session.scalars(query.order_by(*order).limit(fetch)):
+            items.append(TimelineItem(getattr(obj, moment.key), kind, obj.id, obj))
+    if cursor is not None:
+        mark = (cursor.at, cursor.rank, cursor.id)
+        items = [i for i in items if (i.key < mark if backwards else i.key > mark)]
+    items.sort(key=lambda i: i.key, reverse=backwards)
+    more = len(items) > limit
+    items = items[:limit]
+    if backwards:
+        items.reverse()
+    _annotate(items)
+    if not items:
+        return Timeline([], earlier=None, later=None)
+    return Timeline(
+        items,
+        earlier=items[0].cursor if (more if backwards else cursor is not None) else None,
+        later=items[-1].cursor if (more if not backwards else cursor is not None) else None,
+    )
+
+
+def _annotate(items: list[TimelineItem]) -> None:
+    """Give steps and calls the names a reader needs: the step a call was made under."""
+    step_ids = {i.obj.step_id for i in items if i.kind == "call" and i.obj.step_id}
+    names = (
+        dict(db.session.execute(select(Step.id, Step.name).where(Step.id.in_(step_ids))).all())
+        if step_ids
+        else {}
+    )
+    for item in items:
+        if item.kind == "call":
+            item.extra["step"] = names.get(item.obj.step_id)
+
+
+# A run and the calls under each of its steps -------------------------------------------------
+
+
+@dataclass
+class StepCalls:
+    step: Step
+    calls: list[CognitoCall]
+
+
+@dataclass
+class RunHistory:
+    run: Run
+    tenant: Tenant
+    steps: list[StepCalls]
+    unattached: list[CognitoCall]
+    events: list[AuditEvent]
+
+    @property
+    def call_count(self) -> int:
+        return sum(len(s.calls) for s in self.steps) + len(self.unattached)
+
+
+def run_history(run: Run) -> RunHistory:
+    """A run's steps, every Cognito call under the step that made it, and its audit events."""
+    calls = db.session.scalars(
+        select(CognitoCall).where(CognitoCall.run_id == run.id).order_by(CognitoCall.id)
+    ).all()
+    by_step: dict[int | None, list[CognitoCall]] = {}
+    for call in calls:
+        by_step.setdefault(call.step_id, []).append(call)
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.tenant_id == run.tenant_id,
+            AuditEvent.details["run_id"].as_integer() == run.id,
+        )
+        .order_by(AuditEvent.id)
+    ).all()
+    step_ids = {s.id for s in run.steps}
+    return RunHistory(
+        run=run,
+        tenant=db.session.get(Tenant, run.tenant_id),
+        steps=[StepCalls(s, by_step.get(s.id, [])) for s in run.steps],
+        unattached=[c for c in calls if c.step_id not in step_ids],
+        events=list(events),
+    )
+
+
+def all_tenants() -> list[Tenant]:
+    """Every tenant, for choosing a timeline."""
+    return list(db.session.scalars(select(Tenant).order_by(Tenant.slug)))

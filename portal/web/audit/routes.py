@@ -1,0 +1,180 @@
+"""Read-only history for auditors and admins; the only action here is verifying the chain."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+from portal.extensions import db
+from portal.models import AuditEvent, Run, Tenant, utcnow
+from portal.services.audit_chain import (
+    current_head,
+    latest_checkpoint,
+    latest_result,
+    pending_verification,
+    request_verification,
+)
+from portal.services.audit_export import FORMATS, begin_export, export_lines
+from portal.services.audit_query import (
+    KNOWN_ACTIONS,
+    Cursor,
+    all_tenants,
+    describe,
+    events_page,
+    run_history,
+    tenant_timeline,
+)
+from portal.services.tenants import UnknownTenant, get_tenant
+from portal.web.access import AUDIT_ROLES, roles
+from portal.web.audit.forms import ACTOR_TYPE_LABELS, FilterForm, VerifyForm
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+FILTER_FIELDS = ("tenant", "actor", "actor_type", "action", "request_id", "since", "until")
+
+
+@bp.app_template_filter("describe_details")
+def _describe_details(details):
+    return describe(details)
+
+
+@bp.app_template_filter("utc")
+def _utc(moment):
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "—"
+
+
+@bp.app_template_global("audit_filter_url")
+def _audit_filter_url(**changes) -> str:
+    """The log's address with the current filter changed by CHANGES (cursors dropped)."""
+    args = {**_filter_args(), **{k: v for k, v in changes.items() if v not in (None, "")}}
+    return url_for("audit.log", **args)
+
+
+def _filter_args() -> dict[str, str]:
+    """The filter as query arguments, for links that keep it (pages, exports)."""
+    return {k: v for k in FILTER_FIELDS if (v := (request.args.get(k) or "").strip())}
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _chain_context() -> dict:
+    return {
+        "head": current_head(),
+        "result": latest_result(),
+        "pending": pending_verification(),
+        "checkpoint": latest_checkpoint(),
+        "verify_form": VerifyForm(),
+    }
+
+
+@bp.get("")
+@roles(*AUDIT_ROLES)
+def log():
+    form = FilterForm(formdata=request.args)
+    page = None
+    if form.validate():
+        page = events_page(form.to_filter(), before=_int_arg("before"), after=_int_arg("after"))
+    return render_template(
+        "audit/log.html",
+        form=form,
+        page=page,
+        args=_filter_args(),
+        actions=KNOWN_ACTIONS,
+        tenants=[t.slug for t in all_tenants()],
+        actor_labels=ACTOR_TYPE_LABELS,
+        **_chain_context(),
+    )
+
+
+@bp.get("/chain")
+@roles(*AUDIT_ROLES)
+def chain():
+    """The chain's state alone, for the page to poll while a verification runs."""
+    return render_template("audit/_chain.html", **_chain_context())
+
+
+@bp.post("/verify")
+@roles(*AUDIT_ROLES)
+def verify():
+    """Queue a verification of the whole chain; a worker walks it, the page shows the result."""
+    form = VerifyForm()
+    if form.validate_on_submit():
+        verification, fresh = request_verification()
+        if verification.status == "failed":
+            flash(f"The verification could not start: {verification.problem}", "error")
+        elif fresh:
+            flash("Verification started. This page shows the result when it is done.", "info")
+        else:
+            flash("A verification is already under way.", "info")
+    return redirect(url_for("audit.log"))
+
+
+@bp.get("/export.<fmt>")
+@roles(*AUDIT_ROLES)
+def export(fmt: str):
+    """The filtered history as a download, streamed row by row; the export is audited."""
+    if fmt not in FORMATS:
+        abort(404)
+    form = FilterForm(formdata=request.args)
+    if not form.validate():
+        return redirect(url_for("audit.log", **_filter_args()))
+    plan = begin_export(form.to_filter(), fmt)
+    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+    response = Response(stream_with_context(export_lines(plan)), mimetype=FORMATS[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{fmt}"'
+    response.headers["X-Audit-Chain-Head"] = f"{plan.header['chain_head']['hash']}@{plan.upto}"
+    return response
+
+
+@bp.get("/events/<int:event_id>")
+@roles(*AUDIT_ROLES)
+def event(event_id: int):
+    found = db.session.get(AuditEvent, event_id)
+    if found is None:
+        abort(404)
+    tenant = db.session.get(Tenant, found.tenant_id) if found.tenant_id else None
+    run_id = (found.details or {}).get("run_id")
+    run = db.session.get(Run, run_id) if isinstance(run_id, int) else None
+    return render_template("audit/event.html", event=found, tenant=tenant, run=run)
+
+
+@bp.get("/tenants")
+@roles(*AUDIT_ROLES)
+def tenants():
+    return render_template("audit/tenants.html", tenants=all_tenants())
+
+
+@bp.get("/tenants/<slug>")
+@roles(*AUDIT_ROLES)
+def tenant(slug: str):
+    try:
+        found = get_tenant(slug)
+    except UnknownTenant:
+        abort(404)
+    timeline = tenant_timeline(
+        found,
+        after=Cursor.parse(request.args.get("after")),
+        before=Cursor.parse(request.args.get("before")),
+        latest=request.args.get("latest") == "1",
+    )
+    return render_template("audit/tenant.html", tenant=found, timeline=timeline)
+
+
+@bp.get("/runs/<int:run_id>")
+@roles(*AUDIT_ROLES)
+def run(run_id: int):
+    found = db.session.get(Run, run_id)
+    if found is None:
+        abort(404)
+    return render_template("audit/run.html", history=run_history(found))

@@ -1,0 +1,31 @@
+"""Thin audit tasks: publish the chain head, verify the chain, apply retention."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from portal.services.actors import acting_as
+from portal.services.audit_chain import publish_head, run_verification
+from portal.services.audit_retention import apply_retention
+from workers.tasks import system_actor
+
+
+@shared_task(name="portal.publish_audit_head", ignore_result=True)
+def publish_audit_head() -> str:
+    """Log the chain head (hash, event id, count) as one line, outside the database."""
+    return str(publish_head())
+
+
+@shared_task(name="portal.verify_audit_chain", bind=True, ignore_result=True)
+def verify_audit_chain(self, verification_id: int | None = None) -> str:
+    """Walk the whole chain and keep the result for the auditor pages."""
+    with acting_as(system_actor(self.request.id)):
+        verification, _report = run_verification(verification_id)
+    return verification.status
+
+
+@shared_task(name="portal.apply_audit_retention", bind=True, ignore_result=True)
+def apply_audit_retention(self) -> int:
+    """Remove events older than PORTAL_AUDIT_RETENTION_DAYS (nothing when it is unset)."""
+    with acting_as(system_actor(self.request.id)):
+        return apply_retention().removed
