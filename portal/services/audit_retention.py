@@ -14,7 +14,7 @@ from portal.models import AuditCheckpoint, AuditEvent, utcnow
 from portal.models.audit import RETENTION_OPTION
 from portal.services import audit
 from portal.services.audit import lock_head
-from portal.services.audit_chain import RETENTION_ACTION, latest_checkpoint
+from portal.services.audit_chain import RETENTION_ACTION, current_head, latest_checkpoint
 
 log = logging.getLogger("portal.audit")
 BATCH = 50_000  # events removed per transaction, each batch with its own checkpoint
@@ -43,8 +43,10 @@ def apply_retention(now: datetime | None = None, batch: int = BATCH) -> Retentio
         return RetentionResult(None, None, 0, [])
     cutoff = (now or utcnow()) - timedelta(days=int(days))
     removed, checkpoints = 0, []
-    while True:
-        checkpoint = _cut_once(cutoff, int(days), batch)
+    # Only events that existed when the job began: never the job's own retention events.
+    upto = current_head().event_id
+    while upto is not None:
+        checkpoint = _cut_once(cutoff, upto, int(days), batch)
         if checkpoint is None:
             break
         removed += checkpoint.removed
@@ -54,12 +56,14 @@ def apply_retention(now: datetime | None = None, batch: int = BATCH) -> Retentio
     return RetentionResult(int(days), cutoff, removed, checkpoints)
 
 
-def _cut_once(cutoff: datetime, days: int, batch: int) -> AuditCheckpoint | None:
+def _cut_once(cutoff: datetime, upto: int, days: int, batch: int) -> AuditCheckpoint | None:
     """One batch in one transaction: checkpoint, audit event, then the delete itself."""
     lock_head()  # one cut at a time, and no event appended while we choose where to cut
     # Only a prefix of the chain may go: everything before the first event newer than the cutoff.
     first_kept = db.session.scalar(select(func.min(AuditEvent.id)).where(AuditEvent.at >= cutoff))
-    older = [AuditEvent.id < first_kept] if first_kept is not None else []
+    older = [AuditEvent.id <= upto]
+    if first_kept is not None:
+        older.append(AuditEvent.id < first_kept)
     last_id = db.session.scalar(
         select(AuditEvent.id).where(*older).order_by(AuditEvent.id).offset(batch - 1).limit(1)
     )
