@@ -1,0 +1,259 @@
+"""The auditor pages: every history page and export for auditors, nothing that changes state."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from portal.models import AuditEvent, AuditVerification, CognitoCall, Role, Run, Tenant
+from portal.services.actors import SYSTEM, acting_as
+from portal.services.audit_chain import run_verification
+from portal.services.audit_query import tenant_timeline
+from portal.services.handover import reveal_credentials
+from portal.web.access import API, PUBLIC, rule_of
+from tests import factories as f
+from tests.audit.helpers import as_superuser, bulk_chain, seed_events, swap_ids
+from tests.web.conftest import csrf_token, isolated
+
+HISTORY_PAGES = (
+    "/audit",
+    "/audit?tenant=acme&action=run.succeeded",
+    "/audit/chain",
+    "/audit/tenants",
+    "/audit/tenants/acme",
+    "/audit/tenants/acme?latest=1",
+    "/audit/runs/{run}",
+    "/audit/events/{event}",
+    "/audit/export.csv",
+    "/audit/export.jsonl?tenant=acme",
+)
+# Routes an auditor may post to: their own session and account, and verifying the chain.
+AUDITOR_MAY_POST = ("auth.logout", "audit.verify", "account.")
+
+
+@pytest.fixture
+def onboarded(db, cognito_emulator, oidc_idp):
+    """A tenant onboarded end to end, and its client secret revealed once (by staff)."""
+    f.pool(cognito_emulator)
+    tenant = f.tenant("acme", oidc_idp)
+    cognito_emulator.clear_calls()
+    [run] = f.onboard(tenant)
+    assert f.run_now(run) == "succeeded"
+    with acting_as(f.TEST_ACTOR):
+        secret = reveal_credentials(tenant, purpose="handover")["client_secret"]
+    run = db.session.get(Run, run.id)
+    return {
+        "slug": tenant.slug,
+        "tenant_id": tenant.id,
+        "run_id": run.id,
+        "steps": {s.id: s.name for s in run.steps},
+        "secret": secret,
+    }
+
+
+def fetch(browser, url: str, **kwargs):
+    """GET and read the whole body inside the request's own context (exports are streamed)."""
+
+    def call():
+        response = browser.client.get(url, **kwargs)
+        response.get_data()
+        return response
+
+    return isolated(call)
+
+
+def fill(url: str, onboarded) -> str:
+    return url.format(run=onboarded["run_id"], event=1)
+
+
+def test_auditors_and_admins_reach_every_history_page_and_export(signed_in, onboarded):
+    for role in ("auditor", "admin"):
+        browser = signed_in(role)
+        for url in HISTORY_PAGES:
+            response = fetch(browser, fill(url, onboarded))
+            assert response.status_code == 200, (role, url, response.status_code)
+            body = response.get_data(as_text=True)
+            assert f.IDP_SECRET not in body and onboarded["secret"] not in body, (role, url)
+
+
+def test_staff_cannot_read_the_audit_pages(signed_in, onboarded):
+    browser = signed_in("staff")
+    for url in HISTORY_PAGES:
+        assert fetch(browser, fill(url, onboarded)).status_code == 403, url
+    assert browser.post_form("/", {}, post_url="/audit/verify").status_code == 403
+
+
+def _sample_url(rule, onboarded) -> str:
+    values = {}
+    for name in rule.arguments:
+        converter = type(rule._converters[name]).__name__
+        if converter == "IntegerConverter":
+            values[name] = onboarded["run_id"]
+        else:
+            values[name] = onboarded["slug"]
+    return rule.build(values)[1]
+
+
+def test_an_auditor_can_change_nothing_and_sees_no_secret_anywhere(app, signed_in, onboarded):
+    browser = signed_in("auditor")
+    token = csrf_token(browser.get("/audit").get_data(as_text=True))
+    with app.test_request_context():
+        rules = [
+            (r, rule_of(r.endpoint)) for r in app.url_map.iter_rules() if r.endpoint != "static"
+        ]
+    for rule, access in rules:
+        url = _sample_url(rule, onboarded)
+        writes = rule.methods & {"POST", "PUT", "PATCH", "DELETE"}
+        role_based = not ({PUBLIC, API} & access)
+        if writes and role_based and not rule.endpoint.startswith(AUDITOR_MAY_POST):
+            assert Role.AUDITOR not in access, f"auditors may {writes} {rule.endpoint}"
+            method = sorted(writes)[0].lower()
+            response = isolated(
+                lambda m=method, u=url: getattr(browser.client, m)(u, data={"csrf_token": token})
+            )
+            assert response.status_code == 403, (rule.endpoint, response.status_code)
+        if "GET" in rule.methods and (Role.AUDITOR in access or PUBLIC in access):
+            assert not any(w in rule.endpoint for w in ("reveal", "credential", "secret")), (
+                f"auditors may open {rule.endpoint}"
+            )
+            body = fetch(browser, url).get_data(as_text=True)
+            assert f.IDP_SECRET not in body, rule.endpoint
+            assert onboarded["secret"] not in body, rule.endpoint
+
+
+def test_the_timeline_holds_the_calls_the_engine_made_with_request_ids(
+    signed_in, onboarded, cognito_emulator, db
+):
+    made = [(c.operation, c.request_id) for c in cognito_emulator.calls()]
+    assert [op for op, _ in made][:6] == [
+        "CreateUserPoolClient",
+        "DescribeUserPool",
+        "AddCustomAttributes",
+        "CreateIdentityProvider",
+        "UpdateUserPoolClient",
+        "CreateManagedLoginBranding",
+    ]
+    timeline = tenant_timeline(db.session.get(Tenant, onboarded["tenant_id"]))
+    shown = [(i.obj.operation, i.obj.aws_request_id) for i in timeline.items if i.kind == "call"]
+    assert shown == made  # the run's six calls, then the reveal's DescribeUserPoolClient
+    assert all(request_id for _, request_id in shown)
+
+    browser = signed_in("auditor")
+    page = browser.get("/audit/tenants/acme").get_data(as_text=True)
+    for operation, request_id in made:
+        assert request_id in page and operation in page
+    assert "run.succeeded" in page and "secret.revealed" in page
+    # On the run's page each call sits under the step that made it.
+    run_page = browser.get(f"/audit/runs/{onboarded['run_id']}").get_data(as_text=True)
+    calls = db.session.scalars(
+        select(CognitoCall).where(CognitoCall.run_id == onboarded["run_id"])
+    ).all()
+    sections = re.split(r'<h3 id="step-\d+">', run_page)[1:]
+    by_step = {section.split()[0]: section for section in sections}
+    for call in calls:
+        assert call.aws_request_id in by_step[onboarded["steps"][call.step_id]], call.operation
+
+
+def test_verify_now_shows_an_intact_chain_then_the_tampered_event(signed_in, db):
+    seed_events(db, 6)
+    browser = signed_in("auditor")
+    page = browser.get("/audit").get_data(as_text=True)
+    assert "has not been verified yet" in page
+
+    def verify_now() -> str:
+        response = browser.post_form("/audit", {}, post_url="/audit/verify")
+        assert response.status_code == 302
+        pending = browser.get("/audit/chain").get_data(as_text=True)
+        assert "data-poll=" in pending and "Verification queued" in pending
+        queued = db.session.scalars(
+            select(AuditVerification).order_by(AuditVerification.id.desc())
+        ).first()
+        with acting_as(SYSTEM):  # what the worker's task does with the id it was sent
+            run_verification(queued.id)
+        done = browser.get("/audit/chain").get_data(as_text=True)
+        assert "data-poll-done" in done
+        return browser.get("/audit").get_data(as_text=True)
+
+    assert "Verified intact" in verify_now()
+    requested = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "audit.verification_requested")
+    ).first()
+    assert requested.actor_label == "auditor@example.com" and requested.source_ip
+
+    as_superuser(db, "UPDATE audit_events SET actor_label = 'nobody' WHERE id = 3")
+    page = verify_now()
+    assert "Chain broken at event" in page and 'href="/audit/events/3"' in page
+    assert "changed after it was written" in page
+
+    swap_ids(db, 5, 6)
+    as_superuser(db, "UPDATE audit_events SET actor_label = :l WHERE id = 3", l=f.TEST_ACTOR.label)
+    page = verify_now()
+    assert "Chain broken at event" in page and "reordered" in page
+
+
+def test_a_removed_event_is_shown_on_the_page(signed_in, db):
+    seed_events(db, 5)
+    as_superuser(db, "DELETE FROM audit_events WHERE id = 2")
+    with acting_as(SYSTEM):
+        run_verification()
+    page = signed_in("auditor").get("/audit").get_data(as_text=True)
+    assert "Chain broken at event" in page and "removed" in page
+
+
+def test_keyset_pages_walk_the_whole_log(signed_in, db):
+    bulk_chain(db, 120)
+    browser = signed_in("auditor")  # signing in adds an event: 121 in all
+    seen: list[int] = []
+    url = "/audit?actor_type=system"
+    while url:
+        page = browser.get(url).get_data(as_text=True)
+        seen += [int(x) for x in re.findall(r'aria-label="Event (\d+)"', page)]
+        older = re.search(r'rel="next" href="([^"]+)"', page)
+        url = older.group(1).replace("&amp;", "&") if older else None
+    system = db.session.scalars(
+        select(AuditEvent.id).where(AuditEvent.actor_type == "system").order_by(AuditEvent.id)
+    ).all()
+    assert len(system) == 120 and seen == list(reversed(system))
+    second = browser.get(f"/audit?actor_type=system&before={seen[49]}").get_data(as_text=True)
+    assert re.findall(r'aria-label="Event (\d+)"', second)[0] == str(seen[50])
+    newer = re.search(r'rel="prev" href="([^"]+)"', second).group(1).replace("&amp;", "&")
+    back = browser.get(newer).get_data(as_text=True)
+    assert re.findall(r'aria-label="Event (\d+)"', back) == [str(i) for i in seen[:50]]
+
+
+def test_filter_errors_are_shown_next_to_the_field_and_keep_what_was_typed(signed_in, db):
+    browser = signed_in("auditor")
+    page = browser.get("/audit?tenant=nope&actor=bob&since=2026-02-01&until=2026-01-01")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "No tenant has the slug “nope”" in body
+    assert "The end date is before the start date." in body
+    assert 'value="bob"' in body and 'value="2026-02-01"' in body
+    assert "Correct the filter above" in body
+    export = fetch(browser, "/audit/export.csv?tenant=nope")
+    assert export.status_code == 302 and "tenant=nope" in export.headers["Location"]
+
+
+def test_exporting_from_the_page_is_audited(signed_in, onboarded, db):
+    browser = signed_in("auditor")
+    response = fetch(browser, "/audit/export.jsonl?tenant=acme")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.mimetype == "application/x-ndjson"
+    lines = response.get_data(as_text=True).splitlines()
+    header = json.loads(lines[0])["audit_export"]
+    assert header["filter"] == {"tenant": "acme"}
+    assert response.headers["X-Audit-Chain-Head"].startswith(header["chain_head"]["hash"])
+    exported = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "audit.exported")
+    ).one()
+    assert exported.actor_label == "auditor@example.com" and exported.user_agent.startswith(
+        "Werkzeug/"
+    )
+    assert exported.source_ip == "127.0.0.1" and exported.request_id
+    assert exported.tenant_id == onboarded["tenant_id"]
+    actions = [json.loads(line)["action"] for line in lines[1:]]
+    assert actions[0] == "tenant.created" and actions[-1] == "audit.exported"
