@@ -195,8 +195,14 @@ def _short(value: Any, width: int = 80) -> str:
             " ".join(str(c.get(k)) for k in ("action", "resource", "field") if c.get(k))
             for c in value
         )
+    elif isinstance(value, dict):
+        text = ", ".join(f"{k} {_short(v, 20)}" for k, v in value.items() if v is not None)
+    elif isinstance(value, list):
+        text = ", ".join(_short(v, 40) for v in value)
+    elif value is None:
+        text = "—"
     else:
-        text = value if isinstance(value, str) else repr(value)
+        text = value if isinstance(value, str) else str(value)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

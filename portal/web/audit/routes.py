@@ -13,6 +13,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from markupsafe import Markup, escape
 
 from portal.extensions import db
 from portal.models import AuditEvent, Run, Tenant, utcnow
@@ -49,6 +50,18 @@ def _describe_details(details):
 @bp.app_template_filter("utc")
 def _utc(moment):
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "—"
+
+
+@bp.app_template_filter("wbr_dots")
+def _wbr_dots(text):
+    """Let long dotted names (cognito.managed_login.created) wrap at their dots only."""
+    return Markup(str(escape(text)).replace(".", ".<wbr>"))  # noqa: S704 - escaped first
+
+
+@bp.app_template_filter("utc_ms")
+def _utc_ms(moment):
+    """To the millisecond: a run's steps and calls often share a second."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if moment else "—"
 
 
 @bp.app_template_global("audit_filter_url")
