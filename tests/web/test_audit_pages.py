@@ -142,7 +142,7 @@ def test_the_timeline_holds_the_calls_the_engine_made_with_request_ids(
     assert all(request_id for _, request_id in shown)
 
     browser = signed_in("auditor")
-    page = browser.get("/audit/tenants/acme").get_data(as_text=True)
+    page = browser.get("/audit/tenants/acme").get_data(as_text=True).replace("<wbr>", "")
     for operation, request_id in made:
         assert request_id in page and operation in page
     assert "run.succeeded" in page and "secret.revealed" in page
