@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Connection, select
 
 from portal.extensions import db
@@ -421,8 +422,6 @@ def request_verification() -> tuple[AuditVerification, bool]:
     db.session.flush()
     audit.record("audit.verification_requested", verification_id=verification.id)
     db.session.commit()
-    from flask import current_app
-
     try:
         current_app.extensions["celery"].send_task(VERIFY_TASK, args=[verification.id])
     except Exception as exc:  # the broker is down: say so rather than spin forever

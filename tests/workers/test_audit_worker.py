@@ -1,0 +1,33 @@
+"""A real worker process carries out the verification an auditor asked for."""
+
+from __future__ import annotations
+
+import json
+
+from portal.models import AuditVerification
+from portal.services.actors import acting_as
+from portal.services.audit_chain import request_verification
+from tests.audit.helpers import seed_events
+from tests.factories import TEST_ACTOR
+from tests.workers.conftest import wait_until
+
+
+def test_a_worker_verifies_the_chain_it_was_sent_only_the_id_of(db, start_worker, redis_client):
+    seed_events(db, 5)
+    with acting_as(TEST_ACTOR):
+        verification, fresh = request_verification()
+    assert fresh
+    [message] = redis_client.lrange("celery", 0, -1)
+    envelope = json.loads(message)
+    assert envelope["headers"]["task"] == "portal.verify_audit_chain"
+    assert envelope["headers"]["argsrepr"] == f"[{verification.id}]"
+
+    start_worker()
+
+    def finished() -> bool:
+        db.session.expire_all()
+        return db.session.get(AuditVerification, verification.id).status in ("intact", "broken")
+
+    assert wait_until(finished, timeout=60)
+    done = db.session.get(AuditVerification, verification.id)
+    assert done.status == "intact" and done.events_checked == 6
