@@ -66,5 +66,5 @@ PORTAL_TEST_DATABASE=postgresql .venv/bin/python -m pytest "$@"
 
 log "database-bound tests again on SQLite"
 PORTAL_TEST_DATABASE=sqlite .venv/bin/python -m pytest -m "not browser" \
-    tests/engine tests/cli tests/workers "$@"
+    tests/engine tests/cli tests/workers tests/audit "$@"
 log "all green"
