@@ -5,8 +5,9 @@ from __future__ import annotations
 from celery import shared_task
 
 from portal.services.actors import acting_as
-from portal.services.audit_chain import publish_head, run_verification
+from portal.services.audit_chain import publish_head
 from portal.services.audit_retention import apply_retention
+from portal.services.audit_verifications import run_verification
 from workers.tasks import system_actor
 
 

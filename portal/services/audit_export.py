@@ -20,14 +20,9 @@ from portal.extensions import db
 from portal.models import Tenant, utcnow
 from portal.services import audit
 from portal.services.actors import current_actor
-from portal.services.audit_chain import (
-    checkpoint_dict,
-    current_head,
-    latest_checkpoint,
-    latest_result,
-    result_dict,
-)
+from portal.services.audit_chain import checkpoint_dict, current_head, latest_checkpoint
 from portal.services.audit_query import AuditFilter, export_rows, filter_conditions
+from portal.services.audit_verifications import latest_result, result_dict
 
 FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
 COLUMNS = (

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from portal.models import AuditEvent, AuditVerification
 from portal.services.actors import acting_as
-from portal.services.audit_chain import current_head, request_verification
+from portal.services.audit_chain import current_head
+from portal.services.audit_verifications import request_verification
 from tests.audit.helpers import seed_events
 from tests.factories import TEST_ACTOR
 from workers import BEAT_SCHEDULE

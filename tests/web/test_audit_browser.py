@@ -11,7 +11,7 @@ from werkzeug.serving import make_server
 
 from portal.models import AuditVerification
 from portal.services.actors import SYSTEM, acting_as
-from portal.services.audit_chain import run_verification
+from portal.services.audit_verifications import run_verification
 from tests.audit.helpers import as_superuser, seed_events
 from tests.web.conftest import PASSWORDS
 

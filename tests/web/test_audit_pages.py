@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from portal.models import AuditEvent, AuditVerification, CognitoCall, Role, Run, Tenant
 from portal.services.actors import SYSTEM, acting_as
-from portal.services.audit_chain import run_verification
 from portal.services.audit_query import tenant_timeline
+from portal.services.audit_verifications import run_verification
 from portal.services.handover import reveal_credentials
 from portal.web.access import API, PUBLIC, rule_of
 from tests import factories as f

@@ -6,7 +6,7 @@ import json
 
 from portal.models import AuditVerification
 from portal.services.actors import acting_as
-from portal.services.audit_chain import request_verification
+from portal.services.audit_verifications import request_verification
 from tests.audit.helpers import seed_events
 from tests.factories import TEST_ACTOR
 from tests.workers.conftest import wait_until

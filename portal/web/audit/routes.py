@@ -17,13 +17,7 @@ from markupsafe import Markup, escape
 
 from portal.extensions import db
 from portal.models import AuditEvent, Run, Tenant, utcnow
-from portal.services.audit_chain import (
-    current_head,
-    latest_checkpoint,
-    latest_result,
-    pending_verification,
-    request_verification,
-)
+from portal.services.audit_chain import current_head, latest_checkpoint
 from portal.services.audit_export import FORMATS, begin_export, export_lines
 from portal.services.audit_query import (
     KNOWN_ACTIONS,
@@ -33,6 +27,11 @@ from portal.services.audit_query import (
     events_page,
     run_history,
     tenant_timeline,
+)
+from portal.services.audit_verifications import (
+    latest_result,
+    pending_verification,
+    request_verification,
 )
 from portal.services.tenants import UnknownTenant, get_tenant
 from portal.web.access import AUDIT_ROLES, roles
