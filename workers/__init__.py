@@ -7,6 +7,8 @@ from flask import Flask
 
 BEAT_SCHEDULE = {
     "sweep-stale-runs": {"task": "portal.sweep_stale_runs", "schedule": 30.0},
+    "drift-sweep": {"task": "portal.drift_sweep", "schedule": 300.0},
+    "idp-secret-reminders": {"task": "portal.remind_expiring_secrets", "schedule": 3600.0},
 }
 
 

@@ -54,6 +54,20 @@ class PoolUsage:
             full.append(f"managed-login styles {self.styles}/{MAX_STYLES} (fixed by AWS)")
         return full
 
+    def warnings(self, threshold: float = 0.8) -> list[str]:
+        """Quotas at or above 80% full, in words."""
+        rows = [
+            ("app clients", self.clients, self.pool.max_clients),
+            ("identity providers", self.identity_providers, self.pool.max_identity_providers),
+        ]
+        if self.pool.needs_styles:
+            rows.append(("managed-login styles", self.styles, MAX_STYLES))
+        return [
+            f"{name} {used}/{limit} ({used / limit:.0%})"
+            for name, used, limit in rows
+            if limit and used / limit >= threshold
+        ]
+
     @property
     def has_room(self) -> bool:
         return not self.pool.closed and not self.full_quotas()
@@ -84,6 +98,7 @@ class PoolUsage:
             },
             "managed_login_styles": {"used": self.styles, "max": self.max_styles},
             "has_room": self.has_room,
+            "warnings": self.warnings(),
         }
 
 
@@ -92,9 +107,17 @@ def find_pool(user_pool_id: str) -> UserPool | None:
 
 
 def usage(pool: UserPool) -> PoolUsage:
+    from portal.models import MoveState, TenantMove
+
     holding = db.session.scalar(
         select(func.count(Tenant.id)).where(
             Tenant.pool_id == pool.id, Tenant.status.in_(HOLDING_STATUSES)
+        )
+    )
+    # A tenant moving away keeps its old resources here until the move is finished.
+    holding += db.session.scalar(
+        select(func.count(TenantMove.id)).where(
+            TenantMove.from_pool_id == pool.id, TenantMove.state != MoveState.DONE
         )
     )
     return PoolUsage(
@@ -220,3 +243,38 @@ def _full_message(candidates: list[PoolUsage]) -> str:
         "add`, or ask AWS to raise the adjustable quotas and update them with --max-clients / "
         "--max-idps."
     )
+
+
+def set_closed(pool: UserPool, closed: bool) -> UserPool:
+    """Close a pool to new tenants (existing ones stay), or open it again."""
+    if pool.closed == closed:
+        return pool
+    pool.closed = closed
+    audit.record("pool.closed" if closed else "pool.opened", user_pool_id=pool.user_pool_id)
+    db.session.commit()
+    return pool
+
+
+def set_quotas(
+    pool: UserPool, max_clients: int | None = None, max_identity_providers: int | None = None
+) -> UserPool:
+    """Record quota increases AWS granted for this pool (the style limit of 20 is fixed)."""
+    before = {
+        "max_clients": pool.max_clients,
+        "max_identity_providers": pool.max_identity_providers,
+    }
+    for name, value in (
+        ("max_clients", max_clients),
+        ("max_identity_providers", max_identity_providers),
+    ):
+        if value is not None:
+            if value < 1:
+                raise ValidationError(name, f"{name} must be at least 1")
+            setattr(pool, name, value)
+    after = {"max_clients": pool.max_clients, "max_identity_providers": pool.max_identity_providers}
+    if after != before:
+        audit.record(
+            "pool.quotas_changed", before=before, after=after, user_pool_id=pool.user_pool_id
+        )
+        db.session.commit()
+    return pool
