@@ -381,3 +381,6 @@ def finish_move(tenant: Tenant) -> Run:
     return _queue_kind(
         tenant, RunKind.FINISH_MOVE, "tenant.move_finishing", from_pool=move.from_pool.user_pool_id
     )
+
+
+offboard_tenant = offboard  # the name the JSON API looks for

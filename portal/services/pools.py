@@ -106,20 +106,32 @@ def find_pool(user_pool_id: str) -> UserPool | None:
     return db.session.scalar(select(UserPool).where(UserPool.user_pool_id == user_pool_id))
 
 
-def usage(pool: UserPool) -> PoolUsage:
+def _holding(pool_ids: list[int]) -> dict[int, int]:
+    """Per pool, the tenants holding resources there (two grouped counts for any number)."""
     from portal.models import MoveState, TenantMove
 
-    holding = db.session.scalar(
-        select(func.count(Tenant.id)).where(
-            Tenant.pool_id == pool.id, Tenant.status.in_(HOLDING_STATUSES)
-        )
+    counts: dict[int, int] = dict.fromkeys(pool_ids, 0)
+    if not pool_ids:
+        return counts
+    rows = db.session.execute(
+        select(Tenant.pool_id, func.count(Tenant.id))
+        .where(Tenant.pool_id.in_(pool_ids), Tenant.status.in_(HOLDING_STATUSES))
+        .group_by(Tenant.pool_id)
     )
+    for pool_id, count in rows:
+        counts[pool_id] += count
     # A tenant moving away keeps its old resources here until the move is finished.
-    holding += db.session.scalar(
-        select(func.count(TenantMove.id)).where(
-            TenantMove.from_pool_id == pool.id, TenantMove.state != MoveState.DONE
-        )
+    rows = db.session.execute(
+        select(TenantMove.from_pool_id, func.count(TenantMove.id))
+        .where(TenantMove.from_pool_id.in_(pool_ids), TenantMove.state != MoveState.DONE)
+        .group_by(TenantMove.from_pool_id)
     )
+    for pool_id, count in rows:
+        counts[pool_id] += count
+    return counts
+
+
+def _usage(pool: UserPool, holding: int) -> PoolUsage:
     return PoolUsage(
         pool,
         pool.baseline_clients + holding,
@@ -128,9 +140,17 @@ def usage(pool: UserPool) -> PoolUsage:
     )
 
 
+def usage(pool: UserPool) -> PoolUsage:
+    return _usage(pool, _holding([pool.id])[pool.id])
+
+
+def usages(pools: list[UserPool]) -> list[PoolUsage]:
+    holding = _holding([p.id for p in pools])
+    return [_usage(p, holding[p.id]) for p in pools]
+
+
 def list_usage() -> list[PoolUsage]:
-    pools = db.session.scalars(select(UserPool).order_by(UserPool.id)).all()
-    return [usage(p) for p in pools]
+    return usages(list(db.session.scalars(select(UserPool).order_by(UserPool.id))))
 
 
 def region_of(user_pool_id: str) -> str:
@@ -219,7 +239,7 @@ def place_tenant(tenant: Tenant) -> UserPool:
     pools = db.session.scalars(
         select(UserPool).where(UserPool.closed.is_(False)).order_by(UserPool.id).with_for_update()
     ).all()
-    candidates = [usage(p) for p in pools]
+    candidates = usages(list(pools))
     roomy = [u for u in candidates if u.has_room]
     if not roomy:
         raise NoPoolHasRoom(_full_message(candidates))

@@ -332,6 +332,7 @@ def execute_run(run_id: int, worker: str) -> RunResult:
         step.started_at = step.started_at or utcnow()
         try:
             lease.renew()
+            run_kinds.before_step(tenant, step, ctx)
             db.session.commit()
             outcome = STEPS_BY_NAME[step.name].apply(ctx)
         except LeaseLost:

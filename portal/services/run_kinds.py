@@ -136,6 +136,13 @@ def _secret_from_previous_pool(tenant: Tenant, recorder: CallRecorder) -> str | 
     return provider["IdentityProvider"].get("ProviderDetails", {}).get("client_secret")
 
 
+def before_step(tenant: Tenant, step: Step, ctx: StepContext) -> None:
+    """Refresh what other runs may have learnt meanwhile (a pool's custom attributes)."""
+    if step.name == "attributes":
+        db.session.refresh(tenant.pool)
+        ctx.known.pool_attributes = frozenset(tenant.pool.custom_attributes or ())
+
+
 def apply_facts(
     run: Run, tenant: Tenant, step: Step, outcome: StepOutcome, ctx: StepContext
 ) -> None:
