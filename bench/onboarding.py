@@ -55,19 +55,24 @@ def prepare_environment(work: Path) -> dict[str, str]:
     from cryptography.fernet import Fernet
 
     env = dict(os.environ)
-    env.update({
-        "PORTAL_INSTANCE_PATH": str(work),
-        "PORTAL_DATABASE_URL": PG_URL,
-        "PORTAL_BROKER_URL": REDIS_URL,
-        "PORTAL_REDIS_URL": REDIS_URL,
-        "PORTAL_SECRET_KEY": "bench-secret-key",
-        "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "PORTAL_ALLOW_LOOPBACK_ISSUERS": "1",
-        "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "PORTAL_INSTANCE_PATH": str(work),
+            "PORTAL_DATABASE_URL": PG_URL,
+            "PORTAL_BROKER_URL": REDIS_URL,
+            "PORTAL_REDIS_URL": REDIS_URL,
+            "PORTAL_SECRET_KEY": "bench-secret-key",
+            "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "PORTAL_ALLOW_LOOPBACK_ISSUERS": "1",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         env.pop(key, None)
     return env
@@ -76,7 +81,12 @@ def prepare_environment(work: Path) -> dict[str, str]:
 def start_emulator(env: dict[str, str], pools: int) -> tuple[subprocess.Popen, dict]:
     process = subprocess.Popen(
         [sys.executable, "-m", "portal.cognito.emulator", "--pools", str(pools), "--rate-limits"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     return process, json.loads(process.stdout.readline())
 
 
@@ -112,8 +122,7 @@ def main() -> None:
     os.environ.update(env)
     from portal.cognito.emulator import EmulatorAdmin
 
-    EmulatorAdmin(info["endpoint"]).configure(latency_ms=args.latency_ms,
-                                              jitter_ms=args.jitter_ms)
+    EmulatorAdmin(info["endpoint"]).configure(latency_ms=args.latency_ms, jitter_ms=args.jitter_ms)
     workers: list[subprocess.Popen] = []
     try:
         from flask_migrate import upgrade
@@ -125,8 +134,11 @@ def main() -> None:
         from portal.services.tenants import create_tenant, set_idp
 
         app = create_app()
-        with app.app_context(), run_server_in_thread() as idp, \
-                acting_as(Actor("cli", "bench", "bench")):
+        with (
+            app.app_context(),
+            run_server_in_thread() as idp,
+            acting_as(Actor("cli", "bench", "bench")),
+        ):
             upgrade()
             for pool in info["pools"]:
                 register_pool(pool["user_pool_id"], pool["region"])
@@ -139,22 +151,61 @@ def main() -> None:
                 from portal.services.tenants import preflight
 
                 check = check or preflight(issuer, "groups", None)  # one discovery fetch
-                set_idp(tenant, issuer=issuer, client_id=f"client-{n}", client_secret=f"s-{n}",
-                        check=check)
+                set_idp(
+                    tenant,
+                    issuer=issuer,
+                    client_id=f"client-{n}",
+                    client_secret=f"s-{n}",
+                    check=check,
+                )
                 slugs.append(slug)
-            print(f"prepared {args.tenants} tenants over {args.pools} pools; starting "
-                  f"{args.workers} workers x {args.concurrency} threads", file=sys.stderr)
+            print(
+                f"prepared {args.tenants} tenants over {args.pools} pools; starting "
+                f"{args.workers} workers x {args.concurrency} threads",
+                file=sys.stderr,
+            )
             for n in range(args.workers):
-                workers.append(subprocess.Popen(
-                    [sys.executable, "-m", "portal", "worker", "--concurrency",
-                     str(args.concurrency), "--loglevel", "WARNING", "-n", f"bench{n}@%h"],
-                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                workers.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "portal",
+                            "worker",
+                            "--concurrency",
+                            str(args.concurrency),
+                            "--loglevel",
+                            "WARNING",
+                            "-n",
+                            f"bench{n}@%h",
+                        ],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
             time.sleep(3)  # let the workers connect before the clock starts
             started = time.monotonic()
             onboard = subprocess.run(
-                [sys.executable, "-m", "portal", "tenants", "onboard", *slugs, "--wait",
-                 "--timeout", str(args.timeout), "--json"],
-                cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+                [
+                    sys.executable,
+                    "-m",
+                    "portal",
+                    "tenants",
+                    "onboard",
+                    *slugs,
+                    "--wait",
+                    "--timeout",
+                    str(args.timeout),
+                    "--json",
+                ],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             wall = time.monotonic() - started
             report(app, args, wall, onboard.returncode)
     finally:
@@ -185,13 +236,16 @@ def report(app, args, wall: float, exit_code: int) -> None:
                 by_tenant[call.tenant_id].append((call.operation, call.user_pool_id))
                 ops[call.operation] += 1
         failed = [r for r in runs if r.status != RunStatus.SUCCEEDED]
-        latencies = sorted((r.finished_at - r.created_at).total_seconds()
-                           for r in runs if r.finished_at)
+        latencies = sorted(
+            (r.finished_at - r.created_at).total_seconds() for r in runs if r.finished_at
+        )
     bound = quota_bound(by_tenant, args.tenants)
     achieved = args.tenants / wall
     n = args.tenants
-    print(f"tenants={n} pools={args.pools} workers={args.workers}x{args.concurrency} "
-          f"latency={args.latency_ms:.0f}+-{args.jitter_ms:.0f} ms (emulator with AWS rate quotas)")
+    print(
+        f"tenants={n} pools={args.pools} workers={args.workers}x{args.concurrency} "
+        f"latency={args.latency_ms:.0f}+-{args.jitter_ms:.0f} ms (emulator with AWS rate quotas)"
+    )
     print(f"wall time            {wall:8.1f} s   (portal tenants onboard --wait exit {exit_code})")
     print(f"throughput           {achieved:8.2f} tenants/s")
     print(f"quota-bound maximum  {bound:8.2f} tenants/s   achieved/bound = {achieved / bound:.0%}")
@@ -201,8 +255,10 @@ def report(app, args, wall: float, exit_code: int) -> None:
     print(f"throttling responses {throttled:8d} received and retried")
     if latencies:
         p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
-        print(f"queued -> ready      p50 {statistics.median(latencies):.1f} s   "
-              f"p95 {p95:.1f} s   max {latencies[-1]:.1f} s")
+        print(
+            f"queued -> ready      p50 {statistics.median(latencies):.1f} s   "
+            f"p95 {p95:.1f} s   max {latencies[-1]:.1f} s"
+        )
     print(f"failed runs          {len(failed):8d}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,11 +99,27 @@ class Settings:
         }
 
 
+def process_role(argv: list[str] | None = None) -> str:
+    """What this process is (worker, beat, web, cli): shown in pg_stat_activity."""
+    args = sys.argv if argv is None else argv
+    program = os.path.basename(args[0]) if args else ""
+    command = args[1] if len(args) > 1 else ""
+    if command in ("worker", "beat", "dev", "emulator"):
+        return command
+    if "gunicorn" in program or command == "run":
+        return "web"
+    return "cli"
+
+
 def engine_options(database_url: str) -> dict[str, object]:
     """Engine options: SQLite waits for locks instead of failing; pools check liveness."""
     if database_url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_recycle": 1800}
+    return {
+        "pool_pre_ping": True,
+        "pool_recycle": 1800,
+        "connect_args": {"application_name": f"portal-{process_role()}"},
+    }
 
 
 def default_instance_path() -> Path:
