@@ -54,12 +54,13 @@ def _transport_options(broker: str) -> dict[str, object]:
         folder = broker.removeprefix("filesystem://")
         import os
 
-        for sub in ("out", "processed"):
+        for sub in ("out", "processed", "control"):
             os.makedirs(os.path.join(folder, sub), exist_ok=True)
         return {
             "data_folder_in": os.path.join(folder, "out"),
             "data_folder_out": os.path.join(folder, "out"),
             "processed_folder": os.path.join(folder, "processed"),
+            "control_folder": os.path.join(folder, "control"),  # default: ./control in the cwd
             "store_processed": False,
         }
     if broker.startswith(("redis://", "rediss://")):
