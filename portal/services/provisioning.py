@@ -27,6 +27,8 @@ from portal.models import (
     TenantStatus,
     utcnow,
 )
+from portal.observability import metrics  # ops
+from portal.observability.context import current_request_id  # ops
 from portal.services import audit, events
 from portal.services.actors import current_actor
 from portal.services.cognito_access import gateway_for
@@ -70,7 +72,7 @@ def _new_run(tenant: Tenant, kind: str) -> Run:
         kind=kind,
         status=RunStatus.QUEUED,
         actor=actor.label,
-        request_id=actor.request_id,
+        request_id=current_request_id(),  # ops: the actor's, or the one bound to this context
         enqueued_at=utcnow(),
     )
     run.steps = [
@@ -372,6 +374,7 @@ def _record_outcome(tenant: Tenant, step: Step, outcome, ctx: StepContext) -> No
         ctx.known.branding_id = facts["branding_id"]
     step.status = StepStatus.SKIPPED if outcome.outcome == "skipped" else StepStatus.SUCCEEDED
     step.outcome = outcome.outcome
+    metrics.record_step(step.name, outcome.outcome)  # ops
     step.finished_at = utcnow()
     step.error_code = step.error_message = None
     if outcome.changes:
@@ -400,6 +403,7 @@ def _succeed(run: Run, tenant: Tenant) -> RunResult:
     )
     events.publish(events.PROVISIONING_SUCCEEDED, tenant, run_id=run.id, kind=run.kind)
     db.session.commit()
+    metrics.record_run_finished(run)  # ops
     return RunResult(RunStatus.SUCCEEDED)
 
 
@@ -438,6 +442,7 @@ def _fail(run: Run, tenant: Tenant, step: Step | None, error: CognitoError) -> R
         reason=explanation,
     )
     db.session.commit()
+    metrics.record_run_finished(run, step)  # ops
     return RunResult(RunStatus.FAILED)
 
 
@@ -456,6 +461,7 @@ def _postpone(
     run.enqueued_at = utcnow()
     tenant.status = TenantStatus.QUEUED
     db.session.commit()
+    metrics.record_step(step.name, "postponed")  # ops
     log.warning("run %s postponed %.0fs after %s on %s", run.id, delay, error.code, step.name)
     return RunResult(RunStatus.QUEUED, retry_in=delay)
 
