@@ -15,9 +15,12 @@ BEAT_SCHEDULE = {
 def celery_init_app(app: Flask) -> Celery:
     """Create the Celery app whose tasks run inside the Flask app context (Flask's pattern)."""
 
+    from portal.observability.context import task_context
+
     class FlaskTask(Task):
         def __call__(self, *args: object, **kwargs: object) -> object:
-            with app.app_context():
+            # ops: task_context restores the request id carried in the message headers
+            with app.app_context(), task_context(self.request):
                 return self.run(*args, **kwargs)
 
     broker = app.config["PORTAL_BROKER_URL"]
