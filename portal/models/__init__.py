@@ -1,9 +1,11 @@
 """The portal's tables."""
 
 from portal.models.audit import AuditChainHead, AuditEvent, AuditImmutableError
+from portal.models.drafts import WizardDraft
 from portal.models.ledger import CognitoCall
 from portal.models.pools import UserPool
 from portal.models.runs import ACTIVE_RUN_STATUSES, Run, RunKind, RunStatus, Step, StepStatus
+from portal.models.settings import PortalSetting
 from portal.models.tenants import Tenant, TenantStatus
 from portal.models.types import utcnow
 from portal.models.users import Role, User
@@ -14,6 +16,7 @@ __all__ = [
     "AuditEvent",
     "AuditImmutableError",
     "CognitoCall",
+    "PortalSetting",
     "Role",
     "Run",
     "RunKind",
@@ -24,5 +27,6 @@ __all__ = [
     "TenantStatus",
     "User",
     "UserPool",
+    "WizardDraft",
     "utcnow",
 ]
