@@ -202,9 +202,7 @@ def test_choosing_a_full_pool_is_refused_next_to_the_field(signed_in, db, cognit
     other.status = TenantStatus.READY
     db.session.commit()
     step1(staff)
-    refused = staff.post_form(
-        "/tenants/acme-corp/wizard/attributes", {"pool": full}
-    )
+    refused = staff.post_form("/tenants/acme-corp/wizard/attributes", {"pool": full})
     page = refused.get_data(as_text=True)
     assert refused.status_code == 200
     assert "pool-error" in page and "has no room" in page
