@@ -48,7 +48,13 @@
     update();
   }
 
-  function start() { slugSuggestion(); providerMode(); }
+  // After a failed check, put the keyboard focus on the first field that needs attention.
+  function focusFirstError() {
+    var invalid = document.querySelector("[aria-invalid='true']");
+    if (invalid) invalid.focus();
+  }
+
+  function start() { slugSuggestion(); providerMode(); focusFirstError(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
