@@ -21,7 +21,8 @@ from sqlalchemy import select
 from portal.cognito.errors import CognitoError
 from portal.cognito.resources import STEPS_BY_NAME
 from portal.extensions import db
-from portal.models import Run, Tenant, TenantStatus, WizardDraft
+from portal.models import Run, RunStatus, Tenant, TenantStatus, WizardDraft
+from portal.services import lifecycle
 from portal.services.handover import hosted_urls, reveal_credentials, tenant_summary
 from portal.services.pools import NoPoolHasRoom
 from portal.services.provisioning import latest_run, queue_onboarding, test_callback_url
@@ -168,8 +169,12 @@ def retry(slug: str):
     tenant = _tenant(slug)
     if not ActionForm().validate_on_submit():
         abort(400)
+    last = latest_run(tenant)
     try:
-        queue_onboarding([tenant])
+        if last is not None and last.status in (RunStatus.FAILED, RunStatus.CANCELLED):
+            lifecycle.retry(tenant)  # resumes the stopped run, whatever its kind
+        else:
+            queue_onboarding([tenant])  # a finished draft (e.g. the customer entered the IdP)
     except (ValidationError, NoPoolHasRoom) as error:
         flash(getattr(error, "message", str(error)), "error")
         return redirect(url_for("tenants.progress", slug=tenant.slug))
