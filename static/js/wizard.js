@@ -13,26 +13,29 @@
     var edited = slug.value !== "";
     var timer = null;
     slug.addEventListener("input", function () { edited = slug.value !== ""; });
-    name.addEventListener("input", function () {
+    var suggest = function () {
       if (edited) return;
-      clearTimeout(timer);
-      timer = setTimeout(function () {
-        var value = name.value.trim();
-        if (!value) { slug.value = ""; note.textContent = ""; return; }
-        fetch(url + "?name=" + encodeURIComponent(value), {
-          headers: { "Accept": "application/json" }, credentials: "same-origin"
+      var value = name.value.trim();
+      if (!value) { slug.value = ""; note.textContent = ""; return; }
+      fetch(url + "?name=" + encodeURIComponent(value), {
+        headers: { "Accept": "application/json" }, credentials: "same-origin"
+      })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (data) {
+          if (edited || name.value.trim() !== value) return;
+          slug.value = data.slug;
+          note.textContent = data.slug
+            ? "Suggested from the name: " + data.slug + (data.available ? "." : " (already taken; choose another).")
+            : "";
         })
-          .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
-          .then(function (data) {
-            if (edited) return;
-            slug.value = data.slug;
-            note.textContent = data.slug
-              ? "Suggested from the name: " + data.slug + (data.available ? "." : " (already taken; choose another).")
-              : "";
-          })
-          .catch(function () { note.textContent = ""; });
-      }, 250);
+        .catch(function () { note.textContent = ""; });
+    };
+    name.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(suggest, 250);
     });
+    // A name typed before this script ran still gets its suggestion.
+    if (name.value.trim() && !edited) suggest();
   }
 
   // Step 3: hide the IdP fields while "the customer will enter this" is chosen.

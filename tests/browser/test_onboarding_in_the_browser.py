@@ -42,6 +42,7 @@ def test_staff_onboard_a_tenant_end_to_end(
 
     # Step 1: the slug is suggested from the display name as it is typed.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="New tenant").click()
+    page.wait_for_load_state()
     expect(page.get_by_text("Application type: traditional web application.")).to_be_visible()
     page.get_by_label("Display name").fill("Acme Corp")
     expect(page.get_by_label("Slug")).to_have_value("acme-corp")
