@@ -25,6 +25,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     register_staff_portal(app)
+    from portal.web import lifecycle
+
+    app.register_blueprint(lifecycle.bp)
 
     for code in (400, 403, 404, 405, 429, 500):
         app.register_error_handler(code, _error_page(code))

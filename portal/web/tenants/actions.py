@@ -9,4 +9,5 @@ TENANT_ACTION_TEMPLATES: list[str] = [
     "tenants/actions/_wizard.html",
     "tenants/actions/_onboarding.html",
     "tenants/actions/_handover.html",
+    "tenants/actions/_lifecycle.html",
 ]
