@@ -1,7 +1,7 @@
 """audit trail: keyset indexes, verification results, retention checkpoints and the cut
 
 Revision ID: e90586da051a
-Revises: e2f7b2aac3f9
+Revises: b7d41c2e9a10
 Create Date: 2026-11-27 09:00:00
 
 Retention is the only way an audit event may ever be deleted. On PostgreSQL the append-only
@@ -15,7 +15,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "e90586da051a"
-down_revision = "e2f7b2aac3f9"
+down_revision = "b7d41c2e9a10"
 branch_labels = None
 depends_on = None
 
@@ -101,10 +101,10 @@ def upgrade():
         sa.UniqueConstraint("last_removed_id", name=op.f("uq_audit_checkpoints_last_removed_id")),
     )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
-        # The composite indexes below serve every lookup the single-column ones did.
+        # (tenant_id, id), made by the staff-portal migration, and (action, id) below serve
+        # every lookup the single-column indexes did.
         batch_op.drop_index("ix_audit_events_tenant_id")
         batch_op.drop_index("ix_audit_events_action")
-        batch_op.create_index("ix_audit_events_tenant_id_id", ["tenant_id", "id"], unique=False)
         batch_op.create_index("ix_audit_events_action_id", ["action", "id"], unique=False)
         batch_op.create_index(
             "ix_audit_events_actor_label_id", ["actor_label", "id"], unique=False
@@ -141,7 +141,6 @@ def downgrade():
         batch_op.drop_index("ix_audit_events_actor_type_id")
         batch_op.drop_index("ix_audit_events_actor_label_id")
         batch_op.drop_index("ix_audit_events_action_id")
-        batch_op.drop_index("ix_audit_events_tenant_id_id")
         batch_op.create_index("ix_audit_events_action", ["action"], unique=False)
         batch_op.create_index("ix_audit_events_tenant_id", ["tenant_id"], unique=False)
     op.drop_table("audit_checkpoints")

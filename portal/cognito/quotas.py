@@ -14,6 +14,8 @@ USER_POOL_RESOURCE_UPDATE = "UserPoolResourceUpdate"
 USER_POOL_RESOURCE_READ = "UserPoolResourceRead"
 USER_POOL_READ = "UserPoolRead"
 USER_POOL_UPDATE = "UserPoolUpdate"
+USER_LIST = "UserList"
+USER_DELETION = "UserDeletion"
 
 CATEGORY_RPS: dict[str, float] = {
     USER_POOL_CLIENT_UPDATE: 15,
@@ -22,6 +24,10 @@ CATEGORY_RPS: dict[str, float] = {
     USER_POOL_RESOURCE_READ: 20,
     USER_POOL_READ: 15,
     USER_POOL_UPDATE: 15,
+    # Offboarding's optional removal of federated users (from the quotas page's user
+    # categories; both far above what offboarding needs).
+    USER_LIST: 30,
+    USER_DELETION: 25,
 }
 
 PER_POOL_OPERATION_RPS: float = 5
@@ -93,6 +99,8 @@ CATEGORY_BY_OPERATION: dict[str, str] = {
     ),
     **_category(USER_POOL_READ, "DescribeUserPool", "ListUserPools"),
     **_category(USER_POOL_UPDATE, "CreateUserPool", "UpdateUserPool", "DeleteUserPool"),
+    **_category(USER_LIST, "ListUsers", "ListUsersInGroup"),
+    **_category(USER_DELETION, "AdminDeleteUser", "DeleteUser"),
 }
 
 

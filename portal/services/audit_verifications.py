@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditVerification, utcnow
+from portal.observability.context import message_headers
 from portal.services import audit
 from portal.services.actors import current_actor
 from portal.services.audit_chain import ChainReport, ExpectedHead, verify_chain
@@ -73,7 +74,10 @@ def request_verification() -> tuple[AuditVerification, bool]:
     audit.record("audit.verification_requested", verification_id=verification.id)
     db.session.commit()
     try:
-        current_app.extensions["celery"].send_task(VERIFY_TASK, args=[verification.id])
+        # The id only; the request id rides in the headers, so the result links to the request.
+        current_app.extensions["celery"].send_task(
+            VERIFY_TASK, args=[verification.id], headers=message_headers()
+        )
     except Exception as exc:  # the broker is down: say so rather than spin forever
         verification.status, verification.finished_at = "failed", utcnow()
         verification.problem = f"could not reach the task queue ({type(exc).__name__})"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from portal.models import AuditVerification
+from sqlalchemy import select
+
+from portal.models import AuditEvent, AuditVerification
 from portal.services.actors import acting_as
 from portal.services.audit_verifications import request_verification
 from tests.audit.helpers import seed_events
@@ -31,3 +33,8 @@ def test_a_worker_verifies_the_chain_it_was_sent_only_the_id_of(db, start_worker
     assert wait_until(finished, timeout=60)
     done = db.session.get(AuditVerification, verification.id)
     assert done.status == "intact" and done.events_checked == 6
+    # The worker's event carries the id of the request that asked for the verification.
+    verified = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "audit.verified")
+    ).one()
+    assert verified.actor_type == "system" and verified.request_id == TEST_ACTOR.request_id
