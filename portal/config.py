@@ -71,6 +71,8 @@ class Settings:
     allow_loopback_issuers: bool
     run_lease_seconds: int = 120
     stale_queued_seconds: int = 120
+    allow_loopback_webhooks: bool = False
+    api_rate_limit: int = 300
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -91,6 +93,8 @@ class Settings:
             "PORTAL_ALLOW_LOOPBACK_ISSUERS": self.allow_loopback_issuers,
             "PORTAL_RUN_LEASE_SECONDS": self.run_lease_seconds,
             "PORTAL_STALE_QUEUED_SECONDS": self.stale_queued_seconds,
+            "PORTAL_ALLOW_LOOPBACK_WEBHOOKS": self.allow_loopback_webhooks,
+            "PORTAL_API_RATE_LIMIT": self.api_rate_limit,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.public_url.startswith("https://"),
@@ -165,6 +169,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         allow_loopback_issuers=allow_loopback,
         run_lease_seconds=_int(env_vars, "PORTAL_RUN_LEASE_SECONDS", 120),
         stale_queued_seconds=_int(env_vars, "PORTAL_STALE_QUEUED_SECONDS", 120),
+        allow_loopback_webhooks=parse_bool(
+            "PORTAL_ALLOW_LOOPBACK_WEBHOOKS", env_vars.get("PORTAL_ALLOW_LOOPBACK_WEBHOOKS") or "0"
+        ),
+        api_rate_limit=_int(env_vars, "PORTAL_API_RATE_LIMIT", 300),
         warnings=tuple(warnings),
     )
 

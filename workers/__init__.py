@@ -7,6 +7,8 @@ from flask import Flask
 
 BEAT_SCHEDULE = {
     "sweep-stale-runs": {"task": "portal.sweep_stale_runs", "schedule": 30.0},
+    "sweep-webhooks": {"task": "portal.webhook_sweep", "schedule": 30.0},
+    "purge-idempotency-keys": {"task": "portal.api_purge_idempotency_keys", "schedule": 3600.0},
 }
 
 
@@ -41,7 +43,7 @@ def celery_init_app(app: Flask) -> Celery:
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app
-    from workers import tasks  # noqa: F401  (registers the tasks)
+    from workers import tasks, webhook_tasks  # noqa: F401  (registers the tasks)
 
     return celery_app
 

@@ -36,6 +36,11 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(processes.dev_command)
     app.cli.add_command(emulator_command, "emulator")
 
+    from portal.cli import imports, tokens
+
+    app.cli.add_command(tokens.group)
+    tenants.group.add_command(imports.import_command)
+
 
 @click.group(
     cls=FlaskGroup,

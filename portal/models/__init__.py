@@ -26,3 +26,21 @@ __all__ = [
     "UserPool",
     "utcnow",
 ]
+
+from portal.models.api import ApiToken, IdempotencyKey, TokenKind
+from portal.models.webhooks import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+__all__ += [
+    "ApiToken",
+    "DeliveryStatus",
+    "IdempotencyKey",
+    "TokenKind",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+]
