@@ -86,12 +86,15 @@ def resolve_checked(host: str, port: int, allow_loopback: bool, loopback_only: b
 
 def check_url_shape(url: str, allow_loopback: bool) -> tuple[str, str, int]:
     """Return (scheme, host, port) for a URL the guard accepts in form."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:  # e.g. an unbalanced [ in the host ("Invalid IPv6 URL")
+        raise FetchRefused(f"{url!r} is not a valid URL ({exc})") from exc
     if parts.scheme not in ("https", "http"):
         raise FetchRefused(f"{url!r} must start with https://")
     if parts.username or parts.password:
         raise FetchRefused("URLs with a user name or password in them are not accepted")
-    host = parts.hostname
     if not host:
         raise FetchRefused(f"{url!r} has no host name")
     try:

@@ -74,7 +74,11 @@ def check_webhook_url(url: str) -> str:
     """https (http only to loopback when PORTAL_ALLOW_LOOPBACK_WEBHOOKS is on); no internal IPs."""
     value = (url or "").strip()
     allow_loopback = bool(current_app.config.get("PORTAL_ALLOW_LOOPBACK_WEBHOOKS"))
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        _ = parts.hostname, parts.port
+    except ValueError as exc:
+        raise ValidationError("url", f"{value!r} is not a valid URL ({exc})") from exc
     if not value:
         raise ValidationError("url", "the endpoint URL is required")
     if len(value) > 2048:
@@ -87,10 +91,6 @@ def check_webhook_url(url: str) -> str:
         raise ValidationError("url", "put no user name or password in the URL")
     if parts.fragment:
         raise ValidationError("url", "the URL may not have a fragment (#...)")
-    try:
-        _ = parts.port
-    except ValueError as exc:
-        raise ValidationError("url", f"{value!r} has an invalid port") from exc
     if parts.scheme == "http" and not (allow_loopback and is_loopback_host(parts.hostname)):
         raise ValidationError("url", "webhooks are sent over https only")
     try:

@@ -55,7 +55,8 @@ def _token():
         )
     token = authenticate(credentials.strip(), request.remote_addr)
     if token is None:
-        verdict = throttle.hit(f"api-bad-token:{request.remote_addr}", BAD_TOKENS_PER_ADDRESS, 600)
+        limit = int(current_app.config.get("PORTAL_API_BAD_TOKEN_LIMIT", BAD_TOKENS_PER_ADDRESS))
+        verdict = throttle.hit(f"api-bad-token:{request.remote_addr}", limit, 600)
         if not verdict.allowed:
             raise ApiProblem(
                 429,

@@ -19,7 +19,13 @@ from portal.web.api.schemas import SLUG_PATTERN, Problem
 REF = "#/components/schemas/{model}"
 CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>[a-z_]+)>")
 PATH_PARAMETERS: dict[str, dict[str, Any]] = {
-    "slug": {"type": "string", "pattern": SLUG_PATTERN, "minLength": 3, "maxLength": 32},
+    "slug": {
+        "type": "string",
+        "pattern": SLUG_PATTERN,
+        "minLength": 3,
+        "maxLength": 32,
+        "examples": ["acme-corp"],
+    },
     "run_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
 }
 STATUS_TEXT = {

@@ -28,9 +28,20 @@ Url = Annotated[
     Field(
         min_length=8,
         max_length=1024,
-        pattern=r"^https?://[^\s#\x00-\x1f\x7f]+$",
+        pattern=r"^(?:https://[^\s#/?\x00-\x1f\x7f]+|http://(?:localhost|127\.0\.0\.1)(?::[0-9]{1,5})?)"
+        r"(?:[/?][^\s#\x00-\x1f\x7f]*)?$",
         description="Absolute https URL (http only for localhost and 127.0.0.1), no fragment.",
         examples=["https://app.example.com/oidc/callback"],
+    ),
+]
+IssuerUrl = Annotated[
+    str,
+    Field(
+        min_length=8,
+        max_length=2048,
+        pattern=r"^https?://[^\s#\x00-\x1f\x7f]+$",
+        description="The customer's OIDC issuer; its discovery document is checked.",
+        examples=["https://login.acme.example/oauth2/default"],
     ),
 ]
 Email = Annotated[
@@ -105,7 +116,7 @@ class TenantCreate(Strict):
 
 
 class IdpSettingsIn(Strict):
-    issuer: Url = Field(description="The customer's OIDC issuer; its discovery document is checked")
+    issuer: IssuerUrl
     client_id: Annotated[Text, Field(min_length=1, max_length=255)]
     client_secret: Annotated[Text, Field(min_length=1, max_length=2048)] | None = Field(
         default=None,
@@ -280,7 +291,9 @@ class TokenInfo(BaseModel):
 # --- query strings ---------------------------------------------------------------------------
 
 
-class PageQuery(BaseModel):
+class PageQuery(Strict):
+    """Unknown query parameters are refused like unknown body fields: a typo is not ignored."""
+
     page: int = Field(default=1, ge=1, le=100_000)
     per_page: int = Field(default=50, ge=1, le=200)
 
