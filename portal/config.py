@@ -73,6 +73,8 @@ class Settings:
     stale_queued_seconds: int = 120
     allow_loopback_webhooks: bool = False
     api_rate_limit: int = 300
+    webhook_max_attempts: int = 8
+    webhook_retry_base_seconds: int = 30
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -95,6 +97,8 @@ class Settings:
             "PORTAL_STALE_QUEUED_SECONDS": self.stale_queued_seconds,
             "PORTAL_ALLOW_LOOPBACK_WEBHOOKS": self.allow_loopback_webhooks,
             "PORTAL_API_RATE_LIMIT": self.api_rate_limit,
+            "PORTAL_WEBHOOK_MAX_ATTEMPTS": self.webhook_max_attempts,
+            "PORTAL_WEBHOOK_RETRY_BASE_SECONDS": self.webhook_retry_base_seconds,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.public_url.startswith("https://"),
@@ -173,6 +177,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "PORTAL_ALLOW_LOOPBACK_WEBHOOKS", env_vars.get("PORTAL_ALLOW_LOOPBACK_WEBHOOKS") or "0"
         ),
         api_rate_limit=_int(env_vars, "PORTAL_API_RATE_LIMIT", 300),
+        webhook_max_attempts=_int(env_vars, "PORTAL_WEBHOOK_MAX_ATTEMPTS", 8),
+        webhook_retry_base_seconds=_int(env_vars, "PORTAL_WEBHOOK_RETRY_BASE_SECONDS", 30),
         warnings=tuple(warnings),
     )
 
