@@ -70,3 +70,6 @@ def api_client(app, api_tokens):
         return ApiClient(app.test_client(), token or (api_tokens[kind] if kind else None))
 
     return make
+
+
+from tests.web.conftest import signed_in, users  # noqa: E402, F401  (fixtures)

@@ -240,7 +240,6 @@ def build_document() -> dict[str, Any]:
             "version": "1.0.0",
             "description": DESCRIPTION,
         },
-        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "tags": [
             {"name": "Tenants", "description": "Create, configure and onboard tenants."},
             {"name": "Runs", "description": "Provisioning runs and their steps."},
