@@ -7,6 +7,8 @@ from flask import Flask
 
 BEAT_SCHEDULE = {
     "sweep-stale-runs": {"task": "portal.sweep_stale_runs", "schedule": 30.0},
+    "drift-sweep": {"task": "portal.drift_sweep", "schedule": 300.0},
+    "idp-secret-reminders": {"task": "portal.remind_expiring_secrets", "schedule": 3600.0},
     "sweep-webhooks": {"task": "portal.webhook_sweep", "schedule": 30.0},
     "purge-idempotency-keys": {"task": "portal.api_purge_idempotency_keys", "schedule": 3600.0},
 }
@@ -43,6 +45,7 @@ def celery_init_app(app: Flask) -> Celery:
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app
+    _warm_clients_on_start(celery_app, app)
     from workers import tasks, webhook_tasks  # noqa: F401  (registers the tasks)
 
     return celery_app
@@ -65,3 +68,26 @@ def _transport_options(broker: str) -> dict[str, object]:
         # The database, not the broker, is the source of truth; the sweep re-sends stale runs.
         return {"visibility_timeout": 3600}
     return {}
+
+
+def _warm_clients_on_start(celery_app: Celery, app: Flask) -> None:
+    """Build the boto3 clients a worker will need before its first task, not during it."""
+    from celery.signals import worker_ready
+
+    @worker_ready.connect(weak=False)
+    def warm(**_kwargs: object) -> None:
+        from sqlalchemy import select
+
+        from portal.cognito.gateway import make_client
+        from portal.extensions import db
+        from portal.models import UserPool
+
+        with app.app_context():
+            try:
+                regions = set(db.session.scalars(select(UserPool.region)))
+            except Exception:
+                return
+            finally:
+                db.session.remove()
+        for region in regions:
+            make_client(region)

@@ -43,3 +43,32 @@ def sweep() -> int:
     """Re-send runs left behind by a dead worker or a lost message."""
     with acting_as(SYSTEM):
         return len(sweep_stale_runs())
+
+
+@shared_task(name="portal.drift_sweep", ignore_result=True)
+def drift_sweep() -> int:
+    """Check the tenants whose drift check is the oldest, paced under the read quotas."""
+    from portal.services import drift
+
+    with acting_as(SYSTEM):
+        return drift.sweep()
+
+
+@shared_task(name="portal.check_drift", ignore_result=True)
+def check_drift(tenant_id: int) -> int:
+    """Check one tenant now (the "check for drift" button)."""
+    from portal.models import Tenant
+    from portal.services import drift
+
+    with acting_as(SYSTEM):
+        tenant = db.session.get(Tenant, tenant_id)
+        return len(drift.check_drift(tenant)) if tenant is not None else 0
+
+
+@shared_task(name="portal.remind_expiring_secrets", ignore_result=True)
+def remind_expiring_secrets() -> int:
+    """Remind staff (audit, webhook) of customer IdP secrets about to expire."""
+    from portal.services.reminders import remind_expiring_secrets as remind
+
+    with acting_as(SYSTEM):
+        return len(remind())

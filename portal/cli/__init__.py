@@ -24,11 +24,13 @@ def _make_app() -> Flask:
 
 def register_cli(app: Flask) -> None:
     """Add the portal's commands to the app's CLI group."""
-    from portal.cli import pools, processes, tenants, users
+    from portal.cli import lifecycle, pools, processes, tenants, users
     from portal.cognito.emulator.cli import emulator_command
 
     app.cli.add_command(users.group)
     app.cli.add_command(pools.group)
+    lifecycle.register(tenants.group)
+    lifecycle.register_pool_commands(pools.group)
     app.cli.add_command(tenants.group)
     app.cli.add_command(processes.worker_command)
     app.cli.add_command(processes.beat_command)

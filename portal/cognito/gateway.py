@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -98,10 +99,25 @@ def client_config() -> Config:
     )
 
 
+_client_lock = threading.Lock()
+
+
 @functools.lru_cache(maxsize=16)
-def make_client(region: str):
-    """A cognito-idp client from boto3's standard configuration (credentials, endpoint URLs)."""
+def _cached_client(region: str):
     return boto3.session.Session().client("cognito-idp", region_name=region, config=client_config())
+
+
+def make_client(region: str):
+    """A cognito-idp client from boto3's standard configuration (credentials, endpoint URLs).
+
+    Clients are thread-safe and slow to build (the service model loads), so one is built per
+    region and process, under a lock so a worker's threads don't all build one at once.
+    """
+    with _client_lock:
+        return _cached_client(region)
+
+
+make_client.cache_clear = _cached_client.cache_clear  # type: ignore[attr-defined]
 
 
 def is_write(operation: str) -> bool:

@@ -2,9 +2,10 @@
 
 from portal.models.audit import AuditChainHead, AuditEvent, AuditImmutableError
 from portal.models.ledger import CognitoCall
+from portal.models.lifecycle import DriftFinding, DriftStatus, MoveState, TenantMove
 from portal.models.pools import UserPool
 from portal.models.runs import ACTIVE_RUN_STATUSES, Run, RunKind, RunStatus, Step, StepStatus
-from portal.models.tenants import Tenant, TenantStatus
+from portal.models.tenants import RotationState, Tenant, TenantStatus
 from portal.models.types import utcnow
 from portal.models.users import Role, User
 
@@ -14,13 +15,18 @@ __all__ = [
     "AuditEvent",
     "AuditImmutableError",
     "CognitoCall",
+    "DriftFinding",
+    "DriftStatus",
+    "MoveState",
     "Role",
+    "RotationState",
     "Run",
     "RunKind",
     "RunStatus",
     "Step",
     "StepStatus",
     "Tenant",
+    "TenantMove",
     "TenantStatus",
     "User",
     "UserPool",

@@ -44,8 +44,14 @@ EVENT_LABELS = {
     events.TENANT_VERIFIED: "Test sign-in verified",
     events.DRIFT_FOUND: "Drift found",
     events.TENANT_OFFBOARDED: "Tenant offboarded",
+    "tenant.idp_secret_expiring": "Customer's IdP secret expiring soon",
 }
 _PENDING_KEY = "portal_webhook_deliveries"
+
+
+def event_choices() -> list[tuple[str, str]]:
+    """Every event type an endpoint may choose, with words for people."""
+    return [(e, EVENT_LABELS.get(e, e)) for e in events.EVENT_TYPES]
 
 
 def init_app(app: Flask) -> None:

@@ -22,9 +22,7 @@ class EndpointForm(FlaskForm):
         description="https://… where the portal POSTs events.",
     )
     description = StringField("Description", validators=[Optional(), Length(max=200)])
-    events = CheckboxesField(
-        "Events", choices=list(webhooks.EVENT_LABELS.items()), validate_choice=False
-    )
+    events = CheckboxesField("Events", choices=webhooks.event_choices(), validate_choice=False)
     enabled = BooleanField("Enabled", default=True)
     submit = SubmitField("Save endpoint")
 

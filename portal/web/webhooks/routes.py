@@ -36,7 +36,7 @@ def index():
         endpoints=webhooks.list_endpoints(),
         created=created,
         secret=secret,
-        labels=webhooks.EVENT_LABELS,
+        labels=dict(webhooks.event_choices()),
     ), (201 if created else 200)
 
 
@@ -48,7 +48,7 @@ def _detail(endpoint: WebhookEndpoint, form: EndpointForm, secret: str | None = 
         action=ActionForm(),
         deliveries=webhooks.recent_deliveries(endpoint),
         secret=secret,
-        labels=webhooks.EVENT_LABELS,
+        labels=dict(webhooks.event_choices()),
     ), code
 
 
