@@ -47,11 +47,16 @@ def test_keys_belong_to_one_token(db, api_client):
 
 def test_an_error_answer_is_replayed_too_and_keys_expire(db, api_client):
     staff = api_client("staff")
-    bad = {**BODY, "callback_urls": ["http://app.example.com/cb"]}
-    first = staff.post("/api/v1/tenants", bad, headers={"Idempotency-Key": "bad-1"})
-    again = staff.post("/api/v1/tenants", bad, headers={"Idempotency-Key": "bad-1"})
+    assert staff.post("/api/v1/tenants", BODY).status_code == 201
+    # The request was valid but the operation refused it: that answer is kept and replayed.
+    first = staff.post("/api/v1/tenants", BODY, headers={"Idempotency-Key": "dup-1"})
+    again = staff.post("/api/v1/tenants", BODY, headers={"Idempotency-Key": "dup-1"})
     assert first.status_code == again.status_code == 422
     assert again.headers["Idempotent-Replayed"] == "true"
+    # A body the schema refuses never reaches the operation, so its key is not used up.
+    bad = {**BODY, "callback_urls": ["ftp://app.example.com/cb"]}
+    refused = staff.post("/api/v1/tenants", bad, headers={"Idempotency-Key": "bad-1"})
+    assert refused.status_code == 422 and "Idempotent-Replayed" not in refused.headers
     record = db.session.scalar(select(IdempotencyKey))
     record.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()

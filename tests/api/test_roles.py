@@ -24,6 +24,9 @@ EXPECTED_RULES = {
     "api.list_tenant_runs": {"admin", "staff", "auditor"},
     "api.get_run": {"admin", "staff", "auditor"},
     "api.get_oidc_config": {"admin", "staff", "application"},
+    "api.plan_tenant": {"admin", "staff"},
+    "api.apply_tenant": {"admin", "staff"},
+    "api.offboard_tenant": {"admin", "staff"},
     "api.list_audit_events": {"admin", "auditor"},
     "api.current_token": {"admin", "staff", "auditor", "application"},
 }

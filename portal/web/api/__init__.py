@@ -5,7 +5,12 @@ from __future__ import annotations
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from portal.extensions import csrf
-from portal.web.api import activity, reference, tenants  # noqa: F401  (register the operations)
+from portal.web.api import (  # noqa: F401  (register the operations)
+    activity,
+    lifecycle,
+    reference,
+    tenants,
+)
 from portal.web.api.auth import guard_api_request
 from portal.web.api.problems import http_problem
 from portal.web.api.registry import OPERATIONS, bp

@@ -44,7 +44,7 @@ WRITERS = frozenset({ADMIN, STAFF})
 AUDITORS = frozenset({ADMIN, AUDITOR})
 EVERYONE = frozenset(PRINCIPALS)
 # Field names whose ValidationError means "not now, in this state" rather than "bad input".
-STATE_FIELDS = ("status", "idp")
+STATE_FIELDS = ("status", "idp", "run", "rotation")
 MAX_BODY_BYTES = 1024 * 1024
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 

@@ -308,3 +308,46 @@ class TenantQuery(PageQuery):
 class AuditQuery(PageQuery):
     tenant: Slug | None = None
     action: Annotated[Text, Field(min_length=1, max_length=64)] | None = None
+
+
+# --- lifecycle -------------------------------------------------------------------------------
+
+
+class PlanChange(BaseModel):
+    resource: str
+    action: str
+    field: str | None = None
+    before: Any = None
+    after: Any = None
+
+
+class ResourcePlanView(BaseModel):
+    step: str
+    title: str
+    outcome: str = Field(description="What applying would do to this resource.")
+    changes: list[PlanChange]
+
+
+class TenantPlanView(BaseModel):
+    """The differences between what Cognito holds and the tenant's settings (secrets redacted)."""
+
+    slug: str
+    changes: int
+    resources: list[ResourcePlanView]
+
+
+class OffboardRequest(Strict):
+    confirm: Slug = Field(description="The tenant's slug again, to confirm.")
+    remove_federated_users: bool = Field(
+        default=False,
+        description="Also delete the tenant's federated users (<provider name>_<sub>) "
+        "from the pool.",
+    )
+
+
+class OffboardResult(BaseModel):
+    tenant: TenantView
+    run: RunView | None = Field(
+        description="The offboarding run; null when nothing had reached Cognito (or the "
+        "tenant was offboarded already)."
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from sqlalchemy import or_, select
 
-from portal.models import Run, Tenant
+from portal.models import Run, Tenant, TenantStatus
 from portal.services import tenants as tenant_service
 from portal.services.handover import hosted_urls, reveal_credentials
 from portal.services.provisioning import latest_run, queue_onboarding
@@ -206,6 +206,13 @@ def get_oidc_config(slug: str) -> schemas.OidcConfig:
     reveal by this token. Application tokens may read only the tenants they were made for.
     """
     tenant = tenant_service.get_tenant(slug)
+    if tenant.status in (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED):
+        raise ApiProblem(
+            409,
+            f"Tenant {tenant.slug} is {tenant.status}; its app client is (being) removed.",
+            type_=NOT_PROVISIONED,
+            title="Offboarded",
+        )
     if tenant.client_id is None or tenant.pool is None:
         raise ApiProblem(
             409,
