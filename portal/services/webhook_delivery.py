@@ -22,6 +22,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
+from portal.crypto import SecretUnreadable
 from portal.extensions import db
 from portal.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, utcnow
 from portal.oidc.ssrf import FetchFailed, FetchRefused, guarded_post
@@ -99,13 +100,21 @@ def deliver(delivery_id: int) -> DeliveryOutcome:
         db.session.commit()
         return DeliveryOutcome(DeliveryStatus.FAILED)
 
+    try:
+        key = signing_key(endpoint)
+    except SecretUnreadable:  # its encryption key was removed: retrying cannot help
+        delivery.status, delivery.finished_at = DeliveryStatus.FAILED, now
+        delivery.lease_until = delivery.next_attempt_at = None
+        delivery.last_error = "the signing secret cannot be decrypted; rotate it"
+        db.session.commit()
+        return DeliveryOutcome(DeliveryStatus.FAILED)
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
         "webhook-id": delivery.message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(signing_key(endpoint), delivery.message_id, timestamp, body),
+        "webhook-signature": sign(key, delivery.message_id, timestamp, body),
     }
     status_code: int | None = None
     excerpt: str | None = None
