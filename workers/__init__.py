@@ -17,9 +17,12 @@ BEAT_SCHEDULE = {
 def celery_init_app(app: Flask) -> Celery:
     """Create the Celery app whose tasks run inside the Flask app context (Flask's pattern)."""
 
+    from portal.observability.context import task_context
+
     class FlaskTask(Task):
         def __call__(self, *args: object, **kwargs: object) -> object:
-            with app.app_context():
+            # ops: task_context restores the request id carried in the message headers
+            with app.app_context(), task_context(self.request):
                 return self.run(*args, **kwargs)
 
     broker = app.config["PORTAL_BROKER_URL"]
@@ -56,12 +59,13 @@ def _transport_options(broker: str) -> dict[str, object]:
         folder = broker.removeprefix("filesystem://")
         import os
 
-        for sub in ("out", "processed"):
+        for sub in ("out", "processed", "control"):
             os.makedirs(os.path.join(folder, sub), exist_ok=True)
         return {
             "data_folder_in": os.path.join(folder, "out"),
             "data_folder_out": os.path.join(folder, "out"),
             "processed_folder": os.path.join(folder, "processed"),
+            "control_folder": os.path.join(folder, "control"),  # default: ./control in the cwd
             "store_processed": False,
         }
     if broker.startswith(("redis://", "rediss://")):

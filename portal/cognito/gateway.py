@@ -39,6 +39,7 @@ from portal.cognito.errors import (
     classify,
 )
 from portal.cognito.limiter import NoLimiter, RateLimiter
+from portal.observability.metrics import record_cognito_call
 
 log = logging.getLogger(__name__)
 
@@ -235,9 +236,12 @@ class CognitoGateway:
             )
             request_id = error.request_id
         self.counts[operation] = self.counts.get(operation, 0) + 1
-        duration_ms = int((time.perf_counter() - clock) * 1000)
+        seconds = time.perf_counter() - clock
+        duration_ms = int(seconds * 1000)
+        record_cognito_call(operation, outcome, seconds)  # ops: Prometheus counters
+        # One line per attempt; the logging filter adds the portal's request id and run id.
         log.info(
-            "cognito %s pool=%s attempt=%d outcome=%s code=%s ms=%d request_id=%s",
+            "cognito %s pool=%s attempt=%d outcome=%s code=%s ms=%d aws_request_id=%s",
             operation,
             user_pool_id,
             attempt,
@@ -245,6 +249,15 @@ class CognitoGateway:
             code,
             duration_ms,
             request_id,
+            extra={
+                "cognito_operation": operation,
+                "user_pool_id": user_pool_id,
+                "attempt": attempt,
+                "outcome": outcome,
+                "error_code": code,
+                "duration_ms": duration_ms,
+                "aws_request_id": request_id,
+            },
         )
         self.recorder.record(
             CallAttempt(

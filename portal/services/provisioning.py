@@ -27,6 +27,8 @@ from portal.models import (
     TenantStatus,
     utcnow,
 )
+from portal.observability import metrics  # ops
+from portal.observability.context import current_request_id  # ops
 from portal.services import audit, run_kinds
 from portal.services.actors import current_actor
 from portal.services.dispatch import enqueue_run
@@ -69,7 +71,7 @@ def new_run(tenant: Tenant, kind: str) -> Run:
         kind=kind,
         status=RunStatus.QUEUED,
         actor=actor.label,
-        request_id=actor.request_id,
+        request_id=current_request_id(),  # ops: the actor's, or the one bound to this context
         enqueued_at=utcnow(),
     )
     run.steps = [
@@ -360,6 +362,7 @@ def _succeed(run: Run, tenant: Tenant) -> RunResult:
     run.status, run.finished_at, run.lease_until = RunStatus.SUCCEEDED, utcnow(), None
     run_kinds.on_success(run, tenant)
     db.session.commit()
+    metrics.record_run_finished(run)  # ops
     return RunResult(RunStatus.SUCCEEDED)
 
 
@@ -372,8 +375,9 @@ def _fail(run: Run, tenant: Tenant, step: Step | None, error: CognitoError) -> R
         step.error_code, step.error_message = error.code, explanation
     run.status, run.finished_at, run.lease_until = RunStatus.FAILED, now, None
     run.error = explanation
-    run_kinds.on_failure(run, tenant, step, error.code, explanation)
+    run_kinds.on_failure(run, tenant, step, error.code, explanation, error.request_id)
     db.session.commit()
+    metrics.record_run_finished(run, step)  # ops
     return RunResult(RunStatus.FAILED)
 
 
@@ -392,6 +396,7 @@ def _postpone(
     run.enqueued_at = utcnow()
     tenant.status = run_kinds.queued_status(run.kind, tenant.status)
     db.session.commit()
+    metrics.record_step(step.name, "postponed")  # ops
     log.warning("run %s postponed %.0fs after %s on %s", run.id, delay, error.code, step.name)
     return RunResult(RunStatus.QUEUED, retry_in=delay)
 

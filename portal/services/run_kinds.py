@@ -28,6 +28,7 @@ from portal.models import (
     TenantStatus,
     utcnow,
 )
+from portal.observability import metrics
 from portal.services import audit, events
 from portal.services.cognito_access import gateway_for
 
@@ -171,6 +172,7 @@ def apply_facts(
         tenant.old_client_secret_id = ctx.known.old_secret_id = facts["old_secret_id"]
     step.status = StepStatus.SKIPPED if outcome.outcome == "skipped" else StepStatus.SUCCEEDED
     step.outcome = outcome.outcome
+    metrics.record_step(step.name, outcome.outcome)
     step.finished_at = utcnow()
     step.error_code = step.error_message = None
     if outcome.changes:
@@ -221,7 +223,14 @@ def on_success(run: Run, tenant: Tenant) -> None:
         events.publish(events.TENANT_OFFBOARDED, tenant, run_id=run.id)
 
 
-def on_failure(run: Run, tenant: Tenant, step: Step | None, code: str, explanation: str) -> None:
+def on_failure(
+    run: Run,
+    tenant: Tenant,
+    step: Step | None,
+    code: str,
+    explanation: str,
+    aws_request_id: str | None = None,
+) -> None:
     before = tenant.status
     if run.kind in (RunKind.ONBOARD, RunKind.RECONCILE):
         tenant.status = TenantStatus.FAILED
