@@ -1,10 +1,12 @@
 """The portal's tables."""
 
 from portal.models.audit import AuditChainHead, AuditEvent, AuditImmutableError
+from portal.models.drafts import WizardDraft
 from portal.models.ledger import CognitoCall
 from portal.models.lifecycle import DriftFinding, DriftStatus, MoveState, TenantMove
 from portal.models.pools import UserPool
 from portal.models.runs import ACTIVE_RUN_STATUSES, Run, RunKind, RunStatus, Step, StepStatus
+from portal.models.settings import PortalSetting
 from portal.models.tenants import RotationState, Tenant, TenantStatus
 from portal.models.types import utcnow
 from portal.models.users import Role, User
@@ -18,6 +20,7 @@ __all__ = [
     "DriftFinding",
     "DriftStatus",
     "MoveState",
+    "PortalSetting",
     "Role",
     "RotationState",
     "Run",
@@ -30,6 +33,7 @@ __all__ = [
     "TenantStatus",
     "User",
     "UserPool",
+    "WizardDraft",
     "utcnow",
 ]
 
