@@ -36,3 +36,21 @@ __all__ = [
     "WizardDraft",
     "utcnow",
 ]
+
+from portal.models.api import ApiToken, IdempotencyKey, TokenKind
+from portal.models.webhooks import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+__all__ += [
+    "ApiToken",
+    "DeliveryStatus",
+    "IdempotencyKey",
+    "TokenKind",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+]

@@ -8,8 +8,9 @@ from portal.web.access import API, PUBLIC, rule_of
 from tests import factories as f
 from tests.web.conftest import csrf_token, isolated
 
-# What any signed-in user may do to their own session and account.
-SELF_SERVICE_PREFIXES = ("auth.logout", "account.")
+# What any signed-in user may do to their own session and account (API tokens act with the
+# user's own role, so an auditor's token can read and never change anything either).
+SELF_SERVICE_PREFIXES = ("auth.logout", "account.", "tokens.index", "tokens.revoke")
 # Endpoints that show a secret however they are reached.
 SECRET_WORDS = ("reveal", "download", "credential", "secret")
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
