@@ -51,6 +51,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from portal.cli import register_cli
 
     register_cli(app)
+
+    from portal.services import webhooks
+
+    webhooks.init_app(app)
     return app
 
 

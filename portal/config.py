@@ -167,12 +167,33 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "`2`",
         "how long each readiness check (database, broker, Cognito) may take",
     ),
+    SettingSpec(
+        "PORTAL_API_RATE_LIMIT",
+        "`300`",
+        "requests a minute per API token; beyond it the API answers 429 with `Retry-After`",
+    ),
+    SettingSpec(
+        "PORTAL_ALLOW_LOOPBACK_WEBHOOKS",
+        "off",
+        "lets webhooks go to http and loopback URLs, for local development and tests",
+    ),
+    SettingSpec(
+        "PORTAL_WEBHOOK_MAX_ATTEMPTS",
+        "`8`",
+        "attempts per webhook delivery before it is marked failed",
+    ),
+    SettingSpec(
+        "PORTAL_WEBHOOK_RETRY_BASE_SECONDS",
+        "`30`",
+        "the first webhook retry's delay; each next one is 4 times longer (at most 12 h), "
+        "with jitter",
+    ),
 )
 KNOWN_SETTINGS = frozenset(
     [s.name for s in SETTINGS] + [f"{s.name}_FILE" for s in SETTINGS if s.secret]
 )
 # Flask config keys that are not environment variables: set only through create_app(overrides).
-INTERNAL_CONFIG_KEYS = frozenset({"PORTAL_TASKS_EAGER"})
+INTERNAL_CONFIG_KEYS = frozenset({"PORTAL_TASKS_EAGER", "PORTAL_API_BAD_TOKEN_LIMIT"})
 
 
 def settings_table() -> str:
@@ -241,6 +262,10 @@ class Settings:
     metrics_token: str | None = None
     readyz_cognito: bool = False
     readyz_timeout_seconds: float = 2.0
+    allow_loopback_webhooks: bool = False
+    api_rate_limit: int = 300
+    webhook_max_attempts: int = 8
+    webhook_retry_base_seconds: int = 30
     audit_retention_days: int | None = None
     warnings: tuple[str, ...] = field(default=())
 
@@ -274,6 +299,10 @@ class Settings:
             "PORTAL_METRICS_TOKEN": self.metrics_token,
             "PORTAL_READYZ_COGNITO": self.readyz_cognito,
             "PORTAL_READYZ_TIMEOUT_SECONDS": self.readyz_timeout_seconds,
+            "PORTAL_ALLOW_LOOPBACK_WEBHOOKS": self.allow_loopback_webhooks,
+            "PORTAL_API_RATE_LIMIT": self.api_rate_limit,
+            "PORTAL_WEBHOOK_MAX_ATTEMPTS": self.webhook_max_attempts,
+            "PORTAL_WEBHOOK_RETRY_BASE_SECONDS": self.webhook_retry_base_seconds,
             "PORTAL_AUDIT_RETENTION_DAYS": self.audit_retention_days,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
@@ -384,6 +413,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "PORTAL_READYZ_COGNITO", env_vars.get("PORTAL_READYZ_COGNITO") or "0"
         ),
         readyz_timeout_seconds=_float(env_vars, "PORTAL_READYZ_TIMEOUT_SECONDS", 2.0),
+        allow_loopback_webhooks=parse_bool(
+            "PORTAL_ALLOW_LOOPBACK_WEBHOOKS", env_vars.get("PORTAL_ALLOW_LOOPBACK_WEBHOOKS") or "0"
+        ),
+        api_rate_limit=_int(env_vars, "PORTAL_API_RATE_LIMIT", 300),
+        webhook_max_attempts=_int(env_vars, "PORTAL_WEBHOOK_MAX_ATTEMPTS", 8),
+        webhook_retry_base_seconds=_int(env_vars, "PORTAL_WEBHOOK_RETRY_BASE_SECONDS", 30),
         audit_retention_days=_optional_int(env_vars, "PORTAL_AUDIT_RETENTION_DAYS"),
         warnings=tuple(warnings),
     )

@@ -66,14 +66,17 @@ def is_loopback_host(host: str) -> bool:
 def check_redirect_url(url: str, field: str = "callback_urls") -> str:
     """Cognito's rules for callback and logout URLs: absolute, no fragment, https (or localhost)."""
     value = (url or "").strip()
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+    except ValueError as exc:  # e.g. an unbalanced [ in the host ("Invalid IPv6 URL")
+        raise ValidationError(field, f"{value!r} is not a valid URL ({exc})") from exc
     if not parts.scheme or not parts.netloc:
         raise ValidationError(
             field, f"{value!r} is not an absolute URL (it needs https://host/...)"
         )
     if parts.fragment or "#" in value:
         raise ValidationError(field, f"{value!r} has a fragment (#...); Cognito refuses those")
-    host = parts.hostname or ""
     if parts.scheme == "http":
         if host not in ("localhost", "127.0.0.1"):
             raise ValidationError(

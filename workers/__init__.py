@@ -9,6 +9,8 @@ BEAT_SCHEDULE = {
     "sweep-stale-runs": {"task": "portal.sweep_stale_runs", "schedule": 30.0},
     "drift-sweep": {"task": "portal.drift_sweep", "schedule": 300.0},
     "idp-secret-reminders": {"task": "portal.remind_expiring_secrets", "schedule": 3600.0},
+    "sweep-webhooks": {"task": "portal.webhook_sweep", "schedule": 30.0},
+    "purge-idempotency-keys": {"task": "portal.api_purge_idempotency_keys", "schedule": 3600.0},
     # The audit chain's head in the logs every 5 minutes: removing the newest events shows.
     "publish-audit-head": {"task": "portal.publish_audit_head", "schedule": 300.0},
     "verify-audit-chain": {"task": "portal.verify_audit_chain", "schedule": 86400.0},
@@ -51,7 +53,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     _warm_clients_on_start(celery_app, app)
-    from workers import audit_tasks, tasks  # noqa: F401  (registers the tasks)
+    from workers import audit_tasks, tasks, webhook_tasks  # noqa: F401  (registers the tasks)
 
     return celery_app
 

@@ -47,6 +47,11 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(audit.group)
 
+    from portal.cli import imports, tokens
+
+    app.cli.add_command(tokens.group)
+    tenants.group.add_command(imports.import_command)
+
 
 @click.group(
     cls=FlaskGroup,

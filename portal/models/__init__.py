@@ -37,6 +37,22 @@ __all__ = [
     "utcnow",
 ]
 
+from portal.models.api import ApiToken, IdempotencyKey, TokenKind
 from portal.models.audit_checks import AuditCheckpoint, AuditVerification
+from portal.models.webhooks import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
+__all__ += [
+    "ApiToken",
+    "DeliveryStatus",
+    "IdempotencyKey",
+    "TokenKind",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+]
 __all__ += ["AuditCheckpoint", "AuditVerification"]

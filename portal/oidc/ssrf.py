@@ -1,4 +1,4 @@
-"""An HTTP GET for customer-supplied URLs that cannot be pointed at internal addresses.
+"""HTTP GET (and POST) for customer- or admin-supplied URLs that cannot reach internal addresses.
 
 Every hop (redirects included) is resolved once, every resolved address is checked, and the
 connection goes to the address that was checked, so DNS rebinding cannot swap it afterwards.
@@ -21,6 +21,7 @@ DEFAULT_MAX_BYTES = 512 * 1024
 MAX_REDIRECTS = 3
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 USER_AGENT = "cognito-tenant-portal/1 (OIDC discovery)"
+WEBHOOK_USER_AGENT = "cognito-tenant-portal/1 (webhooks)"
 
 
 class FetchRefused(Exception):
@@ -85,12 +86,15 @@ def resolve_checked(host: str, port: int, allow_loopback: bool, loopback_only: b
 
 def check_url_shape(url: str, allow_loopback: bool) -> tuple[str, str, int]:
     """Return (scheme, host, port) for a URL the guard accepts in form."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:  # e.g. an unbalanced [ in the host ("Invalid IPv6 URL")
+        raise FetchRefused(f"{url!r} is not a valid URL ({exc})") from exc
     if parts.scheme not in ("https", "http"):
         raise FetchRefused(f"{url!r} must start with https://")
     if parts.username or parts.password:
         raise FetchRefused("URLs with a user name or password in them are not accepted")
-    host = parts.hostname
     if not host:
         raise FetchRefused(f"{url!r} has no host name")
     try:
@@ -141,14 +145,63 @@ def guarded_get(
     raise FetchFailed(f"{url} redirects more than {MAX_REDIRECTS} times")
 
 
-def _request(scheme, host, port, address, url, timeout, accept):
+def guarded_post(
+    url: str,
+    body: bytes,
+    *,
+    headers: dict[str, str] | None = None,
+    allow_loopback: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = 64 * 1024,
+) -> FetchResult:
+    """POST BODY to a URL through the same checks as guarded_get; redirects are not followed.
+
+    A redirect is returned as it came (its status tells the caller it did not land); following
+    it would re-send the body somewhere nobody registered.
+    """
+    deadline = time.monotonic() + timeout * 2
+    scheme, host, port = check_url_shape(url, allow_loopback)
+    address = resolve_checked(host, port, allow_loopback, loopback_only=scheme == "http")
+    response = _request(
+        scheme,
+        host,
+        port,
+        address,
+        url,
+        timeout,
+        "*/*",
+        method="POST",
+        body=body,
+        extra_headers={"User-Agent": WEBHOOK_USER_AGENT, **(headers or {})},
+    )
+    try:
+        content = _read_capped(response, max_bytes, url, deadline)
+        return FetchResult(url, response.status, response.headers.get("Content-Type", ""), content)
+    finally:
+        response.release_conn()
+
+
+def _request(
+    scheme,
+    host,
+    port,
+    address,
+    url,
+    timeout,
+    accept,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    extra_headers: dict[str, str] | None = None,
+):
     parts = urlsplit(url)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
     name = f"[{host}]" if ":" in host else host  # an IPv6 literal is bracketed in Host
     host_header = name if port in (80, 443) else f"{name}:{port}"
-    headers = {"Host": host_header, "User-Agent": USER_AGENT, "Accept": accept}
+    headers = {"User-Agent": USER_AGENT, "Accept": accept, **(extra_headers or {})}
+    headers["Host"] = host_header
     common = {
         "port": port,
         "timeout": urllib3.Timeout(connect=timeout, read=timeout),
@@ -168,8 +221,9 @@ def _request(scheme, host, port, address, url, timeout, accept):
         pool = urllib3.HTTPConnectionPool(address, **common)
     try:
         return pool.urlopen(
-            "GET",
+            method,
             path,
+            body=body,
             headers=headers,
             redirect=False,
             preload_content=False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -39,15 +40,129 @@ def get_tenant(slug: str) -> Tenant:
     return tenant
 
 
-def unused_provider_name(slug: str) -> str:
-    """A provider name never used before: federated users keep `<name>_<sub>` forever."""
-    used = set(db.session.scalars(select(Tenant.provider_name)).all())
+def unused_provider_name(slug: str, used: set[str] | None = None) -> str:
+    """A provider name never used before: federated users keep `<name>_<sub>` forever.
+
+    USED, when given, is the set of names taken so far (a bulk import passes it to avoid one
+    query per row); the name returned is added to it.
+    """
+    if used is None:
+        used = set(db.session.scalars(select(Tenant.provider_name)).all())
     candidate, generation = slug, 1
     while candidate in used or not is_valid_provider_name(candidate):
         generation += 1
         suffix = f"-{generation}"
         candidate = slug[: 32 - len(suffix)] + suffix
+    used.add(candidate)
     return candidate
+
+
+@dataclass(frozen=True)
+class NewTenant:
+    """A tenant's settings that passed every check, ready to be added."""
+
+    slug: str
+    name: str
+    callback_urls: list[str]
+    logout_urls: list[str]
+    pool: UserPool | None
+    contact_email: str | None
+
+
+def new_tenant_problems(
+    slug: str,
+    name: str,
+    callback_urls: list[str],
+    logout_urls: list[str] | None = None,
+    pool_id: str | None = None,
+    contact_email: str | None = None,
+    *,
+    check_contact: bool = False,
+    existing_slugs: set[str] | None = None,
+) -> tuple[NewTenant | None, list[ValidationError]]:
+    """Check a new tenant's settings, collecting every problem (in create_tenant's order).
+
+    EXISTING_SLUGS, when given, replaces the per-call query for a taken slug. CHECK_CONTACT also
+    checks the contact e-mail address (the bulk import and the API do; create_tenant never has).
+    """
+    problems: list[ValidationError] = []
+
+    def attempt(check, *args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except ValidationError as exc:
+            problems.append(exc)
+            return None
+
+    clean_slug = attempt(check_slug, slug)
+    clean_name = attempt(check_name, name)
+    callbacks = attempt(check_redirect_urls, callback_urls, "callback_urls", required=True)
+    logouts = attempt(check_redirect_urls, logout_urls or [], "logout_urls", required=False)
+    if clean_slug is not None:
+        taken = (
+            clean_slug in existing_slugs
+            if existing_slugs is not None
+            else db.session.scalar(select(Tenant.id).where(Tenant.slug == clean_slug)) is not None
+        )
+        if taken:
+            problems.append(
+                ValidationError("slug", f"a tenant with the slug {clean_slug!r} exists already")
+            )
+    pool: UserPool | None = None
+    if pool_id:
+        pool = find_pool(pool_id)
+        if pool is None:
+            problems.append(
+                ValidationError(
+                    "pool", f"user pool {pool_id} is not registered (see `portal pools list`)"
+                )
+            )
+    contact = contact_email
+    if check_contact and contact_email is not None and contact_email.strip():
+        contact = attempt(_check_contact, contact_email)
+    elif check_contact:
+        contact = None
+    if problems:
+        return None, problems
+    return NewTenant(clean_slug, clean_name, callbacks, logouts, pool, contact), []
+
+
+def _check_contact(value: str) -> str:
+    from portal.services.users import check_email
+
+    try:
+        return check_email(value)
+    except ValidationError as exc:
+        raise ValidationError("contact_email", exc.message) from exc
+
+
+def validate_new_tenant(*args: Any, **kwargs: Any) -> NewTenant:
+    """Check a new tenant's settings; raise the first problem, as create_tenant always has."""
+    new, problems = new_tenant_problems(*args, **kwargs)
+    if problems:
+        raise problems[0]
+    assert new is not None
+    return new
+
+
+def add_tenant(new: NewTenant, used_provider_names: set[str] | None = None) -> Tenant:
+    """Add a checked tenant to the current transaction, audited and announced; no commit."""
+    tenant = Tenant(
+        slug=new.slug,
+        name=new.name,
+        callback_urls=new.callback_urls,
+        logout_urls=new.logout_urls,
+        pool=new.pool,
+        pool_pinned=new.pool is not None,
+        contact_email=new.contact_email,
+        provider_name=unused_provider_name(new.slug, used_provider_names),
+        client_name=f"portal-{new.slug}-{secrets.token_hex(4)}",
+    )
+    db.session.add(tenant)
+    db.session.flush()
+    audit.record("tenant.created", tenant, after=tenant_settings(tenant))
+    events.publish(events.TENANT_CREATED, tenant)
+    return tenant
 
 
 def create_tenant(
@@ -59,34 +174,8 @@ def create_tenant(
     contact_email: str | None = None,
 ) -> Tenant:
     """Record a new tenant in draft; nothing reaches Cognito until it is onboarded."""
-    slug = check_slug(slug)
-    name = check_name(name)
-    callbacks = check_redirect_urls(callback_urls, "callback_urls", required=True)
-    logouts = check_redirect_urls(logout_urls or [], "logout_urls", required=False)
-    if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
-        raise ValidationError("slug", f"a tenant with the slug {slug!r} exists already")
-    pool: UserPool | None = None
-    if pool_id:
-        pool = find_pool(pool_id)
-        if pool is None:
-            raise ValidationError(
-                "pool", f"user pool {pool_id} is not registered (see `portal pools list`)"
-            )
-    tenant = Tenant(
-        slug=slug,
-        name=name,
-        callback_urls=callbacks,
-        logout_urls=logouts,
-        pool=pool,
-        pool_pinned=pool is not None,
-        contact_email=contact_email,
-        provider_name=unused_provider_name(slug),
-        client_name=f"portal-{slug}-{secrets.token_hex(4)}",
-    )
-    db.session.add(tenant)
-    db.session.flush()
-    audit.record("tenant.created", tenant, after=tenant_settings(tenant))
-    events.publish(events.TENANT_CREATED, tenant)
+    new = validate_new_tenant(slug, name, callback_urls, logout_urls, pool_id, contact_email)
+    tenant = add_tenant(new)
     db.session.commit()
     return tenant
 

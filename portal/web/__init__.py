@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 
 from portal.extensions import login_manager
 
@@ -32,6 +32,13 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(audit.bp)
 
+    from portal.web import api, imports, tokens, webhooks
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(tokens.bp)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(imports.bp)
+
     for code in (400, 403, 404, 405, 429, 500):
         app.register_error_handler(code, _error_page(code))
 
@@ -57,6 +64,10 @@ TITLES = {
 
 def _error_page(code: int):
     def handler(error):
+        if request.path.startswith("/api/"):  # the API answers in problem+json, even for 404
+            from portal.web.api.problems import http_problem
+
+            return http_problem(error)
         title, message = TITLES[code]
         description = getattr(error, "description", None) if code in (400, 429) else None
         return render_template(

@@ -15,8 +15,10 @@ NAV = [
     ("audit.log", "Audit log", (A, U)),
     ("admin.pools", "User pools", (A,)),
     ("admin.users", "Users", (A,)),
-    ("admin.webhooks", "Webhooks", (A,)),
+    ("webhooks.index", "Webhooks", (A,)),
     ("account.index", "My account", (A, S, U)),
+    ("imports.upload", "Import", (A, S)),
+    ("tokens.index", "API tokens", (A, S, U)),
 ]
 
 

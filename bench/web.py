@@ -1,0 +1,381 @@
+"""Page and API speed at a large vendor's scale, and the memory of a full audit export.
+
+Seeds 10,000 tenants and 1,000,000 audit events (a valid hash chain) in PostgreSQL, serves the
+app with gunicorn, and measures p50/p95/p99 latency and throughput of the tenants list (with a
+search), a tenant page, the audit log page and the JSON API list endpoint under 20 concurrent
+clients; then the peak RSS of `portal audit export` over every event.
+
+    .venv/bin/python bench/web.py [--tenants 10000] [--events 1000000] [--clients 20]
+        [--seconds 20] [--workers 4] [--threads 4]
+
+Uses the PostgreSQL database `bench_web` (re-created) and Redis database 11.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_URL = "postgresql://postgres@127.0.0.1:5432/bench_web"
+REDIS_URL = "redis://127.0.0.1:6379/11"
+ADMIN_EMAIL, ADMIN_PASSWORD = "bench-admin@example.com", "bench-password-123"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tenants", type=int, default=10_000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    return parser.parse_args()
+
+
+def environment(work: Path) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    env = dict(os.environ)
+    env.update(
+        {
+            "PORTAL_INSTANCE_PATH": str(work),
+            "PORTAL_DATABASE_URL": PG_URL,
+            "PORTAL_BROKER_URL": REDIS_URL,
+            "PORTAL_REDIS_URL": REDIS_URL,
+            "PORTAL_SECRET_KEY": "bench-web-secret",
+            "PORTAL_LOG_LEVEL": "WARNING",
+            "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "PORTAL_API_RATE_LIMIT": "1000000",
+        }
+    )
+    return env
+
+
+def seed(args, env) -> str:
+    """Create the schema, an admin, a pool, N tenants and M chained audit events; return a token."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS bench_web WITH (FORCE)")
+        conn.execute("CREATE DATABASE bench_web")
+    os.environ.update(env)
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from portal.models import Role
+    from portal.services.actors import Actor, acting_as
+    from portal.services.audit import GENESIS, event_digest
+    from portal.services.users import create_user
+
+    app = create_app()
+    with app.app_context(), acting_as(Actor("cli", "bench", "bench")):
+        upgrade()
+        create_user(ADMIN_EMAIL, Role.ADMIN, ADMIN_PASSWORD)
+    token = api_token(env)
+    started = time.monotonic()
+    with psycopg.connect(PG_URL) as conn:
+        conn.execute(
+            "INSERT INTO user_pools (user_pool_id, region, name, domain, custom_domain, "
+            "managed_login_version, feature_plan, max_clients, max_identity_providers, "
+            "baseline_clients, baseline_identity_providers, baseline_styles, custom_attributes, "
+            "closed, created_at, refreshed_at) VALUES ('us-east-1_bench', 'us-east-1', 'bench', "
+            "'bench', false, 2, 'ESSENTIALS', 100000, 100000, 0, 0, 0, '[\"custom:groups\"]', "
+            "false, now(), now())"
+        )
+        pool_id = conn.execute("SELECT id FROM user_pools").fetchone()[0]
+        statuses = ["ready"] * 7 + ["failed", "draft", "queued"]
+        with conn.cursor().copy(
+            "COPY tenants (slug, name, status, pool_id, pool_pinned, callback_urls, "
+            "logout_urls, issuer, idp_client_id, idp_secret_in_cognito, authorize_scopes, "
+            "groups_claim, attributes_request_method, idp_identifiers, provider_name, "
+            "client_name, client_id, client_create_started, provider_created, "
+            "created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for n in range(args.tenants):
+                slug = f"tenant-{n:05d}"
+                copy.write_row(
+                    (
+                        slug,
+                        f"Customer {n:05d} {['Acme', 'Globex', 'Initech'][n % 3]}",
+                        statuses[n % 10],
+                        pool_id,
+                        False,
+                        json.dumps([f"https://{slug}.example.com/cb"]),
+                        "[]",
+                        "https://idp.example.com",
+                        f"client-{n}",
+                        True,
+                        "openid email",
+                        "groups",
+                        "GET",
+                        "[]",
+                        slug,
+                        f"portal-{slug}",
+                        f"c{n:020d}",
+                        True,
+                        True,
+                        datetime.now(UTC),
+                        datetime.now(UTC),
+                    )
+                )
+        seed_audit(conn, args, GENESIS, event_digest)
+        conn.commit()
+    print(
+        f"seeded {args.tenants} tenants and {args.events} audit events in "
+        f"{time.monotonic() - started:.0f} s",
+        file=sys.stderr,
+    )
+    return token
+
+
+def seed_audit(conn, args, genesis: str, digest) -> None:
+    base = datetime.now(UTC) - timedelta(days=365)
+    prev = genesis
+    actions = [
+        "tenant.created",
+        "tenant.idp_set",
+        "run.queued",
+        "run.succeeded",
+        "cognito.app_client.created",
+        "secret.revealed",
+        "auth.signed_in",
+    ]
+    last_id = 0
+    with conn.cursor().copy(
+        "COPY audit_events (id, at, actor_type, actor_id, actor_label, action, tenant_id, "
+        "request_id, source_ip, user_agent, details, prev_hash, hash) FROM STDIN"
+    ) as copy:
+        for n in range(1, args.events + 1):
+            at = base + timedelta(seconds=n * 30)
+            fields = {
+                "actor_type": "user",
+                "actor_id": "1",
+                "actor_label": ADMIN_EMAIL,
+                "action": actions[n % len(actions)],
+                "tenant_id": (n % args.tenants) + 1,
+                "request_id": f"req{n}",
+                "source_ip": "127.0.0.1",
+                "user_agent": "bench",
+                "details": {"n": n},
+            }
+            value = digest(prev, at, fields)
+            copy.write_row(
+                (
+                    n,
+                    at,
+                    "user",
+                    "1",
+                    ADMIN_EMAIL,
+                    fields["action"],
+                    fields["tenant_id"],
+                    fields["request_id"],
+                    "127.0.0.1",
+                    "bench",
+                    json.dumps(fields["details"]),
+                    prev,
+                    value,
+                )
+            )
+            prev, last_id = value, n
+    conn.execute("SELECT setval(pg_get_serial_sequence('audit_events', 'id'), %s)", (last_id,))
+    conn.execute(
+        "UPDATE audit_chain_head SET last_hash = %s, last_event_id = %s, "
+        "events = events + %s WHERE id = 1",
+        (prev, last_id, args.events),
+    )
+    conn.execute("ANALYZE")
+
+
+def api_token(env) -> str:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "portal",
+            "tokens",
+            "create",
+            ADMIN_EMAIL,
+            "--name",
+            "bench",
+            "--json",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return ""
+    document = json.loads(result.stdout)
+    return document.get("token") or document.get("secret") or ""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def login(base: str):
+    import requests
+
+    session = requests.Session()
+    page = session.get(f"{base}/login").text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = session.post(
+        f"{base}/login",
+        data={"csrf_token": token, "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+        allow_redirects=False,
+    )
+    assert response.status_code == 302, response.status_code
+    return session
+
+
+def measure(base: str, path: str, clients: int, seconds: float, headers=None) -> dict:
+    sessions = [login(base) for _ in range(clients)]
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(session) -> None:
+        nonlocal errors
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            response = session.get(base + path, headers=headers or {})
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                errors += response.status_code >= 400
+
+    threads = [threading.Thread(target=client, args=(s,)) for s in sessions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000
+
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / seconds,
+        "p50": statistics.median(latencies) * 1000,
+        "p95": pct(0.95),
+        "p99": pct(0.99),
+    }
+
+
+def export_memory(env) -> tuple[float, int]:
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            "/usr/bin/time",
+            "-v",
+            sys.executable,
+            "-m",
+            "portal",
+            "audit",
+            "export",
+            "--format",
+            "jsonl",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
+    return time.monotonic() - started, int(match.group(1)) // 1024 if match else -1
+
+
+def main() -> None:
+    args = parse_args()
+    work = Path(tempfile.mkdtemp(prefix="portal-bench-web-"))
+    env = environment(work)
+    token = seed(args, env)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "portal.wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        import requests
+
+        for _ in range(100):
+            try:
+                if requests.get(f"{base}/healthz", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        targets = [
+            ("tenants list, search", "/tenants?q=globex&sort=name", None),
+            ("tenant page", "/tenants/tenant-04242", None),
+            ("audit log page", "/audit", None),
+            (
+                "API tenants list",
+                "/api/v1/tenants?limit=50",
+                {"Authorization": f"Bearer {token}"} if token else None,
+            ),
+        ]
+        print(
+            f"{args.tenants} tenants, {args.events} audit events; gunicorn {args.workers} "
+            f"workers x {args.threads} threads; {args.clients} concurrent clients, "
+            f"{args.seconds:.0f} s each"
+        )
+        print(
+            f"{'endpoint':<24} {'requests':>8} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} "
+            f"{'p99 ms':>7} {'errors':>6}"
+        )
+        for label, path, headers in targets:
+            measure(base, path, 2, 2.0, headers)  # warm up
+            r = measure(base, path, args.clients, args.seconds, headers)
+            print(
+                f"{label:<24} {r['requests']:>8} {r['rps']:>7.1f} {r['p50']:>7.1f} "
+                f"{r['p95']:>7.1f} {r['p99']:>7.1f} {r['errors']:>6}"
+            )
+    finally:
+        server.terminate()
+        server.wait(30)
+    seconds, rss_mb = export_memory(env)
+    print(
+        f"audit export of {args.events} events (JSON Lines): {seconds:.1f} s, peak RSS {rss_mb} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()
