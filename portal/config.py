@@ -22,6 +22,7 @@ SECRET_SETTINGS = (
     "PORTAL_DATABASE_URL",
     "PORTAL_BROKER_URL",
     "PORTAL_REDIS_URL",
+    "PORTAL_SMTP_URL",
 )
 ENVIRONMENTS = ("development", "production")
 
@@ -71,6 +72,11 @@ class Settings:
     allow_loopback_issuers: bool
     run_lease_seconds: int = 120
     stale_queued_seconds: int = 120
+    vendor_name: str = "Your vendor"
+    smtp_url: str | None = None
+    smtp_from: str | None = None
+    cognito_domain_override: str | None = None
+    cognito_issuer_override: str | None = None
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -91,6 +97,11 @@ class Settings:
             "PORTAL_ALLOW_LOOPBACK_ISSUERS": self.allow_loopback_issuers,
             "PORTAL_RUN_LEASE_SECONDS": self.run_lease_seconds,
             "PORTAL_STALE_QUEUED_SECONDS": self.stale_queued_seconds,
+            "PORTAL_VENDOR_NAME": self.vendor_name,
+            "PORTAL_SMTP_URL": self.smtp_url,
+            "PORTAL_SMTP_FROM": self.smtp_from,
+            "PORTAL_COGNITO_DOMAIN_OVERRIDE": self.cognito_domain_override,
+            "PORTAL_COGNITO_ISSUER_OVERRIDE": self.cognito_issuer_override,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.public_url.startswith("https://"),
@@ -165,6 +176,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         allow_loopback_issuers=allow_loopback,
         run_lease_seconds=_int(env_vars, "PORTAL_RUN_LEASE_SECONDS", 120),
         stale_queued_seconds=_int(env_vars, "PORTAL_STALE_QUEUED_SECONDS", 120),
+        vendor_name=(env_vars.get("PORTAL_VENDOR_NAME") or "").strip() or "Your vendor",
+        smtp_url=_smtp_url(values["PORTAL_SMTP_URL"]),
+        smtp_from=(env_vars.get("PORTAL_SMTP_FROM") or "").strip() or None,
+        cognito_domain_override=_base_url(env_vars, "PORTAL_COGNITO_DOMAIN_OVERRIDE"),
+        cognito_issuer_override=_base_url(env_vars, "PORTAL_COGNITO_ISSUER_OVERRIDE"),
         warnings=tuple(warnings),
     )
 
@@ -204,6 +220,28 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise SettingsError(f"{name} must be positive (got {value})")
     return value
+
+
+def _base_url(environ: Mapping[str, str], name: str) -> str | None:
+    """An optional absolute http(s) base URL, without its trailing slash."""
+    raw = (environ.get(name) or "").strip().rstrip("/")
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"{name} must be an absolute http(s) URL (got {raw!r})")
+    return raw
+
+
+def _smtp_url(raw: str | None) -> str | None:
+    """smtp://[user:pass@]host[:port] (STARTTLS) or smtps://... (TLS from the start)."""
+    if not raw:
+        return None
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        # Never echo the value: it may hold the SMTP password.
+        raise SettingsError("PORTAL_SMTP_URL must look like smtp://user:pass@host:587 or smtps://")
+    return raw.strip()
 
 
 def _instance_secret(instance: Path, name: str, make, warnings: list[str]) -> str:

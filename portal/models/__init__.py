@@ -4,6 +4,7 @@ from portal.models.audit import AuditChainHead, AuditEvent, AuditImmutableError
 from portal.models.ledger import CognitoCall
 from portal.models.pools import UserPool
 from portal.models.runs import ACTIVE_RUN_STATUSES, Run, RunKind, RunStatus, Step, StepStatus
+from portal.models.setup_links import LinkState, SetupLink, SignInOutcome, SignInTest
 from portal.models.tenants import Tenant, TenantStatus
 from portal.models.types import utcnow
 from portal.models.users import Role, User
@@ -14,10 +15,14 @@ __all__ = [
     "AuditEvent",
     "AuditImmutableError",
     "CognitoCall",
+    "LinkState",
     "Role",
     "Run",
     "RunKind",
     "RunStatus",
+    "SetupLink",
+    "SignInOutcome",
+    "SignInTest",
     "Step",
     "StepStatus",
     "Tenant",

@@ -10,7 +10,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import certifi
 import urllib3
@@ -115,8 +115,34 @@ def guarded_get(
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = DEFAULT_MAX_BYTES,
     accept: str = "application/json",
+    follow_redirects: bool = True,
 ) -> FetchResult:
     """GET a customer URL through the guard, following at most a few checked redirects."""
+    return _guarded(
+        "GET", url, None, {}, allow_loopback, timeout, max_bytes, accept, follow_redirects
+    )
+
+
+def guarded_post(
+    url: str,
+    form: dict[str, str],
+    *,
+    headers: dict[str, str] | None = None,
+    allow_loopback: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> FetchResult:
+    """POST a form (e.g. a token request) through the guard; redirects are not followed."""
+    body = urlencode(form).encode("ascii")
+    extra = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+    return _guarded(
+        "POST", url, body, extra, allow_loopback, timeout, max_bytes, "application/json", False
+    )
+
+
+def _guarded(
+    method, url, body, extra_headers, allow_loopback, timeout, max_bytes, accept, follow
+) -> FetchResult:
     deadline = time.monotonic() + timeout * 2
     current = url
     for _hop in range(MAX_REDIRECTS + 1):
@@ -125,23 +151,36 @@ def guarded_get(
         # so a development name such as idp.localhost works and a public one does not).
         address = resolve_checked(host, port, allow_loopback, loopback_only=scheme == "http")
         remaining = max(0.5, deadline - time.monotonic())
-        response = _request(scheme, host, port, address, current, min(timeout, remaining), accept)
+        response = _request(
+            scheme,
+            host,
+            port,
+            address,
+            current,
+            min(timeout, remaining),
+            accept,
+            method=method,
+            body=body,
+            extra_headers=extra_headers,
+        )
         try:
-            if response.status in REDIRECT_STATUSES:
+            if follow and response.status in REDIRECT_STATUSES:
                 location = response.headers.get("Location")
                 if not location:
                     raise FetchFailed(f"{current} redirects without saying where to")
                 current = urljoin(current, location)
                 continue
-            body = _read_capped(response, max_bytes, current, deadline)
+            content = _read_capped(response, max_bytes, current, deadline)
             content_type = response.headers.get("Content-Type", "")
-            return FetchResult(current, response.status, content_type, body)
+            return FetchResult(current, response.status, content_type, content)
         finally:
             response.release_conn()
     raise FetchFailed(f"{url} redirects more than {MAX_REDIRECTS} times")
 
 
-def _request(scheme, host, port, address, url, timeout, accept):
+def _request(
+    scheme, host, port, address, url, timeout, accept, method="GET", body=None, extra_headers=None
+):
     parts = urlsplit(url)
     path = parts.path or "/"
     if parts.query:
@@ -149,6 +188,7 @@ def _request(scheme, host, port, address, url, timeout, accept):
     name = f"[{host}]" if ":" in host else host  # an IPv6 literal is bracketed in Host
     host_header = name if port in (80, 443) else f"{name}:{port}"
     headers = {"Host": host_header, "User-Agent": USER_AGENT, "Accept": accept}
+    headers.update(extra_headers or {})
     common = {
         "port": port,
         "timeout": urllib3.Timeout(connect=timeout, read=timeout),
@@ -168,8 +208,9 @@ def _request(scheme, host, port, address, url, timeout, accept):
         pool = urllib3.HTTPConnectionPool(address, **common)
     try:
         return pool.urlopen(
-            "GET",
+            method,
             path,
+            body=body,
             headers=headers,
             redirect=False,
             preload_content=False,

@@ -25,6 +25,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
 
+    from portal.web import links, setup, testsignin
+
+    app.register_blueprint(setup.bp)
+    app.register_blueprint(links.bp)
+    app.register_blueprint(testsignin.bp)
+
     for code in (400, 403, 404, 405, 429, 500):
         app.register_error_handler(code, _error_page(code))
 
