@@ -17,7 +17,7 @@ from portal.services.actors import acting_as
 from portal.services.tenants import create_tenant
 from portal.validation import ValidationError
 from tests import factories as f
-from tests.selfservice import new_link
+from tests.selfservice.helpers import new_link
 from tests.workers.conftest import ROOT
 
 

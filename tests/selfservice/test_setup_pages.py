@@ -25,8 +25,7 @@ from portal.services.actors import acting_as
 from portal.services.setup_links import revoke_link
 from portal.services.tenants import create_tenant
 from tests import factories as f
-from tests.oidc.test_discovery import StubIdP, idp  # noqa: F401  (fixture)
-from tests.selfservice import new_link
+from tests.selfservice.helpers import new_link
 from tests.web.conftest import Browser
 
 SECRET = "cust0mer-s3cret-Xy9!"
@@ -177,7 +176,7 @@ def test_a_failing_issuer_is_explained_next_to_the_field_and_nothing_typed_is_lo
     browser,
     db,
     pool,
-    idp,  # noqa: F811
+    idp,
 ):
     tenant_id = draft().id
     _, token = new_link(db.session.get(Tenant, tenant_id))
@@ -369,7 +368,7 @@ def test_submissions_are_rate_limited_per_link(browser, db, pool):
     assert statuses[10] == 429
 
 
-def test_what_an_idp_says_is_escaped(browser, db, pool, idp):  # noqa: F811
+def test_what_an_idp_says_is_escaped(browser, db, pool, idp):
     _, token = new_link(draft())
     idp.publish(issuer="<script>alert('issuer')</script>")
     response = browser.post_form(f"/setup/{token}", form_data(idp.issuer))
@@ -379,7 +378,7 @@ def test_what_an_idp_says_is_escaped(browser, db, pool, idp):  # noqa: F811
     assert "another issuer" in field_error(response, "issuer")
 
 
-def test_warnings_do_not_stop_the_submission_and_are_shown(browser, db, pool, idp):  # noqa: F811
+def test_warnings_do_not_stop_the_submission_and_are_shown(browser, db, pool, idp):
     idp.publish(claims_supported=["sub", "email"])
     _, token = new_link(draft())
     response = browser.post_form(f"/setup/{token}", form_data(idp.issuer))
