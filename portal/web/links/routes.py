@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, SubmitField
-from wtforms.validators import Email, Length, Optional
+from wtforms.validators import Length, Optional
 
 from portal.crypto import SecretUnreadable, decrypt, encrypt
 from portal.extensions import db
@@ -32,7 +32,7 @@ class CreateLinkForm(FlaskForm):
     expires = SelectField("The link works for", choices=LIFETIMES, default="7d")
     send_to = EmailField(
         "E-mail it to (optional)",
-        validators=[Optional(), Email("Enter an e-mail address."), Length(max=254)],
+        validators=[Optional(), Length(max=254)],
     )
     submit = SubmitField("Create setup link")
 
@@ -103,11 +103,14 @@ def create(slug: str):
     if not form.validate_on_submit():
         return _page(tenant, form, status=422)
     try:
+        if form.send_to.data:
+            form.send_to.data = links.check_email(form.send_to.data)
         lifetime = links.parse_duration(form.expires.data or "7d")
         link, token, replaced = links.create_link(tenant, lifetime)
     except ValidationError as exc:
         db.session.rollback()
-        form.expires.errors.append(exc.message)
+        target = form.send_to if exc.field == "send_to" else form.expires
+        target.errors = [*target.errors, exc.message]
         return _page(tenant, form, status=422)
     session[NEW_LINK_KEY] = {"tenant": tenant.id, "token": encrypt(token).decode("ascii")}
     if replaced is not None:
