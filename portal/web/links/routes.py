@@ -73,6 +73,9 @@ def _page(tenant: Tenant, form: CreateLinkForm, new_url: str | None = None, stat
         groups_warnings=groups_warnings,
         can_test=can_test(tenant),
         vendor=links.vendor_name(),
+        tenant_page=url_for("tenants.show", slug=tenant.slug)
+        if "tenants.show" in current_app.view_functions
+        else None,
     ), status
 
 

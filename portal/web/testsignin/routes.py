@@ -28,6 +28,7 @@ WINDOW = 600
 STARTS_PER_LINK = 10
 STARTS_PER_ADDRESS = 20
 CALLBACKS_PER_ADDRESS = 30
+CALLBACKS_PER_LINK = 20
 SESSION_KEY = "signin_tests"
 
 
@@ -101,6 +102,13 @@ def callback():
         return _refused(
             "This sign-in test is unknown. Start a new test from the set-up page.", None
         )
+    if (
+        test.setup_link_id is not None
+        and not throttle.hit(
+            f"testsignin-callback-link:{test.setup_link_id}", CALLBACKS_PER_LINK, WINDOW
+        ).allowed
+    ):
+        abort(429)
     if test.id not in session.get(SESSION_KEY, []):
         return _refused(
             "This sign-in test was started in another browser. Start it again here.", test
