@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +23,187 @@ SECRET_SETTINGS = (
     "PORTAL_DATABASE_URL",
     "PORTAL_BROKER_URL",
     "PORTAL_REDIS_URL",
+    "PORTAL_METRICS_TOKEN",
     "PORTAL_SMTP_URL",
 )
 ENVIRONMENTS = ("development", "production")
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One PORTAL_* environment variable: its default and what it changes (the README table)."""
+
+    name: str
+    default: str
+    description: str
+
+    @property
+    def secret(self) -> bool:
+        """Secret settings may instead be read from the file named by NAME_FILE."""
+        return self.name in SECRET_SETTINGS
+
+
+# Every environment variable the portal reads. The README's configuration table is generated
+# from this list (scripts/settings_table.py) and a test keeps the two, and the code, in step.
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        "PORTAL_ENV",
+        "`development`",
+        "`production` refuses to start without `PORTAL_SECRET_KEY` and `PORTAL_ENCRYPTION_KEYS`; "
+        "development generates and keeps its own in the instance folder, with a warning",
+    ),
+    SettingSpec("PORTAL_SECRET_KEY", "generated (dev)", "signs sessions and CSRF tokens"),
+    SettingSpec(
+        "PORTAL_ENCRYPTION_KEYS",
+        "generated (dev)",
+        "comma-separated Fernet keys; the first encrypts, all decrypt "
+        "(rotate by prepending a new key)",
+    ),
+    SettingSpec(
+        "PORTAL_DATABASE_URL",
+        "SQLite in the instance folder",
+        "SQLAlchemy URL; `postgresql://` uses psycopg 3; SQLite runs in WAL mode with a busy "
+        "timeout",
+    ),
+    SettingSpec(
+        "PORTAL_BROKER_URL",
+        "a file-based broker in the instance folder",
+        "Celery broker; Redis in production",
+    ),
+    SettingSpec(
+        "PORTAL_REDIS_URL",
+        "the broker URL when it is Redis",
+        "shared state: the account-wide Cognito rate limiter; without it, an in-process limiter "
+        "for a single local worker",
+    ),
+    SettingSpec(
+        "PORTAL_PUBLIC_URL",
+        "`http://localhost:8000`",
+        "the portal's own base URL, for links and the test sign-in callback",
+    ),
+    SettingSpec(
+        "PORTAL_ALLOW_LOOPBACK_ISSUERS",
+        "off",
+        "lets http and loopback issuers through the SSRF guard, for local development and tests",
+    ),
+    SettingSpec("PORTAL_INSTANCE_PATH", "`./instance`", "where local state lives"),
+    SettingSpec(
+        "PORTAL_RUN_LEASE_SECONDS",
+        "`120`",
+        "how long a worker's claim on a run lasts without renewal before another worker may "
+        "take it over",
+    ),
+    SettingSpec(
+        "PORTAL_STALE_QUEUED_SECONDS",
+        "`120`",
+        "how long a queued run may wait before the sweep sends it to the broker again",
+    ),
+    SettingSpec(
+        "PORTAL_COGNITO_MAX_ATTEMPTS",
+        "`8`",
+        "attempts per Cognito call (throttles and transient errors) before the step is postponed",
+    ),
+    SettingSpec(
+        "PORTAL_COGNITO_RETRY_BASE_SECONDS",
+        "`0.25`",
+        "first backoff between attempts; it doubles per attempt, with full jitter",
+    ),
+    SettingSpec("PORTAL_COGNITO_RETRY_MAX_SECONDS", "`10`", "longest backoff between two attempts"),
+    SettingSpec(
+        "PORTAL_COGNITO_RATE_FRACTION",
+        "`1.0`",
+        "share (0-1] of Cognito's request-rate quotas the portal allows itself; lower it when "
+        "other applications in the account call Cognito too",
+    ),
+    SettingSpec(
+        "PORTAL_DRIFT_INTERVAL_HOURS",
+        "`24`",
+        "how often each ready tenant's live Cognito configuration is compared with its desired "
+        "state by the drift sweep",
+    ),
+    SettingSpec(
+        "PORTAL_DRIFT_BATCH",
+        "`200`",
+        "tenants the drift sweep checks per beat tick (every 5 minutes), oldest check first",
+    ),
+    SettingSpec(
+        "PORTAL_DRIFT_MAX_PER_SECOND",
+        "`5`",
+        "drift checks per second at most (each is 3 reads: a third of UserPoolClientRead and half "
+        "of UserPoolResourceRead at 5)",
+    ),
+    SettingSpec(
+        "PORTAL_LOG_FORMAT",
+        "`json` in production, `text` otherwise",
+        "`json`: one JSON object per line (request id, run id, no secrets); `text`: for people",
+    ),
+    SettingSpec(
+        "PORTAL_LOG_LEVEL",
+        "`INFO`",
+        "DEBUG, INFO, WARNING or ERROR (botocore, boto3 and urllib3 stay at WARNING: at DEBUG "
+        "they log request and response bodies)",
+    ),
+    SettingSpec(
+        "PORTAL_METRICS_TOKEN",
+        "none",
+        "when set, `portal metrics serve` answers only requests with "
+        "`Authorization: Bearer <token>`",
+    ),
+    SettingSpec(
+        "PORTAL_READYZ_COGNITO",
+        "off",
+        "`/readyz` also makes one cheap Cognito read (DescribeUserPool on a registered pool); "
+        "off by default, so a Cognito outage does not take the web out of its load balancer",
+    ),
+    SettingSpec(
+        "PORTAL_READYZ_TIMEOUT_SECONDS",
+        "`2`",
+        "how long each readiness check (database, broker, Cognito) may take",
+    ),
+    SettingSpec(
+        "PORTAL_VENDOR_NAME",
+        "`Your vendor`",
+        "your company's name as customers see it on setup pages and in setup-link e-mails",
+    ),
+    SettingSpec(
+        "PORTAL_SMTP_URL",
+        "unset",
+        "`smtp://user:pass@host:587` (STARTTLS) or `smtps://user:pass@host:465`; lets staff "
+        "e-mail setup links (without it they copy them)",
+    ),
+    SettingSpec("PORTAL_SMTP_FROM", "`no-reply@<public host>`", "the sender of setup-link e-mails"),
+    SettingSpec(
+        "PORTAL_PREFLIGHT_TIMEOUT_SECONDS",
+        "`5`",
+        "how long each fetch of the issuer pre-flight on a setup page may take",
+    ),
+    SettingSpec(
+        "PORTAL_COGNITO_DOMAIN_OVERRIDE",
+        "unset",
+        "base URL the test sign-in uses instead of the pool's hosted domain (local testing only)",
+    ),
+    SettingSpec(
+        "PORTAL_COGNITO_ISSUER_OVERRIDE",
+        "unset",
+        "ID-token issuer the test sign-in expects instead of the pool's (local testing only)",
+    ),
+)
+KNOWN_SETTINGS = frozenset(
+    [s.name for s in SETTINGS] + [f"{s.name}_FILE" for s in SETTINGS if s.secret]
+)
+# Flask config keys that are not environment variables: set only through create_app(overrides).
+INTERNAL_CONFIG_KEYS = frozenset({"PORTAL_TASKS_EAGER"})
+
+
+def settings_table() -> str:
+    """The README's configuration table, generated from SETTINGS."""
+    rows = ["| setting | default | what it changes |", "|---|---|---|"]
+    for spec in SETTINGS:
+        name = f"`{spec.name}`" + (" (+`_FILE`)" if spec.secret else "")
+        rows.append(f"| {name} | {spec.default} | {spec.description} |")
+    return "\n".join(rows)
 
 
 class SettingsError(RuntimeError):
@@ -72,9 +251,22 @@ class Settings:
     allow_loopback_issuers: bool
     run_lease_seconds: int = 120
     stale_queued_seconds: int = 120
+    cognito_max_attempts: int = 8
+    cognito_retry_base_seconds: float = 0.25
+    cognito_retry_max_seconds: float = 10.0
+    cognito_rate_fraction: float = 1.0
+    drift_interval_hours: float = 24.0
+    drift_batch: int = 200
+    drift_max_per_second: float = 5.0
+    log_format: str = "text"
+    log_level: str = "INFO"
+    metrics_token: str | None = None
+    readyz_cognito: bool = False
+    readyz_timeout_seconds: float = 2.0
     vendor_name: str = "Your vendor"
     smtp_url: str | None = None
     smtp_from: str | None = None
+    preflight_timeout_seconds: float = 5.0
     cognito_domain_override: str | None = None
     cognito_issuer_override: str | None = None
     warnings: tuple[str, ...] = field(default=())
@@ -97,9 +289,22 @@ class Settings:
             "PORTAL_ALLOW_LOOPBACK_ISSUERS": self.allow_loopback_issuers,
             "PORTAL_RUN_LEASE_SECONDS": self.run_lease_seconds,
             "PORTAL_STALE_QUEUED_SECONDS": self.stale_queued_seconds,
+            "PORTAL_COGNITO_MAX_ATTEMPTS": self.cognito_max_attempts,
+            "PORTAL_COGNITO_RETRY_BASE_SECONDS": self.cognito_retry_base_seconds,
+            "PORTAL_COGNITO_RETRY_MAX_SECONDS": self.cognito_retry_max_seconds,
+            "PORTAL_COGNITO_RATE_FRACTION": self.cognito_rate_fraction,
+            "PORTAL_DRIFT_INTERVAL_HOURS": self.drift_interval_hours,
+            "PORTAL_DRIFT_BATCH": self.drift_batch,
+            "PORTAL_DRIFT_MAX_PER_SECOND": self.drift_max_per_second,
+            "PORTAL_LOG_FORMAT": self.log_format,
+            "PORTAL_LOG_LEVEL": self.log_level,
+            "PORTAL_METRICS_TOKEN": self.metrics_token,
+            "PORTAL_READYZ_COGNITO": self.readyz_cognito,
+            "PORTAL_READYZ_TIMEOUT_SECONDS": self.readyz_timeout_seconds,
             "PORTAL_VENDOR_NAME": self.vendor_name,
             "PORTAL_SMTP_URL": self.smtp_url,
             "PORTAL_SMTP_FROM": self.smtp_from,
+            "PORTAL_PREFLIGHT_TIMEOUT_SECONDS": self.preflight_timeout_seconds,
             "PORTAL_COGNITO_DOMAIN_OVERRIDE": self.cognito_domain_override,
             "PORTAL_COGNITO_ISSUER_OVERRIDE": self.cognito_issuer_override,
             "SESSION_COOKIE_HTTPONLY": True,
@@ -109,11 +314,31 @@ class Settings:
         }
 
 
+def process_role(argv: list[str] | None = None) -> str:
+    """What this process is (worker, beat, web, cli): shown in pg_stat_activity."""
+    args = sys.argv if argv is None else argv
+    program = os.path.basename(args[0]) if args else ""
+    command = args[1] if len(args) > 1 else ""
+    if command in ("worker", "beat", "dev", "emulator"):
+        return command
+    if "gunicorn" in program or command == "run":
+        return "web"
+    return "cli"
+
+
 def engine_options(database_url: str) -> dict[str, object]:
     """Engine options: SQLite waits for locks instead of failing; pools check liveness."""
     if database_url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_recycle": 1800}
+    options: dict[str, object] = {"pool_pre_ping": True, "pool_recycle": 1800}
+    if database_url.startswith("postgresql"):
+        # A database that does not answer fails a connection (and /readyz) in 5s, not minutes;
+        # the application name shows what each connection is in pg_stat_activity.
+        options["connect_args"] = {
+            "connect_timeout": 5,
+            "application_name": f"portal-{process_role()}",
+        }
+    return options
 
 
 def default_instance_path() -> Path:
@@ -164,6 +389,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     allow_loopback = parse_bool(
         "PORTAL_ALLOW_LOOPBACK_ISSUERS", env_vars.get("PORTAL_ALLOW_LOOPBACK_ISSUERS") or "0"
     )
+    log_format, log_level = log_settings(env_vars)
     return Settings(
         env=env,
         instance_path=instance,
@@ -176,13 +402,43 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         allow_loopback_issuers=allow_loopback,
         run_lease_seconds=_int(env_vars, "PORTAL_RUN_LEASE_SECONDS", 120),
         stale_queued_seconds=_int(env_vars, "PORTAL_STALE_QUEUED_SECONDS", 120),
+        cognito_max_attempts=_int(env_vars, "PORTAL_COGNITO_MAX_ATTEMPTS", 8),
+        cognito_retry_base_seconds=_float(env_vars, "PORTAL_COGNITO_RETRY_BASE_SECONDS", 0.25),
+        cognito_retry_max_seconds=_float(env_vars, "PORTAL_COGNITO_RETRY_MAX_SECONDS", 10.0),
+        cognito_rate_fraction=_float(env_vars, "PORTAL_COGNITO_RATE_FRACTION", 1.0, upper=1.0),
+        drift_interval_hours=_float(env_vars, "PORTAL_DRIFT_INTERVAL_HOURS", 24.0),
+        drift_batch=_int(env_vars, "PORTAL_DRIFT_BATCH", 200),
+        drift_max_per_second=_float(env_vars, "PORTAL_DRIFT_MAX_PER_SECOND", 5.0),
+        log_format=log_format,
+        log_level=log_level,
+        metrics_token=values["PORTAL_METRICS_TOKEN"],
+        readyz_cognito=parse_bool(
+            "PORTAL_READYZ_COGNITO", env_vars.get("PORTAL_READYZ_COGNITO") or "0"
+        ),
+        readyz_timeout_seconds=_float(env_vars, "PORTAL_READYZ_TIMEOUT_SECONDS", 2.0),
         vendor_name=(env_vars.get("PORTAL_VENDOR_NAME") or "").strip() or "Your vendor",
         smtp_url=_smtp_url(values["PORTAL_SMTP_URL"]),
         smtp_from=(env_vars.get("PORTAL_SMTP_FROM") or "").strip() or None,
+        preflight_timeout_seconds=_float(env_vars, "PORTAL_PREFLIGHT_TIMEOUT_SECONDS", 5.0),
         cognito_domain_override=_base_url(env_vars, "PORTAL_COGNITO_DOMAIN_OVERRIDE"),
         cognito_issuer_override=_base_url(env_vars, "PORTAL_COGNITO_ISSUER_OVERRIDE"),
         warnings=tuple(warnings),
     )
+
+
+def log_settings(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """PORTAL_LOG_FORMAT and PORTAL_LOG_LEVEL, checked: json by default in production."""
+    env_vars = os.environ if environ is None else environ
+    production = (env_vars.get("PORTAL_ENV") or "").strip().lower() == "production"
+    log_format = (env_vars.get("PORTAL_LOG_FORMAT") or ("json" if production else "text")).lower()
+    if log_format not in LOG_FORMATS:
+        raise SettingsError(f"PORTAL_LOG_FORMAT must be text or json (got {log_format!r})")
+    log_level = (env_vars.get("PORTAL_LOG_LEVEL") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise SettingsError(
+            f"PORTAL_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)} (got {log_level!r})"
+        )
+    return log_format, log_level
 
 
 def parse_encryption_keys(raw: str) -> tuple[str, ...]:
@@ -219,6 +475,22 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number (got {raw!r})") from exc
     if value <= 0:
         raise SettingsError(f"{name} must be positive (got {value})")
+    return value
+
+
+def _float(
+    environ: Mapping[str, str], name: str, default: float, upper: float | None = None
+) -> float:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number (got {raw!r})") from exc
+    if not value > 0 or (upper is not None and value > upper):
+        bound = f" and at most {upper}" if upper is not None else ""
+        raise SettingsError(f"{name} must be greater than 0{bound} (got {raw})")
     return value
 
 

@@ -7,15 +7,20 @@ from flask import Flask
 
 BEAT_SCHEDULE = {
     "sweep-stale-runs": {"task": "portal.sweep_stale_runs", "schedule": 30.0},
+    "drift-sweep": {"task": "portal.drift_sweep", "schedule": 300.0},
+    "idp-secret-reminders": {"task": "portal.remind_expiring_secrets", "schedule": 3600.0},
 }
 
 
 def celery_init_app(app: Flask) -> Celery:
     """Create the Celery app whose tasks run inside the Flask app context (Flask's pattern)."""
 
+    from portal.observability.context import task_context
+
     class FlaskTask(Task):
         def __call__(self, *args: object, **kwargs: object) -> object:
-            with app.app_context():
+            # ops: task_context restores the request id carried in the message headers
+            with app.app_context(), task_context(self.request):
                 return self.run(*args, **kwargs)
 
     broker = app.config["PORTAL_BROKER_URL"]
@@ -41,6 +46,7 @@ def celery_init_app(app: Flask) -> Celery:
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app
+    _warm_clients_on_start(celery_app, app)
     from workers import tasks  # noqa: F401  (registers the tasks)
 
     return celery_app
@@ -51,15 +57,39 @@ def _transport_options(broker: str) -> dict[str, object]:
         folder = broker.removeprefix("filesystem://")
         import os
 
-        for sub in ("out", "processed"):
+        for sub in ("out", "processed", "control"):
             os.makedirs(os.path.join(folder, sub), exist_ok=True)
         return {
             "data_folder_in": os.path.join(folder, "out"),
             "data_folder_out": os.path.join(folder, "out"),
             "processed_folder": os.path.join(folder, "processed"),
+            "control_folder": os.path.join(folder, "control"),  # default: ./control in the cwd
             "store_processed": False,
         }
     if broker.startswith(("redis://", "rediss://")):
         # The database, not the broker, is the source of truth; the sweep re-sends stale runs.
         return {"visibility_timeout": 3600}
     return {}
+
+
+def _warm_clients_on_start(celery_app: Celery, app: Flask) -> None:
+    """Build the boto3 clients a worker will need before its first task, not during it."""
+    from celery.signals import worker_ready
+
+    @worker_ready.connect(weak=False)
+    def warm(**_kwargs: object) -> None:
+        from sqlalchemy import select
+
+        from portal.cognito.gateway import make_client
+        from portal.extensions import db
+        from portal.models import UserPool
+
+        with app.app_context():
+            try:
+                regions = set(db.session.scalars(select(UserPool.region)))
+            except Exception:
+                return
+            finally:
+                db.session.remove()
+        for region in regions:
+            make_client(region)

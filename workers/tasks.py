@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -10,6 +11,7 @@ from celery import shared_task
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from portal.extensions import db
+from portal.observability.context import run_context
 from portal.services.actors import SYSTEM, acting_as
 from portal.services.dispatch import enqueue_run
 from portal.services.provisioning import execute_run, sweep_stale_runs
@@ -27,7 +29,11 @@ def worker_id(task_id: str | None) -> str:
 def run_provisioning(self, run_id: int) -> str:
     """Carry out one run's pending steps."""
     try:
-        with acting_as(SYSTEM):
+        # ops: logs, audit events and Cognito call lines carry the run id and the request id
+        with (
+            run_context(run_id) as request_id,
+            acting_as(dataclasses.replace(SYSTEM, request_id=request_id)),
+        ):
             result = execute_run(run_id, worker_id(self.request.id))
     except (OperationalError, DBAPIError) as exc:
         db.session.rollback()
@@ -43,3 +49,32 @@ def sweep() -> int:
     """Re-send runs left behind by a dead worker or a lost message."""
     with acting_as(SYSTEM):
         return len(sweep_stale_runs())
+
+
+@shared_task(name="portal.drift_sweep", ignore_result=True)
+def drift_sweep() -> int:
+    """Check the tenants whose drift check is the oldest, paced under the read quotas."""
+    from portal.services import drift
+
+    with acting_as(SYSTEM):
+        return drift.sweep()
+
+
+@shared_task(name="portal.check_drift", ignore_result=True)
+def check_drift(tenant_id: int) -> int:
+    """Check one tenant now (the "check for drift" button)."""
+    from portal.models import Tenant
+    from portal.services import drift
+
+    with acting_as(SYSTEM):
+        tenant = db.session.get(Tenant, tenant_id)
+        return len(drift.check_drift(tenant)) if tenant is not None else 0
+
+
+@shared_task(name="portal.remind_expiring_secrets", ignore_result=True)
+def remind_expiring_secrets() -> int:
+    """Remind staff (audit, webhook) of customer IdP secrets about to expire."""
+    from portal.services.reminders import remind_expiring_secrets as remind
+
+    with acting_as(SYSTEM):
+        return len(remind())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
@@ -24,17 +23,26 @@ def _make_app() -> Flask:
 
 def register_cli(app: Flask) -> None:
     """Add the portal's commands to the app's CLI group."""
-    from portal.cli import pools, processes, tenants, users
+    from portal.cli import lifecycle, pools, processes, runs, tenants, users
     from portal.cognito.emulator.cli import emulator_command
 
     app.cli.add_command(users.group)
     app.cli.add_command(pools.group)
+    lifecycle.register(tenants.group)
+    lifecycle.register_pool_commands(pools.group)
     app.cli.add_command(tenants.group)
+    app.cli.add_command(runs.group)
     app.cli.add_command(processes.worker_command)
     app.cli.add_command(processes.beat_command)
     app.cli.add_command(processes.run_command)
     app.cli.add_command(processes.dev_command)
     app.cli.add_command(emulator_command, "emulator")
+    # ops: least-privilege policy, metrics exporter, container health probes
+    from portal.cli import ops
+
+    app.cli.add_command(ops.aws_policy_command)
+    app.cli.add_command(ops.metrics_group)
+    app.cli.add_command(ops.probe_group)
 
 
 @click.group(
@@ -54,11 +62,13 @@ cli.add_command(routes_command)
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("botocore").setLevel(logging.WARNING)
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    # ops: PORTAL_LOG_FORMAT (json in production), request/run ids, redaction; wire loggers
+    # stay at WARNING (at DEBUG botocore logs request and response bodies).
+    from portal.observability.logs import configure_logging
+
+    try:
+        configure_logging()
+    except SettingsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     cli.main(prog_name="portal")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import time
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.cli.common import (
     InvalidInput,
@@ -17,7 +18,7 @@ from portal.cli.common import (
 )
 from portal.cli.setup_links import register as register_setup_links
 from portal.extensions import db
-from portal.models import Tenant, TenantStatus
+from portal.models import Run, Step, Tenant, TenantStatus
 from portal.services.handover import reveal_credentials, tenant_summary
 from portal.services.provisioning import latest_run, queue_onboarding
 from portal.services.tenants import create_tenant, get_tenant, set_idp
@@ -159,39 +160,61 @@ def onboard(slugs, wait, timeout, as_json) -> None:
 
 
 def wait_for(tenants: list[Tenant], timeout: float) -> list[dict]:
-    """Poll the database (the source of truth) and report each step's progress on stderr."""
+    """Poll the database (the source of truth) and report progress on stderr.
+
+    Two queries a poll whatever the number of tenants; step by step for a few tenants, a
+    one-line tally for many.
+    """
     deadline = time.monotonic() + timeout
-    seen: dict[tuple[str, str], str] = {}
     ids = [t.id for t in tenants]
+    detailed = len(ids) <= 5
+    seen: dict[tuple[int, str], str] = {}
+    last_tally = ""
     while True:
         db.session.expire_all()
-        current = db.session.scalars(select(Tenant).where(Tenant.id.in_(ids))).all()
-        summaries = [tenant_summary(t, latest_run(t)) for t in current]
+        statuses = dict(
+            db.session.execute(select(Tenant.id, Tenant.status).where(Tenant.id.in_(ids))).all()
+        )
+        finished = all(s in (TenantStatus.READY, TenantStatus.FAILED) for s in statuses.values())
+        if detailed:
+            _report_steps(ids, seen)
+        else:
+            tally = ", ".join(
+                f"{n} {s}" for s, n in sorted(collections.Counter(statuses.values()).items())
+            )
+            if tally != last_tally:
+                say(f"{len(ids)} tenants: {tally}")
+                last_tally = tally
+        if finished or time.monotonic() > deadline:
+            break
+        time.sleep(0.5 if detailed else 1.0)
+    current = db.session.scalars(select(Tenant).where(Tenant.id.in_(ids))).all()
+    summaries = [tenant_summary(t, latest_run(t)) for t in current]
+    if not finished:
         for summary in summaries:
-            for step in summary["steps"]:
-                key = (summary["slug"], step["name"])
-                state = f"{step['status']}" + (f" ({step['outcome']})" if step["outcome"] else "")
-                if seen.get(key) != state and step["status"] != "pending":
-                    seen[key] = state
-                    say(
-                        f"{summary['slug']}: {step['name']}: {state}"
-                        + (
-                            f" - {step['error']}"
-                            if step["error"] and step["status"] != "succeeded"
-                            else ""
-                        )
-                    )
-        finished = [
-            s for s in summaries if s["status"] in (TenantStatus.READY, TenantStatus.FAILED)
-        ]
-        if len(finished) == len(summaries):
-            return summaries
-        if time.monotonic() > deadline:
-            for s in summaries:
-                if s not in finished:
-                    s["last_error"] = s["last_error"] or f"not finished after {timeout:.0f} s"
-            return summaries
-        time.sleep(0.5)
+            if summary["status"] not in (TenantStatus.READY, TenantStatus.FAILED):
+                summary["last_error"] = (
+                    summary["last_error"] or f"not finished after {timeout:.0f} s"
+                )
+    return summaries
+
+
+def _report_steps(tenant_ids: list[int], seen: dict[tuple[int, str], str]) -> None:
+    latest = select(func.max(Run.id)).where(Run.tenant_id.in_(tenant_ids)).group_by(Run.tenant_id)
+    rows = db.session.execute(
+        select(Tenant.slug, Step.run_id, Step.name, Step.status, Step.outcome, Step.error_message)
+        .join(Run, Run.id == Step.run_id)
+        .join(Tenant, Tenant.id == Run.tenant_id)
+        .where(Step.run_id.in_(latest))
+        .order_by(Step.run_id, Step.position)
+    )
+    for slug, run_id, name, status, outcome, error in rows:
+        state = status + (f" ({outcome})" if outcome else "")
+        if status != "pending" and seen.get((run_id, name)) != state:
+            seen[(run_id, name)] = state
+            say(
+                f"{slug}: {name}: {state}" + (f" - {error}" if error and status == "failed" else "")
+            )
 
 
 @group.command("list")

@@ -33,6 +33,7 @@ class DesiredTenant:
     roles_claim: str | None = None
     attributes_request_method: str = "GET"
     idp_identifiers: tuple[str, ...] = ()
+    new_client_secret: str | None = field(default=None, repr=False)  # during a rotation
 
     @property
     def custom_attributes(self) -> tuple[str, ...]:

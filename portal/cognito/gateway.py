@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from portal.cognito.errors import (
     classify,
 )
 from portal.cognito.limiter import NoLimiter, RateLimiter
+from portal.observability.metrics import record_cognito_call
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +100,25 @@ def client_config() -> Config:
     )
 
 
+_client_lock = threading.Lock()
+
+
 @functools.lru_cache(maxsize=16)
-def make_client(region: str):
-    """A cognito-idp client from boto3's standard configuration (credentials, endpoint URLs)."""
+def _cached_client(region: str):
     return boto3.session.Session().client("cognito-idp", region_name=region, config=client_config())
+
+
+def make_client(region: str):
+    """A cognito-idp client from boto3's standard configuration (credentials, endpoint URLs).
+
+    Clients are thread-safe and slow to build (the service model loads), so one is built per
+    region and process, under a lock so a worker's threads don't all build one at once.
+    """
+    with _client_lock:
+        return _cached_client(region)
+
+
+make_client.cache_clear = _cached_client.cache_clear  # type: ignore[attr-defined]
 
 
 def is_write(operation: str) -> bool:
@@ -219,9 +236,12 @@ class CognitoGateway:
             )
             request_id = error.request_id
         self.counts[operation] = self.counts.get(operation, 0) + 1
-        duration_ms = int((time.perf_counter() - clock) * 1000)
+        seconds = time.perf_counter() - clock
+        duration_ms = int(seconds * 1000)
+        record_cognito_call(operation, outcome, seconds)  # ops: Prometheus counters
+        # One line per attempt; the logging filter adds the portal's request id and run id.
         log.info(
-            "cognito %s pool=%s attempt=%d outcome=%s code=%s ms=%d request_id=%s",
+            "cognito %s pool=%s attempt=%d outcome=%s code=%s ms=%d aws_request_id=%s",
             operation,
             user_pool_id,
             attempt,
@@ -229,6 +249,15 @@ class CognitoGateway:
             code,
             duration_ms,
             request_id,
+            extra={
+                "cognito_operation": operation,
+                "user_pool_id": user_pool_id,
+                "attempt": attempt,
+                "outcome": outcome,
+                "error_code": code,
+                "duration_ms": duration_ms,
+                "aws_request_id": request_id,
+            },
         )
         self.recorder.record(
             CallAttempt(

@@ -1,55 +1,115 @@
 """Cognito's request-rate quotas: the category of each operation and the rates AWS allows.
 
-Source: "Quotas in Amazon Cognito" (API request-rate quotas by category). Rates are per account
-and region; in the first four categories any single operation is also capped per user pool.
+Source: AWS's "Quotas in Amazon Cognito" page (user pools API operation categories and request
+rate quotas). Rates are per account and Region and not adjustable; in the four Client/Resource
+categories any single operation is also capped at 5 RPS per user pool. Both the portal's own
+rate limiter and the local emulator read these tables.
 """
 
 from __future__ import annotations
 
-CLIENT_UPDATE = "UserPoolClientUpdate"
-CLIENT_READ = "UserPoolClientRead"
-RESOURCE_UPDATE = "UserPoolResourceUpdate"
-RESOURCE_READ = "UserPoolResourceRead"
-POOL_READ = "UserPoolRead"
+USER_POOL_CLIENT_UPDATE = "UserPoolClientUpdate"
+USER_POOL_CLIENT_READ = "UserPoolClientRead"
+USER_POOL_RESOURCE_UPDATE = "UserPoolResourceUpdate"
+USER_POOL_RESOURCE_READ = "UserPoolResourceRead"
+USER_POOL_READ = "UserPoolRead"
+USER_POOL_UPDATE = "UserPoolUpdate"
+USER_LIST = "UserList"
+USER_DELETION = "UserDeletion"
 
-CATEGORY_RPS: dict[str, int] = {
-    CLIENT_UPDATE: 15,
-    CLIENT_READ: 15,
-    RESOURCE_UPDATE: 15,
-    RESOURCE_READ: 20,
-    POOL_READ: 15,
+CATEGORY_RPS: dict[str, float] = {
+    USER_POOL_CLIENT_UPDATE: 15,
+    USER_POOL_CLIENT_READ: 15,
+    USER_POOL_RESOURCE_UPDATE: 15,
+    USER_POOL_RESOURCE_READ: 20,
+    USER_POOL_READ: 15,
+    USER_POOL_UPDATE: 15,
+    # Offboarding's optional removal of federated users (from the quotas page's user
+    # categories; both far above what offboarding needs).
+    USER_LIST: 30,
+    USER_DELETION: 25,
 }
-PER_POOL_OPERATION_RPS = 5
-PER_POOL_CATEGORIES = frozenset({CLIENT_UPDATE, CLIENT_READ, RESOURCE_UPDATE, RESOURCE_READ})
+
+PER_POOL_OPERATION_RPS: float = 5
+PER_POOL_CATEGORIES: frozenset[str] = frozenset(
+    {
+        USER_POOL_CLIENT_UPDATE,
+        USER_POOL_CLIENT_READ,
+        USER_POOL_RESOURCE_UPDATE,
+        USER_POOL_RESOURCE_READ,
+    }
+)
+
+
+def _category(name: str, *operations: str) -> dict[str, str]:
+    return dict.fromkeys(operations, name)
+
 
 CATEGORY_BY_OPERATION: dict[str, str] = {
-    "CreateUserPoolClient": CLIENT_UPDATE,
-    "UpdateUserPoolClient": CLIENT_UPDATE,
-    "DeleteUserPoolClient": CLIENT_UPDATE,
-    "AddUserPoolClientSecret": CLIENT_UPDATE,
-    "DeleteUserPoolClientSecret": CLIENT_UPDATE,
-    "DescribeUserPoolClient": CLIENT_READ,
-    "ListUserPoolClients": CLIENT_READ,
-    "ListUserPoolClientSecrets": CLIENT_READ,
-    "AddCustomAttributes": RESOURCE_UPDATE,
-    "CreateIdentityProvider": RESOURCE_UPDATE,
-    "UpdateIdentityProvider": RESOURCE_UPDATE,
-    "DeleteIdentityProvider": RESOURCE_UPDATE,
-    "CreateUserPoolDomain": RESOURCE_UPDATE,
-    "UpdateUserPoolDomain": RESOURCE_UPDATE,
-    "DeleteUserPoolDomain": RESOURCE_UPDATE,
-    "CreateManagedLoginBranding": RESOURCE_UPDATE,
-    "UpdateManagedLoginBranding": RESOURCE_UPDATE,
-    "DeleteManagedLoginBranding": RESOURCE_UPDATE,
-    "DescribeIdentityProvider": RESOURCE_READ,
-    "ListIdentityProviders": RESOURCE_READ,
-    "GetIdentityProviderByIdentifier": RESOURCE_READ,
-    "DescribeUserPoolDomain": RESOURCE_READ,
-    "DescribeManagedLoginBranding": RESOURCE_READ,
-    "DescribeManagedLoginBrandingByClient": RESOURCE_READ,
-    "DescribeUserPool": POOL_READ,
-    "ListUserPools": POOL_READ,
+    **_category(
+        USER_POOL_CLIENT_UPDATE,
+        "CreateUserPoolClient",
+        "UpdateUserPoolClient",
+        "DeleteUserPoolClient",
+        "AddUserPoolClientSecret",
+        "DeleteUserPoolClientSecret",
+    ),
+    **_category(
+        USER_POOL_CLIENT_READ,
+        "DescribeUserPoolClient",
+        "ListUserPoolClients",
+        "ListUserPoolClientSecrets",
+    ),
+    **_category(
+        USER_POOL_RESOURCE_UPDATE,
+        "AddCustomAttributes",
+        "CreateIdentityProvider",
+        "UpdateIdentityProvider",
+        "DeleteIdentityProvider",
+        "CreateUserPoolDomain",
+        "UpdateUserPoolDomain",
+        "DeleteUserPoolDomain",
+        "CreateManagedLoginBranding",
+        "UpdateManagedLoginBranding",
+        "DeleteManagedLoginBranding",
+        "CreateResourceServer",
+        "UpdateResourceServer",
+        "DeleteResourceServer",
+        "CreateGroup",
+        "UpdateGroup",
+        "DeleteGroup",
+        "SetUICustomization",
+        "SetUserPoolMfaConfig",
+    ),
+    **_category(
+        USER_POOL_RESOURCE_READ,
+        "DescribeIdentityProvider",
+        "ListIdentityProviders",
+        "GetIdentityProviderByIdentifier",
+        "DescribeUserPoolDomain",
+        "DescribeManagedLoginBranding",
+        "DescribeManagedLoginBrandingByClient",
+        "DescribeResourceServer",
+        "ListResourceServers",
+        "GetGroup",
+        "ListGroups",
+        "GetUICustomization",
+        "GetUserPoolMfaConfig",
+        "GetSigningCertificate",
+    ),
+    **_category(USER_POOL_READ, "DescribeUserPool", "ListUserPools"),
+    **_category(USER_POOL_UPDATE, "CreateUserPool", "UpdateUserPool", "DeleteUserPool"),
+    **_category(USER_LIST, "ListUsers", "ListUsersInGroup"),
+    **_category(USER_DELETION, "AdminDeleteUser", "DeleteUser"),
 }
+
+
+# Short names used by the portal's limiter.
+CLIENT_UPDATE = USER_POOL_CLIENT_UPDATE
+CLIENT_READ = USER_POOL_CLIENT_READ
+RESOURCE_UPDATE = USER_POOL_RESOURCE_UPDATE
+RESOURCE_READ = USER_POOL_RESOURCE_READ
+POOL_READ = USER_POOL_READ
 
 
 def category_of(operation: str) -> str | None:

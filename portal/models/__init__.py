@@ -2,10 +2,11 @@
 
 from portal.models.audit import AuditChainHead, AuditEvent, AuditImmutableError
 from portal.models.ledger import CognitoCall
+from portal.models.lifecycle import DriftFinding, DriftStatus, MoveState, TenantMove
 from portal.models.pools import UserPool
 from portal.models.runs import ACTIVE_RUN_STATUSES, Run, RunKind, RunStatus, Step, StepStatus
 from portal.models.setup_links import LinkState, SetupLink, SignInOutcome, SignInTest
-from portal.models.tenants import Tenant, TenantStatus
+from portal.models.tenants import RotationState, Tenant, TenantStatus
 from portal.models.types import utcnow
 from portal.models.users import Role, User
 
@@ -15,8 +16,12 @@ __all__ = [
     "AuditEvent",
     "AuditImmutableError",
     "CognitoCall",
+    "DriftFinding",
+    "DriftStatus",
     "LinkState",
+    "MoveState",
     "Role",
+    "RotationState",
     "Run",
     "RunKind",
     "RunStatus",
@@ -26,6 +31,7 @@ __all__ = [
     "Step",
     "StepStatus",
     "Tenant",
+    "TenantMove",
     "TenantStatus",
     "User",
     "UserPool",

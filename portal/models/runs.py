@@ -18,6 +18,11 @@ class RunKind(StrEnum):
     ONBOARD = "onboard"
     RECONCILE = "reconcile"
     OFFBOARD = "offboard"
+    ROTATE_SECRET = "rotate_secret"  # noqa: S105 - a run kind, not a password
+    RETIRE_SECRET = "retire_secret"  # noqa: S105
+    CANCEL_ROTATION = "cancel_rotation"
+    MOVE = "move"
+    FINISH_MOVE = "finish_move"
 
 
 class RunStatus(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -23,6 +23,15 @@ class TenantStatus(StrEnum):
     FAILED = "failed"
     OFFBOARDING = "offboarding"
     OFFBOARDED = "offboarded"
+
+
+class RotationState(StrEnum):
+    """Where a rotation of the Cognito client secret stands."""
+
+    ADDING = "adding"  # the new secret is being added beside the old one
+    BOTH_ACTIVE = "both_active"  # both work; the vendor's application switches now
+    RETIRING = "retiring"  # the old secret is being deleted
+    CANCELLING = "cancelling"  # the new secret is being withdrawn
 
 
 DEFAULT_SCOPES = "openid email"
@@ -62,6 +71,27 @@ class Tenant(db.Model):
     client_create_started: Mapped[bool] = mapped_column(default=False)
     provider_created: Mapped[bool] = mapped_column(default=False)
     branding_id: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    # The customer's IdP secret may expire (Entra ID secrets do); staff are reminded before.
+    idp_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    idp_secret_reminded_days: Mapped[int | None] = mapped_column(default=None)
+
+    # Rotating the Cognito client secret: the portal supplies the new value and keeps it,
+    # encrypted, only until the old secret is retired.
+    secret_rotation_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    new_client_secret_encrypted: Mapped[bytes | None] = mapped_column(default=None)
+    new_client_secret_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    old_client_secret_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    secret_rotation_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    remove_federated_users: Mapped[bool] = mapped_column(default=False, server_default=false())
+    offboarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    drift_checked_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), default=None, index=True
+    )
+    drift_detected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Settings changed but not applied yet: shown as pending, not reported as drift.
+    pending_changes_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -6,6 +6,7 @@ import contextvars
 import getpass
 import os
 import socket
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,4 +47,5 @@ def cli_actor() -> Actor:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = str(os.getuid())
-    return Actor("cli", user, f"{user}@{socket.gethostname()} (cli)")
+    # ops: a request id per command, so its runs, tasks and Cognito calls can be followed
+    return Actor("cli", user, f"{user}@{socket.gethostname()} (cli)", request_id=uuid.uuid4().hex)

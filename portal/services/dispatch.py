@@ -6,6 +6,8 @@ import logging
 
 from flask import current_app
 
+from portal.observability.context import message_headers
+
 log = logging.getLogger(__name__)
 RUN_TASK = "portal.run"
 
@@ -14,7 +16,8 @@ def enqueue_run(run_id: int, countdown: float | None = None) -> bool:
     """Send the run's id to the broker; if the broker is down the stale-run sweep sends it later."""
     celery = current_app.extensions["celery"]
     try:
-        celery.send_task(RUN_TASK, args=[run_id], countdown=countdown)
+        # The request id travels in the message headers (ops), never in the arguments.
+        celery.send_task(RUN_TASK, args=[run_id], countdown=countdown, headers=message_headers())
     except Exception as exc:
         log.warning(
             "could not enqueue run %s (%s); the stale-run sweep will retry",

@@ -23,6 +23,7 @@ PROVISIONING_FAILED = "provisioning.failed"
 TENANT_VERIFIED = "tenant.verified"
 DRIFT_FOUND = "tenant.drift_found"
 TENANT_OFFBOARDED = "tenant.offboarded"
+IDP_SECRET_EXPIRING = "tenant.idp_secret_expiring"  # noqa: S105 - an event name
 EVENT_TYPES = (
     TENANT_CREATED,
     IDP_SUBMITTED,
@@ -31,6 +32,7 @@ EVENT_TYPES = (
     TENANT_VERIFIED,
     DRIFT_FOUND,
     TENANT_OFFBOARDED,
+    IDP_SECRET_EXPIRING,
 )
 
 

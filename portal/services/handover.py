@@ -6,8 +6,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from portal.cognito.pools import read_client_secret
+from portal.crypto import decrypt
 from portal.extensions import db
-from portal.models import Run, Tenant
+from portal.models import RotationState, Run, Tenant
 from portal.services import audit
 from portal.services.cognito_access import gateway_for
 from portal.services.ledger import TenantCallRecorder
@@ -112,12 +113,30 @@ def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str
         raise ValidationError(
             "status", f"tenant {tenant.slug} has no app client yet; onboard it first"
         )
-    gateway = gateway_for(tenant.pool.region, TenantCallRecorder(tenant.id))
-    secret = read_client_secret(gateway, tenant.pool.user_pool_id, tenant.client_id)
+    rotation = tenant.secret_rotation_state
+    if rotation == RotationState.CANCELLING:
+        raise ValidationError(
+            "rotation",
+            "the new client secret is being withdrawn; reveal the "
+            "secret again when that has finished",
+        )
+    if (
+        rotation in (RotationState.BOTH_ACTIVE, RotationState.RETIRING)
+        and tenant.new_client_secret_encrypted is not None
+    ):
+        # Two secrets exist: what DescribeUserPoolClient returns now is undocumented, so hand
+        # over the new one, which the portal chose and keeps until the old one is retired.
+        secret = decrypt(tenant.new_client_secret_encrypted)
+        which = "new (rotation in progress: the previous secret works until it is retired)"
+    else:
+        gateway = gateway_for(tenant.pool.region, TenantCallRecorder(tenant.id))
+        secret = read_client_secret(gateway, tenant.pool.user_pool_id, tenant.client_id)
+        which = "current"
     audit.record(
         "secret.revealed",
         tenant,
         what="cognito client secret",
+        which=which,
         client_id=tenant.client_id,
         purpose=purpose,
     )
@@ -136,4 +155,5 @@ def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str
         "logout_url": urls["logout_url"],
         "redirect_uri": tenant.callback_urls[0] if tenant.callback_urls else None,
         "provider_name": tenant.provider_name,
+        "client_secret_rotation": rotation,
     }

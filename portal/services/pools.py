@@ -54,6 +54,20 @@ class PoolUsage:
             full.append(f"managed-login styles {self.styles}/{MAX_STYLES} (fixed by AWS)")
         return full
 
+    def warnings(self, threshold: float = 0.8) -> list[str]:
+        """Quotas at or above 80% full, in words."""
+        rows = [
+            ("app clients", self.clients, self.pool.max_clients),
+            ("identity providers", self.identity_providers, self.pool.max_identity_providers),
+        ]
+        if self.pool.needs_styles:
+            rows.append(("managed-login styles", self.styles, MAX_STYLES))
+        return [
+            f"{name} {used}/{limit} ({used / limit:.0%})"
+            for name, used, limit in rows
+            if limit and used / limit >= threshold
+        ]
+
     @property
     def has_room(self) -> bool:
         return not self.pool.closed and not self.full_quotas()
@@ -84,6 +98,7 @@ class PoolUsage:
             },
             "managed_login_styles": {"used": self.styles, "max": self.max_styles},
             "has_room": self.has_room,
+            "warnings": self.warnings(),
         }
 
 
@@ -91,12 +106,32 @@ def find_pool(user_pool_id: str) -> UserPool | None:
     return db.session.scalar(select(UserPool).where(UserPool.user_pool_id == user_pool_id))
 
 
-def usage(pool: UserPool) -> PoolUsage:
-    holding = db.session.scalar(
-        select(func.count(Tenant.id)).where(
-            Tenant.pool_id == pool.id, Tenant.status.in_(HOLDING_STATUSES)
-        )
+def _holding(pool_ids: list[int]) -> dict[int, int]:
+    """Per pool, the tenants holding resources there (two grouped counts for any number)."""
+    from portal.models import MoveState, TenantMove
+
+    counts: dict[int, int] = dict.fromkeys(pool_ids, 0)
+    if not pool_ids:
+        return counts
+    rows = db.session.execute(
+        select(Tenant.pool_id, func.count(Tenant.id))
+        .where(Tenant.pool_id.in_(pool_ids), Tenant.status.in_(HOLDING_STATUSES))
+        .group_by(Tenant.pool_id)
     )
+    for pool_id, count in rows:
+        counts[pool_id] += count
+    # A tenant moving away keeps its old resources here until the move is finished.
+    rows = db.session.execute(
+        select(TenantMove.from_pool_id, func.count(TenantMove.id))
+        .where(TenantMove.from_pool_id.in_(pool_ids), TenantMove.state != MoveState.DONE)
+        .group_by(TenantMove.from_pool_id)
+    )
+    for pool_id, count in rows:
+        counts[pool_id] += count
+    return counts
+
+
+def _usage(pool: UserPool, holding: int) -> PoolUsage:
     return PoolUsage(
         pool,
         pool.baseline_clients + holding,
@@ -105,9 +140,17 @@ def usage(pool: UserPool) -> PoolUsage:
     )
 
 
+def usage(pool: UserPool) -> PoolUsage:
+    return _usage(pool, _holding([pool.id])[pool.id])
+
+
+def usages(pools: list[UserPool]) -> list[PoolUsage]:
+    holding = _holding([p.id for p in pools])
+    return [_usage(p, holding[p.id]) for p in pools]
+
+
 def list_usage() -> list[PoolUsage]:
-    pools = db.session.scalars(select(UserPool).order_by(UserPool.id)).all()
-    return [usage(p) for p in pools]
+    return usages(list(db.session.scalars(select(UserPool).order_by(UserPool.id))))
 
 
 def region_of(user_pool_id: str) -> str:
@@ -196,7 +239,7 @@ def place_tenant(tenant: Tenant) -> UserPool:
     pools = db.session.scalars(
         select(UserPool).where(UserPool.closed.is_(False)).order_by(UserPool.id).with_for_update()
     ).all()
-    candidates = [usage(p) for p in pools]
+    candidates = usages(list(pools))
     roomy = [u for u in candidates if u.has_room]
     if not roomy:
         raise NoPoolHasRoom(_full_message(candidates))
@@ -220,3 +263,38 @@ def _full_message(candidates: list[PoolUsage]) -> str:
         "add`, or ask AWS to raise the adjustable quotas and update them with --max-clients / "
         "--max-idps."
     )
+
+
+def set_closed(pool: UserPool, closed: bool) -> UserPool:
+    """Close a pool to new tenants (existing ones stay), or open it again."""
+    if pool.closed == closed:
+        return pool
+    pool.closed = closed
+    audit.record("pool.closed" if closed else "pool.opened", user_pool_id=pool.user_pool_id)
+    db.session.commit()
+    return pool
+
+
+def set_quotas(
+    pool: UserPool, max_clients: int | None = None, max_identity_providers: int | None = None
+) -> UserPool:
+    """Record quota increases AWS granted for this pool (the style limit of 20 is fixed)."""
+    before = {
+        "max_clients": pool.max_clients,
+        "max_identity_providers": pool.max_identity_providers,
+    }
+    for name, value in (
+        ("max_clients", max_clients),
+        ("max_identity_providers", max_identity_providers),
+    ):
+        if value is not None:
+            if value < 1:
+                raise ValidationError(name, f"{name} must be at least 1")
+            setattr(pool, name, value)
+    after = {"max_clients": pool.max_clients, "max_identity_providers": pool.max_identity_providers}
+    if after != before:
+        audit.record(
+            "pool.quotas_changed", before=before, after=after, user_pool_id=pool.user_pool_id
+        )
+        db.session.commit()
+    return pool

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.cognito.desired import DesiredTenant
 from portal.cognito.errors import CognitoError, PermanentError, TransientError
 from portal.cognito.gateway import CallAttempt
-from portal.cognito.resources import ONBOARDING_STEPS, STEPS_BY_NAME, Known, StepContext
+from portal.cognito.resources import STEP_SETS, STEPS_BY_NAME
 from portal.crypto import decrypt
 from portal.extensions import db
 from portal.models import (
@@ -27,9 +27,10 @@ from portal.models import (
     TenantStatus,
     utcnow,
 )
-from portal.services import audit, events
+from portal.observability import metrics  # ops
+from portal.observability.context import current_request_id  # ops
+from portal.services import audit, run_kinds
 from portal.services.actors import current_actor
-from portal.services.cognito_access import gateway_for
 from portal.services.dispatch import enqueue_run
 from portal.services.pools import place_tenant
 from portal.validation import ValidationError, check_redirect_url
@@ -63,25 +64,25 @@ def latest_run(tenant: Tenant) -> Run | None:
     )
 
 
-def _new_run(tenant: Tenant, kind: str) -> Run:
+def new_run(tenant: Tenant, kind: str) -> Run:
     actor = current_actor()
     run = Run(
         tenant_id=tenant.id,
         kind=kind,
         status=RunStatus.QUEUED,
         actor=actor.label,
-        request_id=actor.request_id,
+        request_id=current_request_id(),  # ops: the actor's, or the one bound to this context
         enqueued_at=utcnow(),
     )
     run.steps = [
         Step(name=s.name, position=i, status=StepStatus.PENDING)
-        for i, s in enumerate(ONBOARDING_STEPS, start=1)
+        for i, s in enumerate(STEP_SETS[kind], start=1)
     ]
     db.session.add(run)
     return run
 
 
-def _resume(run: Run) -> Run:
+def resume(run: Run) -> Run:
     """Send a failed run back to the queue from its failed step; done steps are not redone."""
     for step in run.steps:
         if step.status == StepStatus.FAILED:
@@ -111,11 +112,11 @@ def prepare_run(tenant: Tenant) -> tuple[Run, bool]:
         and last is not None
         and last.status == RunStatus.FAILED
     ):
-        run = _resume(last)
+        run = resume(last)
         action = "run.resumed"
     else:
         kind = RunKind.RECONCILE if tenant.status == TenantStatus.READY else RunKind.ONBOARD
-        run = _new_run(tenant, kind)
+        run = new_run(tenant, kind)
         action = "run.queued"
     before = tenant.status
     tenant.status = TenantStatus.QUEUED
@@ -133,15 +134,15 @@ def prepare_run(tenant: Tenant) -> tuple[Run, bool]:
     return run, True
 
 
-def queue_onboarding(tenants: list[Tenant]) -> list[Run]:
-    """Queue a run per tenant (one per tenant however often asked), commit, then enqueue ids."""
+def queue_runs(tenants: list[Tenant], prepare) -> list[Run]:
+    """Prepare a run per tenant, committing each; then send the new ones' ids to the workers."""
     runs: list[Run] = []
     fresh: list[int] = []
     for tenant in tenants:
         try:
-            run, created = prepare_run(tenant)
+            run, created = prepare(tenant)
             db.session.commit()
-        except IntegrityError:  # someone else queued it at the same moment
+        except IntegrityError:  # someone else queued one at the same moment
             db.session.rollback()
             run, created = active_run(tenant), False
             if run is None:
@@ -157,11 +158,18 @@ def queue_onboarding(tenants: list[Tenant]) -> list[Run]:
     return runs
 
 
-def desired_state(tenant: Tenant) -> DesiredTenant:
-    """The tenant's desired Cognito configuration, with its IdP secret decrypted in memory."""
+def queue_onboarding(tenants: list[Tenant]) -> list[Run]:
+    """Queue a run per tenant (one per tenant however often asked), commit, then enqueue ids."""
+    return queue_runs(tenants, prepare_run)
+
+
+def desired_state(
+    tenant: Tenant, idp_secret: str | None = None, new_client_secret: str | None = None
+) -> DesiredTenant:
+    """The tenant's desired Cognito configuration, with its secrets decrypted in memory only."""
     pool = tenant.pool
     assert pool is not None, "placed before a run starts"
-    secret = (
+    secret = idp_secret or (
         decrypt(tenant.idp_client_secret_encrypted) if tenant.idp_client_secret_encrypted else None
     )
     callbacks = list(tenant.callback_urls)
@@ -184,6 +192,7 @@ def desired_state(tenant: Tenant) -> DesiredTenant:
         roles_claim=tenant.roles_claim,
         attributes_request_method=tenant.attributes_request_method,
         idp_identifiers=tuple(tenant.idp_identifiers or ()),
+        new_client_secret=new_client_secret,
     )
 
 
@@ -197,16 +206,6 @@ def test_callback_url() -> str | None:
             "PORTAL_PUBLIC_URL %s is not a valid Cognito callback; test sign-in disabled", url
         )
         return None
-
-
-def known_state(tenant: Tenant) -> Known:
-    return Known(
-        client_id=tenant.client_id,
-        client_create_started=tenant.client_create_started,
-        provider_created=tenant.provider_created,
-        branding_id=tenant.branding_id,
-        pool_attributes=frozenset(tenant.pool.custom_attributes or ()),
-    )
 
 
 class RunLease:
@@ -309,27 +308,34 @@ def execute_run(run_id: int, worker: str) -> RunResult:
                 "finishing; look at its Cognito calls for the cause, then retry",
             ),
         )
-    if tenant.status != TenantStatus.PROVISIONING:
-        tenant.status = TenantStatus.PROVISIONING
+    tenant.status = run_kinds.working_status(run.kind, tenant.status)
     run.started_at = run.started_at or utcnow()
     db.session.commit()
 
     recorder = LedgerRecorder(run, lease)
-    ctx = StepContext(
-        gateway_for(tenant.pool.region, recorder),
-        desired_state(tenant),
-        known_state(tenant),
-        on_intent=lambda name: _intent(tenant, lease, name),
-    )
+    try:
+        ctx = run_kinds.build_context(
+            run,
+            tenant,
+            recorder,
+            on_intent=lambda name, value=True: _intent(tenant, lease, name, value),
+        )
+    except LeaseLost:
+        return RunResult("lost")
+    except TransientError as error:
+        return _postpone(run, tenant, run.steps[0], lease, error)
+    except CognitoError as error:
+        return _fail(run, tenant, None, error)
     for step in run.steps:
         if step.status in (StepStatus.SUCCEEDED, StepStatus.SKIPPED):
             continue
         recorder.step_id = step.id
         step.status, step.attempts = StepStatus.RUNNING, step.attempts + 1
         step.started_at = step.started_at or utcnow()
-        lease.renew()
-        db.session.commit()
         try:
+            lease.renew()
+            run_kinds.before_step(tenant, step, ctx)
+            db.session.commit()
             outcome = STEPS_BY_NAME[step.name].apply(ctx)
         except LeaseLost:
             return RunResult("lost")
@@ -337,69 +343,26 @@ def execute_run(run_id: int, worker: str) -> RunResult:
             return _postpone(run, tenant, step, lease, error)
         except CognitoError as error:
             return _fail(run, tenant, step, error)
-        _record_outcome(tenant, step, outcome, ctx)
-        lease.renew()
+        run_kinds.apply_facts(run, tenant, step, outcome, ctx)
+        try:
+            lease.renew()
+        except LeaseLost:
+            return RunResult("lost")
         db.session.commit()
     return _succeed(run, tenant)
 
 
-def _intent(tenant: Tenant, lease: RunLease, name: str) -> None:
-    setattr(tenant, name, True)
+def _intent(tenant: Tenant, lease: RunLease, name: str, value: object = True) -> None:
+    setattr(tenant, name, value)
     lease.renew()
     db.session.commit()
 
 
-def _record_outcome(tenant: Tenant, step: Step, outcome, ctx: StepContext) -> None:
-    facts = outcome.facts
-    if "client_id" in facts and tenant.client_id != facts["client_id"]:
-        tenant.client_id = facts["client_id"]
-        ctx.known.client_id = facts["client_id"]
-    if "pool_attributes" in facts:
-        attributes = sorted(
-            set(tenant.pool.custom_attributes or []) | set(facts["pool_attributes"])
-        )
-        if attributes != list(tenant.pool.custom_attributes or []):
-            tenant.pool.custom_attributes = attributes
-        ctx.known.pool_attributes = frozenset(attributes)
-    if facts.get("provider_secret_applied"):
-        tenant.provider_created = True
-        ctx.known.provider_created = True
-        if tenant.idp_client_secret_encrypted is not None:
-            tenant.idp_client_secret_encrypted = None  # Cognito holds it now: purge ours
-            tenant.idp_secret_in_cognito = True
-    if "branding_id" in facts:
-        tenant.branding_id = facts["branding_id"]
-        ctx.known.branding_id = facts["branding_id"]
-    step.status = StepStatus.SKIPPED if outcome.outcome == "skipped" else StepStatus.SUCCEEDED
-    step.outcome = outcome.outcome
-    step.finished_at = utcnow()
-    step.error_code = step.error_message = None
-    if outcome.changes:
-        audit.record(
-            f"cognito.{step.name}.{outcome.outcome}",
-            tenant,
-            run_id=step.run_id,
-            changes=[c.to_dict() for c in outcome.changes],
-        )
-
-
 def _succeed(run: Run, tenant: Tenant) -> RunResult:
-    now = utcnow()
-    run.status, run.finished_at, run.lease_until = RunStatus.SUCCEEDED, now, None
-    before = tenant.status
-    tenant.status, tenant.last_error = TenantStatus.READY, None
-    tenant.ready_at = tenant.ready_at or now
-    audit.record(
-        "run.succeeded",
-        tenant,
-        before={"status": before},
-        after={"status": tenant.status},
-        run_id=run.id,
-        kind=run.kind,
-        client_id=tenant.client_id,
-    )
-    events.publish(events.PROVISIONING_SUCCEEDED, tenant, run_id=run.id, kind=run.kind)
+    run.status, run.finished_at, run.lease_until = RunStatus.SUCCEEDED, utcnow(), None
+    run_kinds.on_success(run, tenant)
     db.session.commit()
+    metrics.record_run_finished(run)  # ops
     return RunResult(RunStatus.SUCCEEDED)
 
 
@@ -410,34 +373,11 @@ def _fail(run: Run, tenant: Tenant, step: Step | None, error: CognitoError) -> R
     if step is not None:
         step.status, step.finished_at = StepStatus.FAILED, now
         step.error_code, step.error_message = error.code, explanation
-    run.status, run.finished_at, run.lease_until, run.error = (
-        RunStatus.FAILED,
-        now,
-        None,
-        explanation,
-    )
-    before = tenant.status
-    tenant.status, tenant.last_error = TenantStatus.FAILED, explanation
-    audit.record(
-        "run.failed",
-        tenant,
-        before={"status": before},
-        after={"status": tenant.status},
-        run_id=run.id,
-        step=step.name if step else None,
-        error_code=error.code,
-        aws_request_id=error.request_id,
-        reason=explanation,
-    )
-    events.publish(
-        events.PROVISIONING_FAILED,
-        tenant,
-        run_id=run.id,
-        error_code=error.code,
-        step=step.name if step else None,
-        reason=explanation,
-    )
+    run.status, run.finished_at, run.lease_until = RunStatus.FAILED, now, None
+    run.error = explanation
+    run_kinds.on_failure(run, tenant, step, error.code, explanation, error.request_id)
     db.session.commit()
+    metrics.record_run_finished(run, step)  # ops
     return RunResult(RunStatus.FAILED)
 
 
@@ -454,8 +394,9 @@ def _postpone(
     run.status, run.worker, run.lease_until = RunStatus.QUEUED, None, None
     run.not_before = utcnow() + timedelta(seconds=delay)
     run.enqueued_at = utcnow()
-    tenant.status = TenantStatus.QUEUED
+    tenant.status = run_kinds.queued_status(run.kind, tenant.status)
     db.session.commit()
+    metrics.record_step(step.name, "postponed")  # ops
     log.warning("run %s postponed %.0fs after %s on %s", run.id, delay, error.code, step.name)
     return RunResult(RunStatus.QUEUED, retry_in=delay)
 

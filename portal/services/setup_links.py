@@ -281,7 +281,7 @@ def submit(link: SetupLink, entry: Submission) -> IssuerCheck:
         groups_claim=groups,
         roles_claim=roles,
         check_endpoints=True,
-        timeout=float(current_app.config.get("PORTAL_PREFLIGHT_TIMEOUT_SECONDS", 5.0)),
+        timeout=float(current_app.config["PORTAL_PREFLIGHT_TIMEOUT_SECONDS"]),
     )
     if not check.ok:
         audit.record(

@@ -2,8 +2,8 @@
 
 Numbers from AWS's "Quotas in Amazon Cognito" page (user pools API operation categories
 and request rate quotas). They are per account and Region and not adjustable; in the
-four *Client*/*Resource* categories any single operation is also capped at 5 RPS per
-user pool. The portal's own limiter imports these tables.
+four Client/Resource categories any single operation is also capped at 5 RPS per
+user pool. The tables live in portal.cognito.quotas, shared with the portal's own limiter.
 """
 
 from __future__ import annotations
@@ -13,92 +13,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-USER_POOL_CLIENT_UPDATE = "UserPoolClientUpdate"
-USER_POOL_CLIENT_READ = "UserPoolClientRead"
-USER_POOL_RESOURCE_UPDATE = "UserPoolResourceUpdate"
-USER_POOL_RESOURCE_READ = "UserPoolResourceRead"
-USER_POOL_READ = "UserPoolRead"
-USER_POOL_UPDATE = "UserPoolUpdate"
-
-CATEGORY_RPS: dict[str, float] = {
-    USER_POOL_CLIENT_UPDATE: 15,
-    USER_POOL_CLIENT_READ: 15,
-    USER_POOL_RESOURCE_UPDATE: 15,
-    USER_POOL_RESOURCE_READ: 20,
-    USER_POOL_READ: 15,
-    USER_POOL_UPDATE: 15,
-}
-
-PER_POOL_OPERATION_RPS: float = 5
-PER_POOL_CATEGORIES: frozenset[str] = frozenset(
-    {
-        USER_POOL_CLIENT_UPDATE,
-        USER_POOL_CLIENT_READ,
-        USER_POOL_RESOURCE_UPDATE,
-        USER_POOL_RESOURCE_READ,
-    }
+from portal.cognito.quotas import (
+    CATEGORY_BY_OPERATION,
+    CATEGORY_RPS,
+    PER_POOL_CATEGORIES,
+    PER_POOL_OPERATION_RPS,
 )
 
-
-def _category(name: str, *operations: str) -> dict[str, str]:
-    return dict.fromkeys(operations, name)
-
-
-CATEGORY_BY_OPERATION: dict[str, str] = {
-    **_category(
-        USER_POOL_CLIENT_UPDATE,
-        "CreateUserPoolClient",
-        "UpdateUserPoolClient",
-        "DeleteUserPoolClient",
-        "AddUserPoolClientSecret",
-        "DeleteUserPoolClientSecret",
-    ),
-    **_category(
-        USER_POOL_CLIENT_READ,
-        "DescribeUserPoolClient",
-        "ListUserPoolClients",
-        "ListUserPoolClientSecrets",
-    ),
-    **_category(
-        USER_POOL_RESOURCE_UPDATE,
-        "AddCustomAttributes",
-        "CreateIdentityProvider",
-        "UpdateIdentityProvider",
-        "DeleteIdentityProvider",
-        "CreateUserPoolDomain",
-        "UpdateUserPoolDomain",
-        "DeleteUserPoolDomain",
-        "CreateManagedLoginBranding",
-        "UpdateManagedLoginBranding",
-        "DeleteManagedLoginBranding",
-        "CreateResourceServer",
-        "UpdateResourceServer",
-        "DeleteResourceServer",
-        "CreateGroup",
-        "UpdateGroup",
-        "DeleteGroup",
-        "SetUICustomization",
-        "SetUserPoolMfaConfig",
-    ),
-    **_category(
-        USER_POOL_RESOURCE_READ,
-        "DescribeIdentityProvider",
-        "ListIdentityProviders",
-        "GetIdentityProviderByIdentifier",
-        "DescribeUserPoolDomain",
-        "DescribeManagedLoginBranding",
-        "DescribeManagedLoginBrandingByClient",
-        "DescribeResourceServer",
-        "ListResourceServers",
-        "GetGroup",
-        "ListGroups",
-        "GetUICustomization",
-        "GetUserPoolMfaConfig",
-        "GetSigningCertificate",
-    ),
-    **_category(USER_POOL_READ, "DescribeUserPool", "ListUserPools"),
-    **_category(USER_POOL_UPDATE, "CreateUserPool", "UpdateUserPool", "DeleteUserPool"),
-}
+__all__ = [
+    "CATEGORY_BY_OPERATION",
+    "CATEGORY_RPS",
+    "PER_POOL_CATEGORIES",
+    "PER_POOL_OPERATION_RPS",
+    "RateLimiter",
+    "TokenBucket",
+]
 
 
 @dataclass

@@ -1,10 +1,22 @@
-"""The five onboarding steps, in the order Cognito requires them."""
+"""The engine's steps: onboarding's five in the order Cognito requires, and the lifecycle's."""
 
 from portal.cognito.resources.app_client import AppClientStep
 from portal.cognito.resources.attach import AttachStep
 from portal.cognito.resources.attributes import AttributesStep
-from portal.cognito.resources.base import Change, Known, StepContext, StepOutcome
+from portal.cognito.resources.base import (
+    Change,
+    Known,
+    StepContext,
+    StepOutcome,
+)
+from portal.cognito.resources.client_secret import AddClientSecretStep, DeleteSecretStep
 from portal.cognito.resources.managed_login import ManagedLoginStep
+from portal.cognito.resources.offboard import (
+    RemoveClientStep,
+    RemoveProviderStep,
+    RemoveStyleStep,
+    RemoveUsersStep,
+)
 from portal.cognito.resources.provider import ProviderStep
 
 ONBOARDING_STEPS = (
@@ -14,6 +26,29 @@ ONBOARDING_STEPS = (
     AttachStep(),
     ManagedLoginStep(),
 )
-STEPS_BY_NAME = {step.name: step for step in ONBOARDING_STEPS}
+OFFBOARDING_STEPS = (RemoveStyleStep(), RemoveClientStep(), RemoveProviderStep(), RemoveUsersStep())
+RETIRE_OLD_SECRET = DeleteSecretStep("retire_secret", "Retire the old client secret", "old")
+CANCEL_NEW_SECRET = DeleteSecretStep("cancel_secret", "Withdraw the new client secret", "new")
 
-__all__ = ["ONBOARDING_STEPS", "STEPS_BY_NAME", "Change", "Known", "StepContext", "StepOutcome"]
+STEP_SETS = {
+    "onboard": ONBOARDING_STEPS,
+    "reconcile": ONBOARDING_STEPS,
+    "move": ONBOARDING_STEPS,
+    "offboard": OFFBOARDING_STEPS,
+    "finish_move": OFFBOARDING_STEPS[:3],
+    "rotate_secret": (AddClientSecretStep(),),
+    "retire_secret": (RETIRE_OLD_SECRET,),
+    "cancel_rotation": (CANCEL_NEW_SECRET,),
+}
+STEPS_BY_NAME = {step.name: step for steps in STEP_SETS.values() for step in steps}
+
+__all__ = [
+    "OFFBOARDING_STEPS",
+    "ONBOARDING_STEPS",
+    "STEPS_BY_NAME",
+    "STEP_SETS",
+    "Change",
+    "Known",
+    "StepContext",
+    "StepOutcome",
+]

@@ -46,6 +46,10 @@ class Known:
     provider_created: bool = False
     branding_id: str | None = None
     pool_attributes: frozenset[str] = frozenset()
+    # Client-secret rotation: ids of the secret being introduced and the one it replaces.
+    new_secret_id: str | None = None
+    old_secret_id: str | None = None
+    remove_users: bool = False
 
 
 @dataclass
@@ -65,7 +69,8 @@ class StepContext:
     desired: DesiredTenant
     known: Known
     live: dict[str, Any] = field(default_factory=dict)  # descriptions read or returned this run
-    on_intent: Callable[[str], None] = lambda _name: None  # persisted before unsafe creates
+    # Persists a fact on the tenant before an unsafe create: on_intent(attribute, value).
+    on_intent: Callable[..., None] = lambda _name, _value=True: None
 
     @property
     def pool_id(self) -> str:

@@ -1,0 +1,266 @@
+"""Onboarding throughput against Cognito's request-rate quotas.
+
+Starts the local emulator with AWS's rate quotas on and a per-call latency, registers P pools,
+prepares N tenants with IdP details (a local OIDC provider), runs W Celery worker processes
+against real Redis and PostgreSQL, onboards all N with ONE `portal tenants onboard` call, and
+prints wall time, tenants/s, the quota-bound maximum for this set-up, calls per tenant,
+throttles, and queued-to-ready latency percentiles.
+
+    .venv/bin/python bench/onboarding.py [--tenants 200] [--pools 10] [--workers 4]
+        [--concurrency 8] [--latency-ms 80] [--jitter-ms 20]
+
+Uses the PostgreSQL database `bench` (created if missing) and Redis database 13.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_URL = "postgresql://postgres@127.0.0.1:5432/bench"
+REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tenants", type=int, default=200)
+    parser.add_argument("--pools", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--latency-ms", type=float, default=80.0)
+    parser.add_argument("--jitter-ms", type=float, default=20.0)
+    parser.add_argument("--timeout", type=float, default=900.0)
+    return parser.parse_args()
+
+
+def prepare_environment(work: Path) -> dict[str, str]:
+    import psycopg
+    import redis
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS bench WITH (FORCE)")
+        conn.execute("CREATE DATABASE bench")
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    from cryptography.fernet import Fernet
+
+    env = dict(os.environ)
+    env.update(
+        {
+            "PORTAL_INSTANCE_PATH": str(work),
+            "PORTAL_DATABASE_URL": PG_URL,
+            "PORTAL_BROKER_URL": REDIS_URL,
+            "PORTAL_REDIS_URL": REDIS_URL,
+            "PORTAL_SECRET_KEY": "bench-secret-key",
+            "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "PORTAL_ALLOW_LOOPBACK_ISSUERS": "1",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        env.pop(key, None)
+    return env
+
+
+def start_emulator(env: dict[str, str], pools: int) -> tuple[subprocess.Popen, dict]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal.cognito.emulator", "--pools", str(pools), "--rate-limits"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    return process, json.loads(process.stdout.readline())
+
+
+def quota_bound(calls_by_tenant: dict[int, list[tuple[str, str]]], tenants: int) -> float:
+    """Tenants per second if every category and per-pool-operation bucket ran flat out."""
+    from portal.cognito.quotas import (
+        CATEGORY_RPS,
+        PER_POOL_CATEGORIES,
+        PER_POOL_OPERATION_RPS,
+        category_of,
+    )
+
+    per_category: collections.Counter[str] = collections.Counter()
+    per_pool_op: collections.Counter[tuple[str, str]] = collections.Counter()
+    for ops in calls_by_tenant.values():
+        for operation, pool in ops:
+            category = category_of(operation)
+            if category:
+                per_category[category] += 1
+                if category in PER_POOL_CATEGORIES:
+                    per_pool_op[(pool, operation)] += 1
+    seconds = [count / CATEGORY_RPS[c] for c, count in per_category.items()]
+    seconds += [count / PER_POOL_OPERATION_RPS for count in per_pool_op.values()]
+    return tenants / max(seconds)
+
+
+def main() -> None:
+    args = parse_args()
+    work = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    env = prepare_environment(work)
+    emulator, info = start_emulator(env, args.pools)
+    env["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = info["endpoint"]
+    os.environ.update(env)
+    from portal.cognito.emulator import EmulatorAdmin
+
+    EmulatorAdmin(info["endpoint"]).configure(latency_ms=args.latency_ms, jitter_ms=args.jitter_ms)
+    workers: list[subprocess.Popen] = []
+    try:
+        from flask_migrate import upgrade
+        from oidc_provider_mock import run_server_in_thread
+
+        from portal import create_app
+        from portal.services.actors import Actor, acting_as
+        from portal.services.pools import register_pool
+        from portal.services.tenants import create_tenant, set_idp
+
+        app = create_app()
+        with (
+            app.app_context(),
+            run_server_in_thread() as idp,
+            acting_as(Actor("cli", "bench", "bench")),
+        ):
+            upgrade()
+            for pool in info["pools"]:
+                register_pool(pool["user_pool_id"], pool["region"])
+            issuer = f"http://localhost:{idp.server_port}"
+            check = None
+            slugs = []
+            for n in range(args.tenants):
+                slug = f"bench-{n:04d}"
+                tenant = create_tenant(slug, f"Bench {n}", [f"https://app{n}.example.com/cb"])
+                from portal.services.tenants import preflight
+
+                check = check or preflight(issuer, "groups", None)  # one discovery fetch
+                set_idp(
+                    tenant,
+                    issuer=issuer,
+                    client_id=f"client-{n}",
+                    client_secret=f"s-{n}",
+                    check=check,
+                )
+                slugs.append(slug)
+            print(
+                f"prepared {args.tenants} tenants over {args.pools} pools; starting "
+                f"{args.workers} workers x {args.concurrency} threads",
+                file=sys.stderr,
+            )
+            for n in range(args.workers):
+                workers.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "portal",
+                            "worker",
+                            "--concurrency",
+                            str(args.concurrency),
+                            "--loglevel",
+                            "WARNING",
+                            "-n",
+                            f"bench{n}@%h",
+                        ],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
+            time.sleep(3)  # let the workers connect before the clock starts
+            started = time.monotonic()
+            onboard = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "portal",
+                    "tenants",
+                    "onboard",
+                    *slugs,
+                    "--wait",
+                    "--timeout",
+                    str(args.timeout),
+                    "--json",
+                ],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            wall = time.monotonic() - started
+            report(app, args, wall, onboard.returncode)
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(30)
+        emulator.terminate()
+
+
+def report(app, args, wall: float, exit_code: int) -> None:
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import CognitoCall, Run, RunStatus
+
+    with app.app_context():
+        runs = db.session.scalars(select(Run)).all()
+        calls = db.session.scalars(select(CognitoCall).where(CognitoCall.run_id.is_not(None)))
+        by_tenant: dict[int, list[tuple[str, str]]] = collections.defaultdict(list)
+        ops: collections.Counter[str] = collections.Counter()
+        throttled = 0
+        for call in calls:
+            if call.outcome == "throttled":
+                throttled += 1
+                continue
+            if call.outcome == "ok":
+                by_tenant[call.tenant_id].append((call.operation, call.user_pool_id))
+                ops[call.operation] += 1
+        failed = [r for r in runs if r.status != RunStatus.SUCCEEDED]
+        latencies = sorted(
+            (r.finished_at - r.created_at).total_seconds() for r in runs if r.finished_at
+        )
+    bound = quota_bound(by_tenant, args.tenants)
+    achieved = args.tenants / wall
+    n = args.tenants
+    print(
+        f"tenants={n} pools={args.pools} workers={args.workers}x{args.concurrency} "
+        f"latency={args.latency_ms:.0f}+-{args.jitter_ms:.0f} ms (emulator with AWS rate quotas)"
+    )
+    print(f"wall time            {wall:8.1f} s   (portal tenants onboard --wait exit {exit_code})")
+    print(f"throughput           {achieved:8.2f} tenants/s")
+    print(f"quota-bound maximum  {bound:8.2f} tenants/s   achieved/bound = {achieved / bound:.0%}")
+    print(f"Cognito calls        {sum(ops.values()) / n:8.2f} per tenant (successful calls)")
+    for operation, count in sorted(ops.items()):
+        print(f"  {operation:<34} {count / n:6.2f} per tenant ({count})")
+    print(f"throttling responses {throttled:8d} received and retried")
+    if latencies:
+        p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
+        print(
+            f"queued -> ready      p50 {statistics.median(latencies):.1f} s   "
+            f"p95 {p95:.1f} s   max {latencies[-1]:.1f} s"
+        )
+    print(f"failed runs          {len(failed):8d}")
+
+
+if __name__ == "__main__":
+    main()

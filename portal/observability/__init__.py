@@ -1,0 +1,1 @@
+"""Running the portal for real: request context, structured logs, metrics and readiness."""

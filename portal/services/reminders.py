@@ -1,0 +1,60 @@
+"""Reminders before a customer's IdP client secret expires (Entra ID secrets do)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Tenant, TenantStatus, utcnow
+from portal.services import audit, events
+
+THRESHOLDS = (30, 14, 7, 1, 0)  # days before expiry
+
+
+def due_threshold(days_left: int) -> int | None:
+    """The smallest threshold the remaining days have reached."""
+    reached = [t for t in THRESHOLDS if days_left <= t]
+    return min(reached) if reached else None
+
+
+def remind_expiring_secrets() -> list[str]:
+    """Record one reminder per tenant and threshold reached; return the slugs reminded."""
+    now = utcnow()
+    horizon = now + timedelta(days=max(THRESHOLDS) + 1)
+    tenants = db.session.scalars(
+        select(Tenant).where(
+            Tenant.idp_secret_expires_at.is_not(None),
+            Tenant.idp_secret_expires_at <= horizon,
+            Tenant.status.not_in((TenantStatus.OFFBOARDED, TenantStatus.OFFBOARDING)),
+        )
+    ).all()
+    reminded = []
+    for tenant in tenants:
+        days_left = (tenant.idp_secret_expires_at - now).days
+        threshold = due_threshold(days_left)
+        if threshold is None:
+            continue
+        last = tenant.idp_secret_reminded_days
+        if last is not None and last <= threshold:
+            continue  # reminded at this threshold (or a later one) already
+        tenant.idp_secret_reminded_days = threshold
+        expired = days_left < 0
+        audit.record(
+            "idp_secret.expiring",
+            tenant,
+            days_left=days_left,
+            expired=expired,
+            expires_at=tenant.idp_secret_expires_at,
+        )
+        events.publish(
+            events.IDP_SECRET_EXPIRING,
+            tenant,
+            days_left=days_left,
+            expired=expired,
+            expires_at=tenant.idp_secret_expires_at.isoformat(),
+        )
+        reminded.append(tenant.slug)
+    db.session.commit()
+    return reminded
