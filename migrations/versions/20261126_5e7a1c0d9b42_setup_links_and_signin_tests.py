@@ -1,7 +1,7 @@
 """setup links and test sign-ins
 
 Revision ID: 5e7a1c0d9b42
-Revises: 7a3c91d2e4b5
+Revises: b7d41c2e9a10
 Create Date: 2026-11-26 12:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '5e7a1c0d9b42'
-down_revision = '7a3c91d2e4b5'
+down_revision = 'b7d41c2e9a10'
 branch_labels = None
 depends_on = None
 

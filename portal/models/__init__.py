@@ -1,10 +1,12 @@
 """The portal's tables."""
 
 from portal.models.audit import AuditChainHead, AuditEvent, AuditImmutableError
+from portal.models.drafts import WizardDraft
 from portal.models.ledger import CognitoCall
 from portal.models.lifecycle import DriftFinding, DriftStatus, MoveState, TenantMove
 from portal.models.pools import UserPool
 from portal.models.runs import ACTIVE_RUN_STATUSES, Run, RunKind, RunStatus, Step, StepStatus
+from portal.models.settings import PortalSetting
 from portal.models.setup_links import LinkState, SetupLink, SignInOutcome, SignInTest
 from portal.models.tenants import RotationState, Tenant, TenantStatus
 from portal.models.types import utcnow
@@ -20,6 +22,7 @@ __all__ = [
     "DriftStatus",
     "LinkState",
     "MoveState",
+    "PortalSetting",
     "Role",
     "RotationState",
     "Run",
@@ -35,5 +38,6 @@ __all__ = [
     "TenantStatus",
     "User",
     "UserPool",
+    "WizardDraft",
     "utcnow",
 ]

@@ -24,6 +24,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
+    register_staff_portal(app)
+    from portal.web import lifecycle
+
+    app.register_blueprint(lifecycle.bp)
 
     from portal.web import links, setup, testsignin
 
@@ -33,6 +37,15 @@ def register_blueprints(app: Flask) -> None:
 
     for code in (400, 403, 404, 405, 429, 500):
         app.register_error_handler(code, _error_page(code))
+
+
+def register_staff_portal(app: Flask) -> None:
+    from portal.web import account, admin, tenants, wizard
+
+    app.register_blueprint(tenants.bp)
+    app.register_blueprint(wizard.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(account.bp)
 
 
 TITLES = {

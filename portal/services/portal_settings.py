@@ -1,0 +1,37 @@
+"""Portal-wide settings stored in the database, changed by admins and audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portal.extensions import db
+from portal.models import PortalSetting
+from portal.services import audit
+from portal.services.actors import current_actor
+
+REQUIRE_TOTP = "require_totp"
+DEFAULTS: dict[str, Any] = {REQUIRE_TOTP: False}
+
+
+def get_setting(key: str) -> Any:
+    row = db.session.get(PortalSetting, key)
+    return DEFAULTS.get(key) if row is None else row.value
+
+
+def set_setting(key: str, value: Any) -> None:
+    """Change a setting and audit the change in the same transaction."""
+    if key not in DEFAULTS:
+        raise KeyError(f"unknown setting {key!r}")
+    row = db.session.get(PortalSetting, key)
+    before = DEFAULTS[key] if row is None else row.value
+    if row is None:
+        row = PortalSetting(key=key, value=value)
+        db.session.add(row)
+    row.value = value
+    row.updated_by = current_actor().label
+    audit.record("settings.changed", before={key: before}, after={key: value})
+    db.session.commit()
+
+
+def totp_required() -> bool:
+    return bool(get_setting(REQUIRE_TOTP))

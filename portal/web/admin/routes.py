@@ -1,0 +1,125 @@
+"""Admin pages: users (create, disable, reset, unlock, TOTP policy) and user pools."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.cognito.errors import CognitoError
+from portal.extensions import db
+from portal.models import Role, User, utcnow
+from portal.services import accounts
+from portal.services.pools import list_usage, register_pool
+from portal.services.portal_settings import REQUIRE_TOTP, set_setting, totp_required
+from portal.services.users import create_user, generate_password
+from portal.validation import ValidationError
+from portal.web.access import roles
+from portal.web.admin.forms import ActionForm, CreateUserForm, RegisterPoolForm, RequireTotpForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _users_page(form: CreateUserForm | None = None, shown_once: dict | None = None, code=200):
+    users = db.session.scalars(select(User).order_by(User.email)).all()
+    return render_template(
+        "admin/users.html",
+        users=users,
+        form=form or CreateUserForm(formdata=None),
+        totp_form=RequireTotpForm(formdata=None, require_totp=totp_required()),
+        action=ActionForm(formdata=None),
+        shown_once=shown_once,
+        now=utcnow(),
+    ), code
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def users():
+    form = CreateUserForm()
+    if not form.is_submitted():
+        return _users_page()
+    if form.validate():
+        password = form.password.data or generate_password()
+        try:
+            user = create_user(form.email.data, form.role.data, password)
+        except ValidationError as error:
+            target = getattr(form, error.field, form.email)
+            target.errors = [*target.errors, error.message]
+        else:
+            shown = None if form.password.data else {"email": user.email, "password": password}
+            flash(f"Created {user.email} ({user.role}).", "success")
+            return _users_page(shown_once=shown)
+    return _users_page(form, code=400)
+
+
+@bp.post("/users/<int:user_id>/<any(enable, disable, unlock, reset):action>")
+@roles(Role.ADMIN)
+def user_action(user_id: int, action: str):
+    user = _user(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        if action in ("enable", "disable"):
+            accounts.set_enabled(user, action == "enable", by=current_user)
+            flash(f"{user.email} is {'enabled' if user.is_enabled else 'disabled'}.", "success")
+        elif action == "unlock":
+            accounts.unlock(user)
+            flash(f"{user.email} is unlocked.", "success")
+        else:
+            password = accounts.reset_password(user)
+            flash(f"Password of {user.email} reset; their sessions have ended.", "success")
+            return _users_page(shown_once={"email": user.email, "password": password})
+    except ValidationError as error:
+        flash(error.message, "error")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/settings/totp")
+@roles(Role.ADMIN)
+def require_totp():
+    form = RequireTotpForm()
+    if not form.validate_on_submit():
+        abort(400)
+    set_setting(REQUIRE_TOTP, bool(form.require_totp.data))
+    flash(
+        "Every user now needs a TOTP second factor; those without one enrol at their next page."
+        if form.require_totp.data
+        else "TOTP is optional again.",
+        "success",
+    )
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/pools", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def pools():
+    form = RegisterPoolForm()
+    code = 200
+    if form.validate_on_submit():
+        try:
+            pool = register_pool(
+                form.user_pool_id.data,
+                max_clients=form.max_clients.data,
+                max_identity_providers=form.max_identity_providers.data,
+            )
+        except ValidationError as error:
+            db.session.rollback()
+            target = getattr(form, error.field, form.user_pool_id)
+            target.errors = [*target.errors, error.message]
+        except CognitoError as error:
+            db.session.rollback()
+            form.user_pool_id.errors = [*form.user_pool_id.errors, error.explanation]
+        else:
+            flash(f"Registered {pool.user_pool_id} ({pool.name}).", "success")
+            return redirect(url_for("admin.pools"))
+    if form.errors:
+        code = 400
+    return render_template("admin/pools.html", form=form, pools=list_usage()), code

@@ -1,0 +1,237 @@
+"""Tenant pages: list, details with runs and audit trail, live progress, retry and handover."""
+
+from __future__ import annotations
+
+import json
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.cognito.errors import CognitoError
+from portal.cognito.resources import STEPS_BY_NAME
+from portal.extensions import db
+from portal.models import Run, RunStatus, Tenant, TenantStatus, WizardDraft
+from portal.services import lifecycle
+from portal.services.handover import hosted_urls, reveal_credentials, tenant_summary
+from portal.services.pools import NoPoolHasRoom
+from portal.services.provisioning import latest_run, queue_onboarding, test_callback_url
+from portal.services.tenant_list import SORTS, TenantFilter, audit_trail, list_tenants
+from portal.services.tenants import UnknownTenant, get_tenant
+from portal.validation import ValidationError
+from portal.web.access import ALL_ROLES, STAFF_ROLES, roles
+from portal.web.tenants.actions import TENANT_ACTION_TEMPLATES
+from portal.web.tenants.forms import ActionForm
+
+bp = Blueprint("tenants", __name__, url_prefix="/tenants")
+STATUSES = [s.value for s in TenantStatus]
+ENV_NAMES = {
+    "client_id": "COGNITO_CLIENT_ID",
+    "client_secret": "COGNITO_CLIENT_SECRET",
+    "cognito_domain": "COGNITO_DOMAIN",
+    "issuer": "COGNITO_ISSUER",
+    "user_pool_id": "COGNITO_USER_POOL_ID",
+    "region": "COGNITO_REGION",
+    "jwks_uri": "COGNITO_JWKS_URI",
+    "authorize_url": "COGNITO_AUTHORIZE_URL",
+    "token_url": "COGNITO_TOKEN_URL",
+    "logout_url": "COGNITO_LOGOUT_URL",
+    "redirect_uri": "COGNITO_REDIRECT_URI",
+    "provider_name": "COGNITO_IDENTITY_PROVIDER",
+}
+
+
+def _tenant(slug: str) -> Tenant:
+    try:
+        return get_tenant(slug)
+    except UnknownTenant:
+        abort(404)
+
+
+def can_change() -> bool:
+    return current_user.is_authenticated and current_user.role in STAFF_ROLES
+
+
+def step_title(name: str) -> str:
+    step = STEPS_BY_NAME.get(name)
+    return step.title if step is not None else name.replace("_", " ").capitalize()
+
+
+@bp.app_context_processor
+def _helpers() -> dict:
+    return {
+        "step_title": step_title,
+        "can_change": can_change,
+        "has_endpoint": lambda name: name in current_app.view_functions,
+    }
+
+
+@bp.get("")
+@roles(*ALL_ROLES)
+def index():
+    args = request.args
+    try:
+        page = int(args.get("page", "1"))
+    except ValueError:
+        page = 1
+    sort = args.get("sort", "name")
+    wanted = TenantFilter(
+        q=args.get("q", "").strip()[:128],
+        status=args.get("status", "") if args.get("status") in STATUSES else "",
+        pool=args.get("pool", "").strip()[:64],
+        sort=sort if sort in SORTS else "name",
+        desc=args.get("dir") == "desc",
+        page=page,
+    )
+    return render_template(
+        "tenants/index.html", result=list_tenants(wanted), statuses=STATUSES, list_url=list_url
+    )
+
+
+def list_url(wanted: TenantFilter, **changes) -> str:
+    """The list's URL with the current search, filters and sort, some of them changed."""
+    params = {
+        "q": wanted.q,
+        "status": wanted.status,
+        "pool": wanted.pool,
+        "sort": wanted.sort,
+        "dir": "desc" if wanted.desc else "",
+        "page": wanted.page,
+        **changes,
+    }
+    if params["page"] == 1:
+        params.pop("page")
+    return url_for("tenants.index", **{k: v for k, v in params.items() if v})
+
+
+@bp.get("/<slug>")
+@roles(*ALL_ROLES)
+def show(slug: str):
+    tenant = _tenant(slug)
+    try:
+        before = int(request.args.get("before", "0")) or None
+    except ValueError:
+        before = None
+    events, next_before = audit_trail(tenant, before)
+    runs = db.session.scalars(
+        select(Run).where(Run.tenant_id == tenant.id).order_by(Run.id.desc()).limit(20)
+    ).all()
+    run = runs[0] if runs else None
+    return render_template(
+        "tenants/show.html",
+        tenant=tenant,
+        run=run,
+        runs=runs,
+        summary=tenant_summary(tenant, run),
+        urls=hosted_urls(tenant),
+        draft=db.session.get(WizardDraft, tenant.id),
+        events=events,
+        next_before=next_before,
+        paged=before is not None,
+        action_templates=TENANT_ACTION_TEMPLATES,
+        form=ActionForm(),
+        test_callback=test_callback_url(),
+    )
+
+
+@bp.get("/<slug>/progress")
+@roles(*ALL_ROLES)
+def progress(slug: str):
+    tenant = _tenant(slug)
+    return render_template(
+        "tenants/progress.html", tenant=tenant, run=latest_run(tenant), form=ActionForm()
+    )
+
+
+@bp.get("/<slug>/progress/steps")
+@roles(*ALL_ROLES)
+def progress_steps(slug: str):
+    """The live part of the progress page, fetched again until the run has finished."""
+    tenant = _tenant(slug)
+    return render_template(
+        "tenants/_progress.html", tenant=tenant, run=latest_run(tenant), form=ActionForm()
+    )
+
+
+@bp.post("/<slug>/retry")
+@roles(*STAFF_ROLES)
+def retry(slug: str):
+    tenant = _tenant(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    last = latest_run(tenant)
+    try:
+        if last is not None and last.status in (RunStatus.FAILED, RunStatus.CANCELLED):
+            lifecycle.retry(tenant)  # resumes the stopped run, whatever its kind
+        else:
+            queue_onboarding([tenant])  # a finished draft (e.g. the customer entered the IdP)
+    except (ValidationError, NoPoolHasRoom) as error:
+        flash(getattr(error, "message", str(error)), "error")
+        return redirect(url_for("tenants.progress", slug=tenant.slug))
+    flash("Onboarding queued; steps already done are not repeated.", "success")
+    return redirect(url_for("tenants.progress", slug=tenant.slug))
+
+
+def _reveal(tenant: Tenant, purpose: str) -> dict | None:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        return reveal_credentials(tenant, purpose)
+    except ValidationError as error:
+        flash(error.message, "error")
+    except CognitoError as error:
+        db.session.rollback()
+        flash(f"Cognito did not hand over the secret: {error.explanation}", "error")
+    return None
+
+
+@bp.post("/<slug>/reveal")
+@roles(*STAFF_ROLES)
+def reveal(slug: str):
+    tenant = _tenant(slug)
+    bundle = _reveal(tenant, "shown in the browser")
+    if bundle is None:
+        return redirect(url_for("tenants.show", slug=tenant.slug))
+    return render_template("tenants/reveal.html", tenant=tenant, bundle=bundle, form=ActionForm())
+
+
+@bp.post("/<slug>/credentials.env")
+@roles(*STAFF_ROLES)
+def download_env(slug: str):
+    tenant = _tenant(slug)
+    bundle = _reveal(tenant, "downloaded as .env")
+    if bundle is None:
+        return redirect(url_for("tenants.show", slug=tenant.slug))
+    lines = [f"# Cognito single sign-on for {tenant.name} ({tenant.slug})"]
+    for key, name in ENV_NAMES.items():
+        value = bundle.get(key) or ""
+        escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+        lines.append(f'{name}="{escaped}"')
+    return _attachment("\n".join(lines) + "\n", f"{tenant.slug}-cognito.env", "text/plain")
+
+
+@bp.post("/<slug>/credentials.json")
+@roles(*STAFF_ROLES)
+def download_json(slug: str):
+    tenant = _tenant(slug)
+    bundle = _reveal(tenant, "downloaded as JSON")
+    if bundle is None:
+        return redirect(url_for("tenants.show", slug=tenant.slug))
+    body = json.dumps({"tenant": tenant.slug, **bundle}, indent=2) + "\n"
+    return _attachment(body, f"{tenant.slug}-cognito.json", "application/json")
+
+
+def _attachment(body: str, filename: str, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

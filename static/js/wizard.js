@@ -1,0 +1,63 @@
+/* New-tenant wizard, progressive enhancement only: every step works without it. */
+(function () {
+  "use strict";
+
+  // Step 1: suggest a slug from the display name (portal.validation.suggest_slug on the server)
+  // until the user types a slug of their own.
+  function slugSuggestion() {
+    var slug = document.querySelector("[data-suggest-url]");
+    if (!slug) return;
+    var name = document.getElementById(slug.getAttribute("data-suggest-from"));
+    var note = document.getElementById("slug-suggestion");
+    var url = slug.getAttribute("data-suggest-url");
+    var edited = slug.value !== "";
+    var timer = null;
+    slug.addEventListener("input", function () { edited = slug.value !== ""; });
+    var suggest = function () {
+      if (edited) return;
+      var value = name.value.trim();
+      if (!value) { slug.value = ""; note.textContent = ""; return; }
+      fetch(url + "?name=" + encodeURIComponent(value), {
+        headers: { "Accept": "application/json" }, credentials: "same-origin"
+      })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (data) {
+          if (edited || name.value.trim() !== value) return;
+          slug.value = data.slug;
+          note.textContent = data.slug
+            ? "Suggested from the name: " + data.slug + (data.available ? "." : " (already taken; choose another).")
+            : "";
+        })
+        .catch(function () { note.textContent = ""; });
+    };
+    name.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(suggest, 250);
+    });
+    // A name typed before this script ran still gets its suggestion.
+    if (name.value.trim() && !edited) suggest();
+  }
+
+  // Step 3: hide the IdP fields while "the customer will enter this" is chosen.
+  function providerMode() {
+    var fields = document.querySelector("[data-idp-fields]");
+    var options = document.querySelectorAll("[data-idp-mode]");
+    if (!fields || !options.length) return;
+    var update = function () {
+      var customer = document.querySelector("[data-idp-mode='customer']:checked");
+      fields.hidden = !!customer;
+    };
+    options.forEach(function (o) { o.addEventListener("change", update); });
+    update();
+  }
+
+  // After a failed check, put the keyboard focus on the first field that needs attention.
+  function focusFirstError() {
+    var invalid = document.querySelector("[aria-invalid='true']");
+    if (invalid) invalid.focus();
+  }
+
+  function start() { slugSuggestion(); providerMode(); focusFirstError(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,71 @@
+"""Debian's Chromium through Playwright, against the app served from this test process."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.web.conftest import users  # noqa: F401  (fixtures shared with the other suites)
+from tests.workers.conftest import start_worker  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu"]
+
+
+@pytest.fixture
+def live_server(app, db) -> Iterator[str]:
+    """The app on 127.0.0.1 (a free port) in a thread: same process, same database."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def unlabelled_fields(page) -> list[str]:
+    """Visible form controls without a label or an accessible name."""
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll('input, select, textarea'))
+            .filter(el => !['hidden', 'submit', 'button', 'reset'].includes(el.type))
+            .filter(el => el.offsetParent !== null)
+            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+            .map(el => el.name || el.id)"""
+    )
+
+
+def overflows_horizontally(page) -> bool:
+    return page.evaluate(
+        "() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1"
+    )
+
+
+def screenshot(page, name: str, **kwargs) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), **kwargs)
