@@ -322,11 +322,15 @@ def test_staff_can_start_a_test_and_are_recorded_as_the_verifier(
     )
     result = staff.get(sign_in_at_mock(authorize_url(started), "alice"))
     assert result.status_code == 200
-    assert "/tenants/acme/setup-links" in result.get_data(as_text=True)
+    assert 'href="/tenants/acme"' in result.get_data(as_text=True)  # back to the tenant page
     tenant = db.session.get(Tenant, tenant_id)
     assert tenant.verified_by == "staff@example.com"
     page = text_of(staff.get("/tenants/acme/setup-links"))
     assert "verified" in page and "staff@example.com" in page and "admins" in page
+    tenant_page = staff.get("/tenants/acme").get_data(as_text=True)
+    assert 'class="badge badge--verified"' in tenant_page and "staff@example.com" in tenant_page
+    assert 'href="/tenants/acme/setup-links"' in tenant_page
+    assert 'action="/test-sign-in/start"' in tenant_page
 
 
 def test_only_staff_or_a_link_holder_can_start_a_test(
