@@ -24,6 +24,7 @@ SECRET_SETTINGS = (
     "PORTAL_BROKER_URL",
     "PORTAL_REDIS_URL",
     "PORTAL_METRICS_TOKEN",
+    "PORTAL_SMTP_URL",
 )
 ENVIRONMENTS = ("development", "production")
 LOG_FORMATS = ("text", "json")
@@ -188,6 +189,33 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "the first webhook retry's delay; each next one is 4 times longer (at most 12 h), "
         "with jitter",
     ),
+    SettingSpec(
+        "PORTAL_VENDOR_NAME",
+        "`Your vendor`",
+        "your company's name as customers see it on setup pages and in setup-link e-mails",
+    ),
+    SettingSpec(
+        "PORTAL_SMTP_URL",
+        "unset",
+        "`smtp://user:pass@host:587` (STARTTLS) or `smtps://user:pass@host:465`; lets staff "
+        "e-mail setup links (without it they copy them)",
+    ),
+    SettingSpec("PORTAL_SMTP_FROM", "`no-reply@<public host>`", "the sender of setup-link e-mails"),
+    SettingSpec(
+        "PORTAL_PREFLIGHT_TIMEOUT_SECONDS",
+        "`5`",
+        "how long each fetch of the issuer pre-flight on a setup page may take",
+    ),
+    SettingSpec(
+        "PORTAL_COGNITO_DOMAIN_OVERRIDE",
+        "unset",
+        "base URL the test sign-in uses instead of the pool's hosted domain (local testing only)",
+    ),
+    SettingSpec(
+        "PORTAL_COGNITO_ISSUER_OVERRIDE",
+        "unset",
+        "ID-token issuer the test sign-in expects instead of the pool's (local testing only)",
+    ),
 )
 KNOWN_SETTINGS = frozenset(
     [s.name for s in SETTINGS] + [f"{s.name}_FILE" for s in SETTINGS if s.secret]
@@ -266,6 +294,12 @@ class Settings:
     api_rate_limit: int = 300
     webhook_max_attempts: int = 8
     webhook_retry_base_seconds: int = 30
+    vendor_name: str = "Your vendor"
+    smtp_url: str | None = None
+    smtp_from: str | None = None
+    preflight_timeout_seconds: float = 5.0
+    cognito_domain_override: str | None = None
+    cognito_issuer_override: str | None = None
     audit_retention_days: int | None = None
     warnings: tuple[str, ...] = field(default=())
 
@@ -303,6 +337,12 @@ class Settings:
             "PORTAL_API_RATE_LIMIT": self.api_rate_limit,
             "PORTAL_WEBHOOK_MAX_ATTEMPTS": self.webhook_max_attempts,
             "PORTAL_WEBHOOK_RETRY_BASE_SECONDS": self.webhook_retry_base_seconds,
+            "PORTAL_VENDOR_NAME": self.vendor_name,
+            "PORTAL_SMTP_URL": self.smtp_url,
+            "PORTAL_SMTP_FROM": self.smtp_from,
+            "PORTAL_PREFLIGHT_TIMEOUT_SECONDS": self.preflight_timeout_seconds,
+            "PORTAL_COGNITO_DOMAIN_OVERRIDE": self.cognito_domain_override,
+            "PORTAL_COGNITO_ISSUER_OVERRIDE": self.cognito_issuer_override,
             "PORTAL_AUDIT_RETENTION_DAYS": self.audit_retention_days,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
@@ -419,6 +459,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         api_rate_limit=_int(env_vars, "PORTAL_API_RATE_LIMIT", 300),
         webhook_max_attempts=_int(env_vars, "PORTAL_WEBHOOK_MAX_ATTEMPTS", 8),
         webhook_retry_base_seconds=_int(env_vars, "PORTAL_WEBHOOK_RETRY_BASE_SECONDS", 30),
+        vendor_name=(env_vars.get("PORTAL_VENDOR_NAME") or "").strip() or "Your vendor",
+        smtp_url=_smtp_url(values["PORTAL_SMTP_URL"]),
+        smtp_from=(env_vars.get("PORTAL_SMTP_FROM") or "").strip() or None,
+        preflight_timeout_seconds=_float(env_vars, "PORTAL_PREFLIGHT_TIMEOUT_SECONDS", 5.0),
+        cognito_domain_override=_base_url(env_vars, "PORTAL_COGNITO_DOMAIN_OVERRIDE"),
+        cognito_issuer_override=_base_url(env_vars, "PORTAL_COGNITO_ISSUER_OVERRIDE"),
         audit_retention_days=_optional_int(env_vars, "PORTAL_AUDIT_RETENTION_DAYS"),
         warnings=tuple(warnings),
     )
@@ -497,6 +543,28 @@ def _optional_int(environ: Mapping[str, str], name: str) -> int | None:
     if not (environ.get(name) or "").strip():
         return None
     return _int(environ, name, 0)
+
+
+def _base_url(environ: Mapping[str, str], name: str) -> str | None:
+    """An optional absolute http(s) base URL, without its trailing slash."""
+    raw = (environ.get(name) or "").strip().rstrip("/")
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"{name} must be an absolute http(s) URL (got {raw!r})")
+    return raw
+
+
+def _smtp_url(raw: str | None) -> str | None:
+    """smtp://[user:pass@]host[:port] (STARTTLS) or smtps://... (TLS from the start)."""
+    if not raw:
+        return None
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        # Never echo the value: it may hold the SMTP password.
+        raise SettingsError("PORTAL_SMTP_URL must look like smtp://user:pass@host:587 or smtps://")
+    return raw.strip()
 
 
 def _instance_secret(instance: Path, name: str, make, warnings: list[str]) -> str:

@@ -1,7 +1,7 @@
 """audit trail: keyset indexes, verification results, retention checkpoints and the cut
 
 Revision ID: e90586da051a
-Revises: b7c41d9a2e10
+Revises: 5e7a1c0d9b42
 Create Date: 2026-11-27 09:00:00
 
 Retention is the only way an audit event may ever be deleted. On PostgreSQL the append-only
@@ -15,7 +15,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "e90586da051a"
-down_revision = "b7c41d9a2e10"
+down_revision = "5e7a1c0d9b42"
 branch_labels = None
 depends_on = None
 

@@ -16,6 +16,7 @@ from portal.cli.common import (
     read_secret_stdin,
     say,
 )
+from portal.cli.setup_links import register as register_setup_links
 from portal.extensions import db
 from portal.models import Run, Step, Tenant, TenantStatus
 from portal.services.handover import reveal_credentials, tenant_summary
@@ -28,6 +29,9 @@ STATUSES = [s.value for s in TenantStatus]
 @click.group("tenants")
 def group() -> None:
     """Create, onboard and inspect tenants."""
+
+
+register_setup_links(group)
 
 
 @group.command("create")

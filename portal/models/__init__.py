@@ -7,6 +7,7 @@ from portal.models.lifecycle import DriftFinding, DriftStatus, MoveState, Tenant
 from portal.models.pools import UserPool
 from portal.models.runs import ACTIVE_RUN_STATUSES, Run, RunKind, RunStatus, Step, StepStatus
 from portal.models.settings import PortalSetting
+from portal.models.setup_links import LinkState, SetupLink, SignInOutcome, SignInTest
 from portal.models.tenants import RotationState, Tenant, TenantStatus
 from portal.models.types import utcnow
 from portal.models.users import Role, User
@@ -19,6 +20,7 @@ __all__ = [
     "CognitoCall",
     "DriftFinding",
     "DriftStatus",
+    "LinkState",
     "MoveState",
     "PortalSetting",
     "Role",
@@ -26,6 +28,9 @@ __all__ = [
     "Run",
     "RunKind",
     "RunStatus",
+    "SetupLink",
+    "SignInOutcome",
+    "SignInTest",
     "Step",
     "StepStatus",
     "Tenant",

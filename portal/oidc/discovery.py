@@ -51,6 +51,20 @@ class IssuerCheck:
         self.findings.append(Finding(field_name, WARNING, message))
 
 
+ENDPOINTS_TO_PROBE = (
+    ("authorization_endpoint", "sign-in endpoint (authorization_endpoint)"),
+    ("token_endpoint", "token endpoint (token_endpoint)"),
+)
+REFUSED_HINT = (
+    " Your identity provider must be reachable over https from the public internet, because "
+    "the sign-in service contacts it from there."
+)
+FAILED_HINT = (
+    " Check the address for typing mistakes, and that your identity provider is reachable from "
+    "the internet, not only from your office network or VPN."
+)
+
+
 def discovery_url(issuer: str) -> str:
     return issuer.rstrip("/") + "/.well-known/openid-configuration"
 
@@ -62,6 +76,7 @@ def check_issuer(
     groups_claim: str | None = None,
     roles_claim: str | None = None,
     check_jwks: bool = True,
+    check_endpoints: bool = False,
     timeout: float = 5.0,
 ) -> IssuerCheck:
     """Fetch the issuer's discovery document through the SSRF guard and check what Cognito needs."""
@@ -84,6 +99,9 @@ def check_issuer(
     _check_document(result, document, allow_loopback)
     if result.ok and check_jwks:
         _check_jwks(result, document["jwks_uri"], allow_loopback, timeout)
+    if result.ok and check_endpoints:
+        for key, label in ENDPOINTS_TO_PROBE:
+            _probe(result, document[key], label, allow_loopback, timeout)
     _check_claims(result, document, groups_claim, roles_claim)
     return result
 
@@ -92,10 +110,10 @@ def _fetch_json(result, field_name, url, allow_loopback, timeout, what) -> dict[
     try:
         fetched = guarded_get(url, allow_loopback=allow_loopback, timeout=timeout)
     except FetchRefused as exc:
-        result.error(field_name, f"The portal will not fetch {what}: {exc}.")
+        result.error(field_name, f"The portal will not fetch {what}: {exc}.{REFUSED_HINT}")
         return None
     except FetchFailed as exc:
-        result.error(field_name, f"Could not fetch {what} at {url}: {exc}.")
+        result.error(field_name, f"Could not fetch {what} at {url}: {exc}.{FAILED_HINT}")
         return None
     if fetched.status != 200:
         result.error(
@@ -170,6 +188,30 @@ def _check_jwks(result: IssuerCheck, jwks_uri: str, allow_loopback: bool, timeou
         return
     if not all(isinstance(k, dict) and k.get("kty") for k in keys):
         result.error("issuer", "The provider's JWKS contains entries that are not JSON Web Keys.")
+
+
+def _probe(result: IssuerCheck, url: str, label: str, allow_loopback: bool, timeout: float) -> None:
+    """Any HTTP answer means reachable: these endpoints refuse a bare GET, and that is fine."""
+    try:
+        fetched = guarded_get(
+            url,
+            allow_loopback=allow_loopback,
+            timeout=timeout,
+            accept="*/*",
+            follow_redirects=False,
+        )
+    except FetchRefused as exc:
+        result.error("issuer", f"The portal will not contact the {label}: {exc}.{REFUSED_HINT}")
+        return
+    except FetchFailed as exc:
+        result.error("issuer", f"The {label} {url} cannot be reached: {exc}.{FAILED_HINT}")
+        return
+    if fetched.status >= 500:
+        result.warn(
+            "issuer",
+            f"The {label} {url} answered HTTP {fetched.status}, a server error; "
+            "sign-in may fail until your identity provider has fixed it.",
+        )
 
 
 def _check_claims(

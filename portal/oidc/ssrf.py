@@ -10,7 +10,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import certifi
 import urllib3
@@ -119,8 +119,40 @@ def guarded_get(
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = DEFAULT_MAX_BYTES,
     accept: str = "application/json",
+    follow_redirects: bool = True,
 ) -> FetchResult:
     """GET a customer URL through the guard, following at most a few checked redirects."""
+    return _guarded(
+        "GET", url, None, {}, allow_loopback, timeout, max_bytes, accept, follow_redirects
+    )
+
+
+def guarded_post(
+    url: str,
+    body: dict[str, str] | bytes,
+    *,
+    headers: dict[str, str] | None = None,
+    allow_loopback: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    accept: str = "application/json",
+) -> FetchResult:
+    """POST a form (a dict: a token request) or raw bytes (a webhook) through the guard.
+
+    Redirects are never followed: following one would re-send the body somewhere nobody
+    chose, so a redirect comes back as it came and its status tells the caller.
+    """
+    extra: dict[str, str] = {}
+    if isinstance(body, dict):
+        body = urlencode(body).encode("ascii")
+        extra["Content-Type"] = "application/x-www-form-urlencoded"
+    extra.update(headers or {})
+    return _guarded("POST", url, body, extra, allow_loopback, timeout, max_bytes, accept, False)
+
+
+def _guarded(
+    method, url, body, extra_headers, allow_loopback, timeout, max_bytes, accept, follow
+) -> FetchResult:
     deadline = time.monotonic() + timeout * 2
     current = url
     for _hop in range(MAX_REDIRECTS + 1):
@@ -129,70 +161,35 @@ def guarded_get(
         # so a development name such as idp.localhost works and a public one does not).
         address = resolve_checked(host, port, allow_loopback, loopback_only=scheme == "http")
         remaining = max(0.5, deadline - time.monotonic())
-        response = _request(scheme, host, port, address, current, min(timeout, remaining), accept)
+        response = _request(
+            scheme,
+            host,
+            port,
+            address,
+            current,
+            min(timeout, remaining),
+            accept,
+            method=method,
+            body=body,
+            extra_headers=extra_headers,
+        )
         try:
-            if response.status in REDIRECT_STATUSES:
+            if follow and response.status in REDIRECT_STATUSES:
                 location = response.headers.get("Location")
                 if not location:
                     raise FetchFailed(f"{current} redirects without saying where to")
                 current = urljoin(current, location)
                 continue
-            body = _read_capped(response, max_bytes, current, deadline)
+            content = _read_capped(response, max_bytes, current, deadline)
             content_type = response.headers.get("Content-Type", "")
-            return FetchResult(current, response.status, content_type, body)
+            return FetchResult(current, response.status, content_type, content)
         finally:
             response.release_conn()
     raise FetchFailed(f"{url} redirects more than {MAX_REDIRECTS} times")
 
 
-def guarded_post(
-    url: str,
-    body: bytes,
-    *,
-    headers: dict[str, str] | None = None,
-    allow_loopback: bool = False,
-    timeout: float = DEFAULT_TIMEOUT,
-    max_bytes: int = 64 * 1024,
-) -> FetchResult:
-    """POST BODY to a URL through the same checks as guarded_get; redirects are not followed.
-
-    A redirect is returned as it came (its status tells the caller it did not land); following
-    it would re-send the body somewhere nobody registered.
-    """
-    deadline = time.monotonic() + timeout * 2
-    scheme, host, port = check_url_shape(url, allow_loopback)
-    address = resolve_checked(host, port, allow_loopback, loopback_only=scheme == "http")
-    response = _request(
-        scheme,
-        host,
-        port,
-        address,
-        url,
-        timeout,
-        "*/*",
-        method="POST",
-        body=body,
-        extra_headers={"User-Agent": WEBHOOK_USER_AGENT, **(headers or {})},
-    )
-    try:
-        content = _read_capped(response, max_bytes, url, deadline)
-        return FetchResult(url, response.status, response.headers.get("Content-Type", ""), content)
-    finally:
-        response.release_conn()
-
-
 def _request(
-    scheme,
-    host,
-    port,
-    address,
-    url,
-    timeout,
-    accept,
-    *,
-    method: str = "GET",
-    body: bytes | None = None,
-    extra_headers: dict[str, str] | None = None,
+    scheme, host, port, address, url, timeout, accept, method="GET", body=None, extra_headers=None
 ):
     parts = urlsplit(url)
     path = parts.path or "/"
@@ -200,8 +197,8 @@ def _request(
         path += "?" + parts.query
     name = f"[{host}]" if ":" in host else host  # an IPv6 literal is bracketed in Host
     host_header = name if port in (80, 443) else f"{name}:{port}"
-    headers = {"User-Agent": USER_AGENT, "Accept": accept, **(extra_headers or {})}
-    headers["Host"] = host_header
+    headers = {"Host": host_header, "User-Agent": USER_AGENT, "Accept": accept}
+    headers.update(extra_headers or {})
     common = {
         "port": port,
         "timeout": urllib3.Timeout(connect=timeout, read=timeout),

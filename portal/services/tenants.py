@@ -204,6 +204,7 @@ def preflight(issuer: str, groups_claim: str | None, roles_claim: str | None) ->
         allow_loopback=current_app.config["PORTAL_ALLOW_LOOPBACK_ISSUERS"],
         groups_claim=groups_claim,
         roles_claim=roles_claim,
+        check_endpoints=True,
     )
 
 

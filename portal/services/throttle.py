@@ -47,3 +47,15 @@ def clear(key: str) -> None:
         client.delete(name)
     with _lock:
         _local.pop(name, None)
+
+
+def count(key: str) -> int:
+    """How many attempts KEY has in its current window, without counting one more."""
+    client = redis_client()
+    name = f"portal:throttle:{key}"
+    if client is not None:
+        value = client.get(name)
+        return int(value) if value else 0
+    with _lock:
+        hits, resets = _local.get(name, (0, 0.0))
+    return hits if time.monotonic() < resets else 0

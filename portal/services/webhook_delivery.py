@@ -25,7 +25,7 @@ from sqlalchemy import and_, or_, select, update
 from portal.crypto import SecretUnreadable
 from portal.extensions import db
 from portal.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, utcnow
-from portal.oidc.ssrf import FetchFailed, FetchRefused, guarded_post
+from portal.oidc.ssrf import WEBHOOK_USER_AGENT, FetchFailed, FetchRefused, guarded_post
 from portal.services.webhooks import enqueue_delivery, signing_key
 
 LEASE = timedelta(seconds=60)
@@ -124,9 +124,11 @@ def deliver(delivery_id: int) -> DeliveryOutcome:
         result = guarded_post(
             endpoint.url,
             body,
-            headers=headers,
+            headers={"User-Agent": WEBHOOK_USER_AGENT, **headers},
             allow_loopback=bool(current_app.config.get("PORTAL_ALLOW_LOOPBACK_WEBHOOKS")),
             timeout=TIMEOUT_SECONDS,
+            max_bytes=64 * 1024,
+            accept="*/*",
         )
         status_code = result.status
         excerpt = result.body[:500].decode("utf-8", "replace") or None

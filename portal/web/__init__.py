@@ -38,6 +38,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(tokens.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(imports.bp)
+    from portal.web import links, setup, testsignin
+
+    app.register_blueprint(setup.bp)
+    app.register_blueprint(links.bp)
+    app.register_blueprint(testsignin.bp)
 
     for code in (400, 403, 404, 405, 429, 500):
         app.register_error_handler(code, _error_page(code))

@@ -10,4 +10,5 @@ TENANT_ACTION_TEMPLATES: list[str] = [
     "tenants/actions/_onboarding.html",
     "tenants/actions/_handover.html",
     "tenants/actions/_lifecycle.html",
+    "tenants/actions/_setup.html",
 ]

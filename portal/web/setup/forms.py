@@ -1,0 +1,52 @@
+"""The customer's IdP form."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+NO_AUTOFILL = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}
+
+
+class IdpForm(FlaskForm):
+    issuer = StringField(
+        "Issuer URL",
+        validators=[
+            DataRequired("Enter the issuer URL of your identity provider."),
+            Length(max=2048),
+        ],
+        render_kw={**NO_AUTOFILL, "inputmode": "url", "placeholder": "https://"},
+    )
+    client_id = StringField(
+        "Client ID",
+        validators=[
+            DataRequired("Enter the client ID your identity provider shows."),
+            Length(max=255),
+        ],
+        render_kw=NO_AUTOFILL,
+    )
+    # PasswordField never renders its value back: a secret is not repeated in a page.
+    client_secret = PasswordField(
+        "Client secret",
+        validators=[Optional(), Length(max=1024)],
+        render_kw={**NO_AUTOFILL, "autocomplete": "new-password"},
+    )
+    groups_claim = StringField(
+        "Groups claim",
+        default="groups",
+        validators=[
+            DataRequired("Enter the name of the claim that carries groups."),
+            Length(max=128),
+        ],
+        render_kw=NO_AUTOFILL,
+    )
+    roles_claim = StringField(
+        "Roles claim (optional)", validators=[Optional(), Length(max=128)], render_kw=NO_AUTOFILL
+    )
+    domains = TextAreaField(
+        "Your e-mail domains (optional)",
+        validators=[Optional(), Length(max=4000)],
+        render_kw={**NO_AUTOFILL, "rows": 2, "placeholder": "example.com"},
+    )
+    submit = SubmitField("Check and connect")
