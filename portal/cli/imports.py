@@ -32,4 +32,7 @@ def import_command(csv_file, dry_run: bool, as_json: bool) -> None:
     if dry_run:
         say(f"all {report.rows} row(s) are valid; nothing imported (--dry-run)")
     else:
-        say(f"imported {len(report.created)} tenant(s)")
+        say(f"imported {len(report.created)} tenant(s), each with a setup link (shown only now):")
+        if not as_json:
+            for slug in report.created:
+                click.echo(f"{slug}\t{report.setup_links[slug]}")

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Tenant
-from portal.services import audit
+from portal.services import audit, setup_links
 from portal.services.tenants import NewTenant, add_tenant, new_tenant_problems
 
 REQUIRED_COLUMNS = ("name", "slug", "callback_urls", "contact_email")
@@ -53,6 +53,8 @@ class ImportReport:
     rows: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
+    # A setup link per new tenant: its URL is shown this once (only its hash is kept).
+    setup_links: dict[str, str] = field(default_factory=dict, repr=False)
     dry_run: bool = False
 
     @property
@@ -65,6 +67,7 @@ class ImportReport:
             "dry_run": self.dry_run,
             "rows": self.rows,
             "created": list(self.created),
+            "setup_links": dict(self.setup_links),
             "problems": [p.to_dict() for p in self.problems],
         }
 
@@ -172,6 +175,7 @@ def import_tenants(data: bytes, *, dry_run: bool = False) -> ImportReport:
     used_names = set(db.session.scalars(select(Tenant.provider_name)).all())
     try:
         tenants = [add_tenant(new, used_names) for new in checked]
+        links = {t.slug: setup_links.link_url(setup_links.add_link(t)[1]) for t in tenants}
         audit.record("tenants.imported", rows=len(tenants), slugs=[t.slug for t in tenants])
         db.session.commit()
     except IntegrityError:
@@ -189,4 +193,5 @@ def import_tenants(data: bytes, *, dry_run: bool = False) -> ImportReport:
         db.session.rollback()
         raise
     report.created = [t.slug for t in tenants]
+    report.setup_links = links
     return report

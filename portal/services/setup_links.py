@@ -82,6 +82,27 @@ def current_link(tenant: Tenant) -> SetupLink | None:
     )
 
 
+def add_link(tenant: Tenant, lifetime: timedelta = DEFAULT_LIFETIME) -> tuple[SetupLink, str]:
+    """A new link for a tenant that has none, in the caller's transaction (a bulk import)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    link = SetupLink(
+        tenant=tenant,
+        token_hash=hash_token(token),
+        created_by=current_actor().label[:300],
+        expires_at=utcnow() + lifetime,
+    )
+    db.session.add(link)
+    db.session.flush()
+    audit.record(
+        "setup_link.created",
+        tenant,
+        link_id=link.id,
+        expires_at=link.expires_at,
+        replaced_link_id=None,
+    )
+    return link, token
+
+
 def create_link(
     tenant: Tenant, lifetime: timedelta = DEFAULT_LIFETIME
 ) -> tuple[SetupLink, str, SetupLink | None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +15,13 @@ from tests.web.conftest import users  # noqa: F401  (fixtures shared with the ot
 from tests.workers.conftest import start_worker  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# The README's screenshots are refreshed only when asked (PORTAL_UPDATE_SCREENSHOTS=1), so an
+# ordinary run does not rewrite tracked files; otherwise they go to a scratch folder.
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("PORTAL_UPDATE_SCREENSHOTS")
+    else Path(tempfile.gettempdir()) / "portal-screenshots"
+)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 
 

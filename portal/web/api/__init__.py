@@ -9,6 +9,7 @@ from portal.web.api import (  # noqa: F401  (register the operations)
     activity,
     lifecycle,
     reference,
+    setup_links,
     tenants,
 )
 from portal.web.api.auth import guard_api_request
