@@ -17,6 +17,9 @@ import redis as redis_lib
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
+from tests.leakscan import LeakScan, database_text, redis_text
+from tests.leakscan import install as install_leak_scan
+
 TEST_REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TEST_PG_URL = os.environ.get("PORTAL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REGION = "us-east-1"
@@ -95,7 +98,25 @@ def app(local_cognito):
     with application.app_context():
         _drop_everything(db)
         upgrade()
+    install_leak_scan(LEAK_SCAN, application)
     return application
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """The leak scan's verdict over the whole session: any finding fails the run."""
+    violations = LEAK_SCAN.finish()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and (LEAK_SCAN.idp_secrets or LEAK_SCAN.client_secrets):
+        reporter.write_line(
+            f"leak scan: {len(LEAK_SCAN.idp_secrets)} customer IdP secrets and "
+            f"{len(LEAK_SCAN.client_secrets)} Cognito client secrets followed; "
+            f"{len(violations)} finding(s)"
+        )
+    if violations:
+        for line in sorted(set(violations))[:50]:
+            if reporter is not None:
+                reporter.write_line(f"LEAK: {line}", red=True)
+        session.exitstatus = 1
 
 
 def _drop_everything(db) -> None:
@@ -115,11 +136,15 @@ def _drop_everything(db) -> None:
                     conn.execute(text(f'DROP TABLE IF EXISTS "{table}"'))
 
 
+LEAK_SCAN = LeakScan()
+
+
 @pytest.fixture
 def redis_client() -> Iterator[redis_lib.Redis]:
     client = redis_lib.Redis.from_url(TEST_REDIS_URL)
     client.flushdb()
     yield client
+    LEAK_SCAN.check("Redis (keys and messages)", redis_text(client))
     client.flushdb()
 
 
@@ -131,6 +156,7 @@ def db(app, redis_client):
     with app.app_context():
         yield database
         database.session.remove()
+        LEAK_SCAN.check("the database (plain text)", database_text(database))
         _empty_tables(database)
 
 

@@ -58,8 +58,14 @@ class WorkerProcess:
     def kill(self) -> None:
         self.process.kill()  # SIGKILL: no cleanup, no acknowledgement
         self.process.wait(10)
+        from tests.conftest import LEAK_SCAN
+
+        LEAK_SCAN.log_text.extend(self.output)
 
     def stop(self) -> None:
+        from tests.conftest import LEAK_SCAN
+
+        LEAK_SCAN.log_text.extend(self.output)  # the worker's log joins the leak scan
         if self.process.poll() is None:
             self.process.terminate()
             try:

@@ -1,0 +1,151 @@
+"""The leak scan that runs beside the whole suite (issue #10).
+
+It learns every customer IdP secret (when the portal stores one) and every Cognito app-client
+secret (when Cognito hands one to the portal), and checks that none of them appears in a log
+line, a Redis key or message, a database column in plain text, or a page other than the
+audited reveal. Findings fail the session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from dataclasses import dataclass, field
+
+# Pages that exist to show a Cognito client secret to staff: the one audited reveal, in its forms.
+REVEAL_ENDPOINTS = frozenset(
+    {
+        "tenants.reveal",
+        "tenants.download_env",
+        "tenants.download_json",
+        "api.get_oidc_config",
+    }
+)
+MIN_SECRET_LENGTH = 6
+
+
+@dataclass
+class LeakScan:
+    idp_secrets: set[str] = field(default_factory=set)
+    client_secrets: set[str] = field(default_factory=set)
+    violations: list[str] = field(default_factory=list)
+    log_text: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def learn_idp_secret(self, value: str | None) -> None:
+        if value and len(value) >= MIN_SECRET_LENGTH:
+            with self.lock:
+                self.idp_secrets.add(value)
+
+    def learn_client_secret(self, value: str | None) -> None:
+        if value and len(value) >= MIN_SECRET_LENGTH:
+            with self.lock:
+                self.client_secrets.add(value)
+
+    def found_in(self, text: str) -> tuple[list[str], list[str]]:
+        with self.lock:
+            return (
+                [s for s in self.idp_secrets if s in text],
+                [s for s in self.client_secrets if s in text],
+            )
+
+    def check(self, where: str, text: str, reveal_allowed: bool = False) -> None:
+        idp, client = self.found_in(text)
+        for secret in idp:
+            self.violations.append(f"a customer IdP secret ({secret[:4]}...) in {where}")
+        if not reveal_allowed:
+            for secret in client:
+                self.violations.append(f"a Cognito client secret ({secret[:4]}...) in {where}")
+
+    def finish(self) -> list[str]:
+        """Check the logs once more, now that every secret of the session is known."""
+        self.check("the logs", "\n".join(self.log_text))
+        return self.violations
+
+
+class ScanHandler(logging.Handler):
+    """Keeps every log line of the test process (all loggers, INFO and up)."""
+
+    def __init__(self, scan: LeakScan) -> None:
+        super().__init__(logging.INFO)
+        self.scan = scan
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):  # a line that cannot be formatted leaks nothing
+            self.scan.log_text.append(self.format(record))
+
+
+def install(scan: LeakScan, app) -> None:
+    """Hook the places where secrets enter the portal, and where they could leave it."""
+    from flask import request, request_finished
+    from sqlalchemy import event
+
+    from portal.cognito import gateway
+    from portal.crypto import decrypt
+    from portal.models import Tenant
+
+    @event.listens_for(Tenant.idp_client_secret_encrypted, "set")
+    def _stored(target, value, _old, _initiator) -> None:
+        if value:
+            with app.app_context():
+                scan.learn_idp_secret(decrypt(value))
+
+    original_call = gateway.CognitoGateway.call
+
+    def call(self, operation, user_pool_id=None, **params):
+        scan.learn_client_secret(params.get("ClientSecret"))
+        response = original_call(self, operation, user_pool_id, **params)
+        scan.learn_client_secret(response.get("UserPoolClient", {}).get("ClientSecret"))
+        scan.learn_client_secret(
+            response.get("ClientSecretDescriptor", {}).get("ClientSecretValue")
+        )
+        return response
+
+    gateway.CognitoGateway.call = call
+
+    def _page(sender, response, **_extra) -> None:
+        if response.direct_passthrough or response.is_streamed:
+            return
+        body = response.get_data(as_text=True)
+        scan.check(
+            f"the page {request.method} {request.path} ({request.endpoint})",
+            body,
+            reveal_allowed=request.endpoint in REVEAL_ENDPOINTS,
+        )
+
+    request_finished.connect(_page, app, weak=False)
+    logging.getLogger().addHandler(ScanHandler(scan))
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)
+
+
+def database_text(database) -> str:
+    from sqlalchemy import text
+
+    parts = []
+    with database.engine.connect() as conn:
+        for table in database.metadata.sorted_tables:
+            for row in conn.execute(text(f"SELECT * FROM {table.name}")):  # noqa: S608
+                parts += [
+                    bytes(v).decode("latin-1") if isinstance(v, bytes | memoryview) else str(v)
+                    for v in row
+                ]
+    return "\n".join(parts)
+
+
+def redis_text(client) -> str:
+    parts = []
+    for key in client.scan_iter("*"):
+        parts.append(key.decode("latin-1"))
+        kind = client.type(key).decode()
+        values = {
+            "string": lambda k: [client.get(k)],
+            "list": lambda k: client.lrange(k, 0, -1),
+            "hash": lambda k: list(client.hgetall(k).values()),
+            "set": lambda k: list(client.smembers(k)),
+            "zset": lambda k: client.zrange(k, 0, -1),
+        }.get(kind, lambda k: [])(key)
+        parts += [v.decode("latin-1") for v in values if v is not None]
+    return "\n".join(parts)
