@@ -73,7 +73,7 @@ class EmulatorAdmin:
             method=method,
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310  # nosec B310
             return json.loads(response.read())
 
     def health(self) -> dict[str, Any]:
