@@ -18,6 +18,7 @@ import argparse
 import collections
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -41,6 +42,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--latency-ms", type=float, default=80.0)
     parser.add_argument("--jitter-ms", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="Record each worker with py-spy (collapsed stacks) into DIR and "
+        "print where the workers spend their time.",
+    )
     return parser.parse_args()
 
 
@@ -165,20 +172,35 @@ def main() -> None:
                 file=sys.stderr,
             )
             for n in range(args.workers):
+                command = [
+                    sys.executable,
+                    "-m",
+                    "portal",
+                    "worker",
+                    "--concurrency",
+                    str(args.concurrency),
+                    "--loglevel",
+                    "WARNING",
+                    "-n",
+                    f"bench{n}@%h",
+                ]
+                if args.profile:
+                    Path(args.profile).mkdir(parents=True, exist_ok=True)
+                    command = [
+                        str(Path(sys.executable).parent / "py-spy"),
+                        "record",
+                        "-f",
+                        "raw",
+                        "-r",
+                        "50",
+                        "-o",
+                        f"{args.profile}/worker-{n}.txt",
+                        "--",
+                        *command,
+                    ]
                 workers.append(
                     subprocess.Popen(
-                        [
-                            sys.executable,
-                            "-m",
-                            "portal",
-                            "worker",
-                            "--concurrency",
-                            str(args.concurrency),
-                            "--loglevel",
-                            "WARNING",
-                            "-n",
-                            f"bench{n}@%h",
-                        ],
+                        command,
                         cwd=ROOT,
                         env=env,
                         stdout=subprocess.DEVNULL,
@@ -210,10 +232,49 @@ def main() -> None:
             report(app, args, wall, onboard.returncode)
     finally:
         for worker in workers:
-            worker.terminate()
+            worker.send_signal(signal.SIGINT)  # py-spy writes its file when its child exits
         for worker in workers:
-            worker.wait(30)
+            worker.wait(60)
         emulator.terminate()
+    if args.profile:
+        summarise_profile(Path(args.profile))
+
+
+def summarise_profile(folder: Path, top: int = 12) -> None:
+    """Where the workers' threads spend their time, from py-spy's collapsed stacks."""
+    leaf: collections.Counter[str] = collections.Counter()
+    area: collections.Counter[str] = collections.Counter()
+    total = 0
+    for path in folder.glob("worker-*.txt"):
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue
+            frames = stack.split(";")
+            total += int(count)
+            leaf[frames[-1].split(" (")[0]] += int(count)
+            area[classify(frames)] += int(count)
+    print(f"worker samples: {total} (all threads, idle ones included)")
+    for name, count in area.most_common():
+        print(f"  {name:<44} {count / total:6.1%}")
+    print("hottest leaf functions:")
+    for name, count in leaf.most_common(top):
+        print(f"  {name:<60} {count / total:6.1%}")
+
+
+def classify(frames: list[str]) -> str:
+    text = ";".join(frames)
+    if "acquire (portal/cognito/limiter.py" in text:
+        return "waiting for the shared rate limiter"
+    if "_make_api_call" in text or ("urllib3" in text and "botocore" in text):
+        return "a Cognito call (network and emulator latency)"
+    if "_backoff" in text or ("time.sleep" in text and "gateway" in text):
+        return "backing off after a throttle"
+    if "sqlalchemy" in text or "psycopg" in text:
+        return "the database (ledger, lease, step records)"
+    if "execute_run" in text:
+        return "the engine's own Python"
+    return "idle (waiting for a task) or Celery"
 
 
 def report(app, args, wall: float, exit_code: int) -> None:

@@ -135,9 +135,12 @@ def prepare_run(tenant: Tenant) -> tuple[Run, bool]:
 
 
 def queue_runs(tenants: list[Tenant], prepare) -> list[Run]:
-    """Prepare a run per tenant, committing each; then send the new ones' ids to the workers."""
+    """Prepare a run per tenant and commit it, then send its id to the workers at once.
+
+    Each run is sent as soon as it is committed, so workers start on the first tenants of a
+    bulk onboarding while the rest are still being queued.
+    """
     runs: list[Run] = []
-    fresh: list[int] = []
     for tenant in tenants:
         try:
             run, created = prepare(tenant)
@@ -152,9 +155,7 @@ def queue_runs(tenants: list[Tenant], prepare) -> list[Run]:
             raise
         runs.append(run)
         if created:
-            fresh.append(run.id)
-    for run_id in fresh:
-        enqueue_run(run_id)
+            enqueue_run(run.id)
     return runs
 
 
@@ -240,9 +241,17 @@ class RunLease:
         db.session.commit()
         return result.rowcount == 1
 
-    def renew(self) -> None:
+    # When only recording what happened, a renewal this recent still proves the claim. Before
+    # every Cognito write and at every step boundary the claim is always checked, so a
+    # cancelled or taken-over run stops before its next call.
+    FRESH_SECONDS = 2.0
+
+    def renew(self, force: bool = True) -> None:
         """Extend the claim inside the current transaction; raise if it was taken over."""
         now = utcnow()
+        last = getattr(self, "_renewed_at", None)
+        if not force and last is not None and (now - last).total_seconds() < self.FRESH_SECONDS:
+            return
         result = db.session.execute(
             update(Run)
             .where(
@@ -254,6 +263,7 @@ class RunLease:
         if result.rowcount != 1:
             db.session.rollback()
             raise LeaseLost(f"run {self.run_id} is no longer held by {self.worker}")
+        self._renewed_at = now
 
 
 class LedgerRecorder:
@@ -281,7 +291,7 @@ class LedgerRecorder:
                 duration_ms=attempt.duration_ms,
             )
         )
-        self.lease.renew()
+        self.lease.renew(force=False)
         db.session.commit()
 
     def before_write(self, operation: str) -> None:
