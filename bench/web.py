@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -43,6 +44,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--python-client",
+        action="store_true",
+        help="Generate the load with Python threads even when wrk is installed.",
+    )
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=500.0,
+        help="Pause of each simulated user between requests (the people-like measurement).",
+    )
     return parser.parse_args()
 
 
@@ -68,7 +80,11 @@ def environment(work: Path) -> dict[str, str]:
 def seed(args, env) -> str:
     """Create the schema, an admin, a pool, N tenants and M chained audit events; return a token."""
     import psycopg
+    import redis
 
+    redis.Redis.from_url(
+        REDIS_URL
+    ).flushdb()  # sign-in throttling and limiter state of earlier runs
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute("DROP DATABASE IF EXISTS bench_web WITH (FORCE)")
         conn.execute("CREATE DATABASE bench_web")
@@ -143,8 +159,11 @@ def seed(args, env) -> str:
 
 
 def seed_audit(conn, args, genesis: str, digest) -> None:
-    base = datetime.now(UTC) - timedelta(days=365)
-    prev = genesis
+    base = datetime.now(UTC)  # after the admin's own events: ids and times rise together
+    prev, last_id = conn.execute(
+        "SELECT last_hash, coalesce(last_event_id, 0) FROM audit_chain_head WHERE id = 1"
+    ).fetchone()
+    first_id = last_id + 1
     actions = [
         "tenant.created",
         "tenant.idp_set",
@@ -154,13 +173,12 @@ def seed_audit(conn, args, genesis: str, digest) -> None:
         "secret.revealed",
         "auth.signed_in",
     ]
-    last_id = 0
     with conn.cursor().copy(
         "COPY audit_events (id, at, actor_type, actor_id, actor_label, action, tenant_id, "
         "request_id, source_ip, user_agent, details, prev_hash, hash) FROM STDIN"
     ) as copy:
-        for n in range(1, args.events + 1):
-            at = base + timedelta(seconds=n * 30)
+        for n in range(first_id, first_id + args.events):
+            at = base + timedelta(milliseconds=(n - first_id) * 10)
             fields = {
                 "actor_type": "user",
                 "actor_id": "1",
@@ -246,8 +264,9 @@ def login(base: str):
     return session
 
 
-def measure(base: str, path: str, clients: int, seconds: float, headers=None) -> dict:
-    sessions = [login(base) for _ in range(clients)]
+def measure(
+    base: str, path: str, sessions: list, seconds: float, headers=None, think: float = 0.0
+) -> dict:
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -261,7 +280,9 @@ def measure(base: str, path: str, clients: int, seconds: float, headers=None) ->
             elapsed = time.perf_counter() - started
             with lock:
                 latencies.append(elapsed)
-                errors += response.status_code >= 400
+                errors += response.status_code != 200
+            if think:
+                time.sleep(think)
 
     threads = [threading.Thread(target=client, args=(s,)) for s in sessions]
     for thread in threads:
@@ -281,6 +302,54 @@ def measure(base: str, path: str, clients: int, seconds: float, headers=None) ->
         "p95": pct(0.95),
         "p99": pct(0.99),
     }
+
+
+WRK_REPORT = """
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+init = function(args) not_ok = 0 end
+response = function(status, headers, body) if status ~= 200 then not_ok = not_ok + 1 end end
+done = function(summary, latency, requests)
+  local bad = 0
+  for _, thread in ipairs(threads) do bad = bad + thread:get("not_ok") end
+  io.write(string.format('{"requests": %d, "errors": %d, "p50": %f, "p95": %f, "p99": %f, '
+    .. '"seconds": %f}\\n', summary.requests,
+    bad + summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    summary.duration / 1e6))
+end
+"""
+
+
+def measure_wrk(base: str, path: str, session, clients: int, seconds: float, headers=None) -> dict:
+    """The same measurement with wrk (C): the load generator takes little of the 2 cores."""
+    script = Path(tempfile.mkdtemp()) / "report.lua"
+    script.write_text(WRK_REPORT)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    command = [
+        "wrk",
+        "-t",
+        "2",
+        "-c",
+        str(clients),
+        "-d",
+        f"{int(seconds)}s",
+        "-s",
+        str(script),
+        "-H",
+        f"Cookie: {cookie}",
+        "-H",  # sessions are bound to the client's address and user agent: send the same one
+        f"User-Agent: {session.headers.get('User-Agent', '')}",
+    ]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run(
+        [*command, base + path], capture_output=True, text=True, check=True
+    ).stdout
+    report = json.loads(output.strip().splitlines()[-1])
+    report["rps"] = report["requests"] / report["seconds"]
+    return report
 
 
 def export_memory(env) -> tuple[float, int]:
@@ -340,7 +409,7 @@ def main() -> None:
             try:
                 if requests.get(f"{base}/healthz", timeout=1).ok:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up yet (or a worker still booting)
                 time.sleep(0.2)
         targets = [
             ("tenants list, search", "/tenants?q=globex&sort=name", None),
@@ -348,7 +417,7 @@ def main() -> None:
             ("audit log page", "/audit", None),
             (
                 "API tenants list",
-                "/api/v1/tenants?limit=50",
+                "/api/v1/tenants?per_page=50",
                 {"Authorization": f"Bearer {token}"} if token else None,
             ),
         ]
@@ -357,17 +426,31 @@ def main() -> None:
             f"workers x {args.threads} threads; {args.clients} concurrent clients, "
             f"{args.seconds:.0f} s each"
         )
+        # Sign in once per client (sign-in is throttled per address, as it should be).
+        use_wrk = shutil.which("wrk") is not None and not args.python_client
+        users = [login(base) for _ in range(args.clients)]
+        think = args.think_ms / 1000
         print(
-            f"{'endpoint':<24} {'requests':>8} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} "
-            f"{'p99 ms':>7} {'errors':>6}"
+            f"1) saturation: {args.clients} connections back to back "
+            f"({'wrk' if use_wrk else 'Python threads'}); "
+            f"2) {args.clients} users pausing {args.think_ms:.0f} ms between requests"
+        )
+        print(
+            f"{'endpoint':<24} {'mode':<10} {'requests':>8} {'req/s':>7} {'p50 ms':>7} "
+            f"{'p95 ms':>7} {'p99 ms':>7} {'errors':>6}"
         )
         for label, path, headers in targets:
-            measure(base, path, 2, 2.0, headers)  # warm up
-            r = measure(base, path, args.clients, args.seconds, headers)
-            print(
-                f"{label:<24} {r['requests']:>8} {r['rps']:>7.1f} {r['p50']:>7.1f} "
-                f"{r['p95']:>7.1f} {r['p99']:>7.1f} {r['errors']:>6}"
-            )
+            measure(base, path, users[:1], 2.0, headers)  # warm up
+            if use_wrk:
+                saturated = measure_wrk(base, path, users[0], args.clients, args.seconds, headers)
+            else:
+                saturated = measure(base, path, users, args.seconds, headers)
+            people = measure(base, path, users, args.seconds, headers, think=think)
+            for mode, r in (("saturated", saturated), ("users", people)):
+                print(
+                    f"{label:<24} {mode:<10} {r['requests']:>8} {r['rps']:>7.1f} "
+                    f"{r['p50']:>7.1f} {r['p95']:>7.1f} {r['p99']:>7.1f} {r['errors']:>6}"
+                )
     finally:
         server.terminate()
         server.wait(30)

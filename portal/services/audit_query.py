@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, select
+from sqlalchemy import ColumnElement, false, func, or_, select
 
 from portal.extensions import db
 from portal.models import AuditEvent, CognitoCall, Run, Step, Tenant
@@ -388,6 +388,23 @@ def run_history(run: Run) -> RunHistory:
     )
 
 
-def all_tenants() -> list[Tenant]:
-    """Every tenant, for choosing a timeline."""
-    return list(db.session.scalars(select(Tenant).order_by(Tenant.slug)))
+TENANTS_PER_PAGE = 100
+
+
+def find_tenants(search: str | None = None, limit: int = TENANTS_PER_PAGE) -> list[Tenant]:
+    """Tenants whose slug or name contains SEARCH (all when empty), at most LIMIT, by slug.
+
+    A vendor may have tens of thousands: the timeline index pages through them, never all.
+    """
+    query = select(Tenant).order_by(Tenant.slug).limit(limit)
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(
+            or_(func.lower(Tenant.slug).like(pattern), func.lower(Tenant.name).like(pattern))
+        )
+    return list(db.session.scalars(query))
+
+
+def tenant_slugs(limit: int = 200) -> list[str]:
+    """A few slugs to suggest in the log's tenant filter (it accepts any slug typed)."""
+    return list(db.session.scalars(select(Tenant.slug).order_by(Tenant.slug).limit(limit)))

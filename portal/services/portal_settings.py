@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from portal.extensions import db
@@ -13,9 +14,20 @@ REQUIRE_TOTP = "require_totp"
 DEFAULTS: dict[str, Any] = {REQUIRE_TOTP: False}
 
 
+# Read on every request (is TOTP required?): each process keeps a value for a few seconds.
+# A change made in this process is seen at once; other processes see it within CACHE_SECONDS.
+CACHE_SECONDS = 5.0
+_cache: dict[str, tuple[float, Any]] = {}
+
+
 def get_setting(key: str) -> Any:
+    cached = _cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
     row = db.session.get(PortalSetting, key)
-    return DEFAULTS.get(key) if row is None else row.value
+    value = DEFAULTS.get(key) if row is None else row.value
+    _cache[key] = (time.monotonic(), value)
+    return value
 
 
 def set_setting(key: str, value: Any) -> None:
@@ -31,6 +43,7 @@ def set_setting(key: str, value: Any) -> None:
     row.updated_by = current_actor().label
     audit.record("settings.changed", before={key: before}, after={key: value})
     db.session.commit()
+    _cache.pop(key, None)
 
 
 def totp_required() -> bool:

@@ -21,11 +21,13 @@ from portal.services.audit_chain import current_head, latest_checkpoint
 from portal.services.audit_export import FORMATS, begin_export, export_lines
 from portal.services.audit_query import (
     KNOWN_ACTIONS,
+    TENANTS_PER_PAGE,
     Cursor,
-    all_tenants,
     describe,
     events_page,
+    find_tenants,
     run_history,
+    tenant_slugs,
     tenant_timeline,
 )
 from portal.services.audit_verifications import (
@@ -104,7 +106,7 @@ def log():
         page=page,
         args=_filter_args(),
         actions=KNOWN_ACTIONS,
-        tenants=[t.slug for t in all_tenants()],
+        tenants=tenant_slugs(),
         actor_labels=ACTOR_TYPE_LABELS,
         **_chain_context(),
     )
@@ -165,7 +167,11 @@ def event(event_id: int):
 @bp.get("/tenants")
 @roles(*AUDIT_ROLES)
 def tenants():
-    return render_template("audit/tenants.html", tenants=all_tenants())
+    search = (request.args.get("q") or "").strip()[:128]
+    found = find_tenants(search)
+    return render_template(
+        "audit/tenants.html", tenants=found, search=search, limited=len(found) >= TENANTS_PER_PAGE
+    )
 
 
 @bp.get("/tenants/<slug>")

@@ -306,9 +306,16 @@ def pool_quotas(user_pool_id: str):
 
 @bp.app_context_processor
 def _lifecycle_helpers() -> dict:
+    from flask import g
+
     from portal.services.run_kinds import active_move
 
     def lifecycle_state(tenant) -> dict:
-        return {"findings": drift.open_findings(tenant), "move": active_move(tenant)}
+        """Drift findings and an active move, read once per request (two partials use them)."""
+        cache = g.setdefault("lifecycle_state", {})
+        if tenant.id not in cache:
+            findings = drift.open_findings(tenant) if tenant.drift_detected_at else []
+            cache[tenant.id] = {"findings": findings, "move": active_move(tenant)}
+        return cache[tenant.id]
 
     return {"lifecycle_state": lifecycle_state}
