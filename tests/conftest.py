@@ -158,6 +158,9 @@ def db(app, redis_client):
         database.session.remove()
         LEAK_SCAN.check("the database (plain text)", database_text(database))
         _empty_tables(database)
+        from portal.services.portal_settings import forget_cached
+
+        forget_cached()
 
 
 def _empty_tables(database) -> None:

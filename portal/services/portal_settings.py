@@ -20,6 +20,11 @@ CACHE_SECONDS = 5.0
 _cache: dict[str, tuple[float, Any]] = {}
 
 
+def forget_cached() -> None:
+    """Drop the cached values (tests empty the database under a running process)."""
+    _cache.clear()
+
+
 def get_setting(key: str) -> Any:
     cached = _cache.get(key)
     if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
