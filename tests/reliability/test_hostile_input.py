@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from portal.services.actors import acting_as
 from portal.services.tenants import create_tenant
 from tests import factories as f
@@ -30,3 +32,27 @@ def test_a_hostile_tenant_name_is_escaped_on_every_page_that_shows_it(
             assert "<script>alert" not in body and "onerror=alert(1)>" not in body, (role, url)
             assert "<script>x</script>" not in body, (role, url)
     assert "&lt;script&gt;" in signed_in("staff").get("/tenants/evil").get_data(as_text=True)
+
+
+def test_a_setup_link_cannot_act_on_another_tenant(app, db, cognito_emulator):
+    from portal.services import setup_links
+    from tests.web.conftest import Browser
+
+    with acting_as(f.TEST_ACTOR):
+        acme = create_tenant("acme", "Acme", ["https://acme.example.com/cb"])
+        create_tenant("globex", "Globex", ["https://globex.example.com/cb"])
+        _link, token, _ = setup_links.create_link(acme)
+    customer = Browser(app.test_client())  # no session: only the link
+    page = customer.get(f"/setup/{token}")
+    assert page.status_code == 200 and "Globex" not in page.get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
+    response = customer.post(
+        "/test-sign-in/start",
+        data={"link": token, "tenant": "globex", "csrf_token": csrf.group(1) if csrf else ""},
+    )
+    assert response.status_code == 400  # the link names its own tenant; another one is refused
+    staff_only = customer.post(
+        "/test-sign-in/start",
+        data={"tenant": "globex", "csrf_token": csrf.group(1) if csrf else ""},
+    )
+    assert staff_only.status_code == 302 and "/login" in staff_only.headers["Location"]
