@@ -17,7 +17,6 @@ from portal.cognito.resources import STEP_SETS, STEPS_BY_NAME
 from portal.crypto import decrypt
 from portal.extensions import db
 from portal.models import (
-    CognitoCall,
     Run,
     RunKind,
     RunStatus,
@@ -32,6 +31,7 @@ from portal.observability.context import current_request_id  # ops
 from portal.services import audit, run_kinds
 from portal.services.actors import current_actor
 from portal.services.dispatch import enqueue_run
+from portal.services.ledger import ledger_row
 from portal.services.pools import place_tenant
 from portal.validation import ValidationError, check_redirect_url
 
@@ -276,21 +276,7 @@ class LedgerRecorder:
         self.step_id: int | None = None
 
     def record(self, attempt: CallAttempt) -> None:
-        db.session.add(
-            CognitoCall(
-                run_id=self.run_id,
-                step_id=self.step_id,
-                tenant_id=self.tenant_id,
-                user_pool_id=attempt.user_pool_id,
-                operation=attempt.operation,
-                aws_request_id=attempt.aws_request_id,
-                attempt=attempt.attempt,
-                outcome=attempt.outcome,
-                error_code=attempt.error_code,
-                started_at=attempt.started_at,
-                duration_ms=attempt.duration_ms,
-            )
-        )
+        db.session.add(ledger_row(attempt, self.tenant_id, self.run_id, self.step_id))
         self.lease.renew(force=False)
         db.session.commit()
 

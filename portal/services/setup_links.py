@@ -82,8 +82,10 @@ def current_link(tenant: Tenant) -> SetupLink | None:
     )
 
 
-def add_link(tenant: Tenant, lifetime: timedelta = DEFAULT_LIFETIME) -> tuple[SetupLink, str]:
-    """A new link for a tenant that has none, in the caller's transaction (a bulk import)."""
+def add_link(
+    tenant: Tenant, lifetime: timedelta = DEFAULT_LIFETIME, replaced: SetupLink | None = None
+) -> tuple[SetupLink, str]:
+    """A new link in the caller's transaction (a bulk import uses it as is); audited."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     link = SetupLink(
         tenant=tenant,
@@ -98,7 +100,7 @@ def add_link(tenant: Tenant, lifetime: timedelta = DEFAULT_LIFETIME) -> tuple[Se
         tenant,
         link_id=link.id,
         expires_at=link.expires_at,
-        replaced_link_id=None,
+        replaced_link_id=replaced.id if replaced else None,
     )
     return link, token
 
@@ -115,28 +117,13 @@ def create_link(
         replaced = current_link(tenant)
         if replaced is not None:
             _revoke(replaced, "replaced by a new link")
-        token = secrets.token_urlsafe(TOKEN_BYTES)
-        link = SetupLink(
-            tenant=tenant,
-            token_hash=hash_token(token),
-            created_by=current_actor().label[:300],
-            expires_at=utcnow() + lifetime,
-        )
-        db.session.add(link)
         try:
-            db.session.flush()
+            link, token = add_link(tenant, lifetime, replaced)
         except IntegrityError:  # another person created one at the same moment: replace theirs
             db.session.rollback()
             if attempt:
                 raise
             continue
-        audit.record(
-            "setup_link.created",
-            tenant,
-            link_id=link.id,
-            expires_at=link.expires_at,
-            replaced_link_id=replaced.id if replaced else None,
-        )
         db.session.commit()
         return link, token, replaced
     raise AssertionError("unreachable")
