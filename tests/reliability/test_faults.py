@@ -21,14 +21,17 @@ def test_sigkill_at_random_moments_converges_with_no_orphans(
     oidc_idp,
     start_worker,  # noqa: F811
 ):
-    pool = f.pool(cognito_emulator)
     cognito_emulator.configure(latency_ms=250, jitter_ms=100)  # kills land inside calls too
     rng = random.Random(int(os.environ.get("PORTAL_FAULT_SEED", "20261126")))
     cognito = f.cognito_client()
     results = []
     trials = int(os.environ.get("PORTAL_FAULT_TRIALS", "3"))  # bench/faults.py runs 100
     for number in range(trials):
-        tenants = [f.tenant(f"trial{number}-{n}", oidc_idp) for n in range(2)]
+        # A pool per trial: a pool holds 20 styles, and the orphan check reads one pool.
+        pool = f.pool(cognito_emulator)
+        tenants = [
+            f.tenant(f"trial{number}-{n}", oidc_idp, pool_id=pool.user_pool_id) for n in range(2)
+        ]
         results.append(
             kill_trial(
                 number,
