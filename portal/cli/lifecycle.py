@@ -276,7 +276,12 @@ def register(group: click.Group) -> None:
             )
             if not click.confirm("Continue?", err=True):
                 raise InvalidInput("not confirmed; nothing was changed")
-        finish(lifecycle.start_move(tenant, pool), wait, timeout, as_json, slug)
+        run, link_url = lifecycle.start_move(tenant, pool)
+        say(
+            f"send the customer this setup link (shown only now); it shows the new redirect URI "
+            f"to register at their IdP: {link_url}"
+        )
+        finish(run, wait, timeout, as_json, slug)
 
     @group.command("finish-move")
     @click.argument("slug")

@@ -331,8 +331,12 @@ def cancel_secret_rotation(tenant: Tenant) -> Run | None:
     return _queue_kind(tenant, RunKind.CANCEL_ROTATION, "client_secret.rotation_cancelling")
 
 
-def start_move(tenant: Tenant, target: UserPool, reason: str | None = None) -> Run:
-    """Re-provision the tenant in another pool; its old resources stay until finish_move."""
+def start_move(tenant: Tenant, target: UserPool, reason: str | None = None) -> tuple[Run, str]:
+    """Re-provision the tenant in another pool; its old resources stay until finish_move.
+
+    Returns the move's run and a new setup link's token for the customer: its page shows the
+    new redirect URI to register at their IdP.
+    """
     _require_ready(tenant, "moving to another pool")
     if target.id == tenant.pool_id:
         raise ValidationError("pool", f"tenant {tenant.slug} is already in {target.user_pool_id}")
@@ -361,7 +365,7 @@ def start_move(tenant: Tenant, target: UserPool, reason: str | None = None) -> R
     tenant.client_create_started = tenant.provider_created = False
     tenant.client_name = f"portal-{tenant.slug}-{secrets.token_hex(4)}"
     db.session.flush()
-    return _queue_kind(
+    run = _queue_kind(
         tenant,
         RunKind.MOVE,
         "tenant.move_started",
@@ -370,6 +374,21 @@ def start_move(tenant: Tenant, target: UserPool, reason: str | None = None) -> R
         reason=reason,
         warning="the IdP redirect URI and every user's sub change",
     )
+    return run, _setup_link_for_move(tenant)
+
+
+def _setup_link_for_move(tenant: Tenant) -> str:
+    """A new setup link's token (shown once; e-mailed to the tenant's contact if SMTP is set)."""
+    from portal.services import setup_links
+    from portal.services.mail import MailFailed, smtp_configured
+
+    link, token, _replaced = setup_links.create_link(tenant)
+    if tenant.contact_email and smtp_configured():
+        try:
+            setup_links.send_link(link, token, tenant.contact_email)
+        except (MailFailed, ValidationError):
+            db.session.rollback()  # the link stands; staff hand it over themselves
+    return token
 
 
 def finish_move(tenant: Tenant) -> Run:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -9,6 +10,8 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Tenant, TenantStatus, utcnow
 from portal.services import audit, events
+
+log = logging.getLogger(__name__)
 
 THRESHOLDS = (30, 14, 7, 1, 0)  # days before expiry
 
@@ -57,4 +60,30 @@ def remind_expiring_secrets() -> list[str]:
         )
         reminded.append(tenant.slug)
     db.session.commit()
+    if reminded:
+        mail_staff(reminded)
     return reminded
+
+
+def mail_staff(slugs: list[str]) -> None:
+    """E-mail the staff and admins (when SMTP is configured) which secrets are about to expire."""
+    from portal.models import Role, User
+    from portal.services.mail import MailFailed, send_mail, smtp_configured
+
+    if not smtp_configured():
+        return
+    tenants = db.session.scalars(select(Tenant).where(Tenant.slug.in_(slugs))).all()
+    lines = [f"- {t.name} ({t.slug}): expires {t.idp_secret_expires_at:%Y-%m-%d}" for t in tenants]
+    body = (
+        "These customers' identity-provider client secrets expire soon. Ask each customer "
+        "for a new secret through a new setup link (the tenant's page, Setup links), before "
+        "their users can no longer sign in:\n\n" + "\n".join(lines) + "\n"
+    )
+    recipients = db.session.scalars(
+        select(User.email).where(User.role.in_((Role.ADMIN, Role.STAFF)), User.is_enabled.is_(True))
+    ).all()
+    for address in recipients:
+        try:
+            send_mail(address, "Customer IdP secrets about to expire", body)
+        except MailFailed as exc:  # the audit event and the webhook already went out
+            log.warning("could not e-mail %s about expiring secrets: %s", address, exc)

@@ -220,7 +220,10 @@ def test_moving_a_tenant_provisions_the_new_pool_first_and_cleans_the_old_last(
     target = f.pool(cognito_emulator)
     with f.acting_as(f.TEST_ACTOR):
         old = reveal_credentials(fresh(db, tenant))
-        lifecycle.start_move(fresh(db, tenant), find_pool(target.user_pool_id))
+        _run, token = lifecycle.start_move(fresh(db, tenant), find_pool(target.user_pool_id))
+    from portal.services.setup_links import resolve
+
+    assert resolve(token).tenant_id == tenant.id  # a new link for the new redirect URI
     assert run_latest(db, tenant) == RunStatus.SUCCEEDED
 
     tenant = fresh(db, tenant)
@@ -242,3 +245,33 @@ def test_moving_a_tenant_provisions_the_new_pool_first_and_cleans_the_old_last(
     assert live(target.user_pool_id)["providers"] == ["acme"]
     usage = {u.pool.user_pool_id: u.clients for u in list_usage()}
     assert usage == {old_pool: 0, target.user_pool_id: 1}
+
+
+def test_expiry_reminders_are_emailed_to_staff_when_smtp_is_set(
+    app, db, cognito_emulator, oidc_idp, monkeypatch
+):
+    from aiosmtpd.controller import Controller
+
+    from portal.models import Role
+    from portal.services.users import create_user
+    from tests.reliability.test_infrastructure_faults import free_port
+    from tests.selfservice.test_staff_links import Inbox
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setitem(app.config, "PORTAL_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    try:
+        tenant = ready_tenant(cognito_emulator, oidc_idp)
+        with f.acting_as(f.TEST_ACTOR):
+            create_user("ops@example.com", Role.STAFF, "long-password-123")
+            create_user("read@example.com", Role.AUDITOR, "long-password-123")
+            lifecycle.update_tenant(
+                fresh(db, tenant), idp_secret_expires_at=utcnow() + timedelta(days=6)
+            )
+            assert remind_expiring_secrets() == ["acme"]
+    finally:
+        controller.stop()
+    [(recipients, message)] = inbox.messages
+    assert recipients == ["ops@example.com"]  # staff and admins; not auditors
+    assert "Acme (acme): expires" in message and "new setup link" in message

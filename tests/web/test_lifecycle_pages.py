@@ -137,3 +137,19 @@ def test_admins_close_a_pool_and_record_quotas(signed_in, db, cognito_emulator):
 
     stored = find_pool(pool_id)
     assert stored.closed and stored.max_clients == 2000 and stored.max_identity_providers == 300
+
+
+def test_moving_a_tenant_shows_the_customer_a_new_setup_link_once(
+    signed_in, db, cognito_emulator, oidc_idp
+):
+    tenant = ready_tenant(cognito_emulator, oidc_idp)
+    tenant_id = tenant.id
+    target = f.pool(cognito_emulator).user_pool_id
+    staff = signed_in("staff")
+    moved = staff.post_form("/tenants/acme/move", {"pool": target, "understood": "y"})
+    assert moved.status_code == 302 and moved.headers["Location"].endswith("/setup-links")
+    page = staff.get("/tenants/acme/setup-links").get_data(as_text=True)
+    assert "/setup/" in page and "redirect URI" in page
+    again = staff.get("/tenants/acme/setup-links").get_data(as_text=True)
+    assert page.count("/setup/") > again.count("/setup/")  # the URL was shown once
+    assert settle(db, tenant_id) == RunStatus.SUCCEEDED

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from portal.cognito.errors import CognitoError
+from portal.crypto import encrypt
 from portal.extensions import db
 from portal.models import Role, UserPool
 from portal.services import drift, lifecycle
@@ -16,6 +17,7 @@ from portal.services.tenants import UnknownTenant, get_tenant
 from portal.validation import ValidationError
 from portal.web.access import STAFF_ROLES, roles
 from portal.web.lifecycle.forms import EditTenantForm, MoveForm, OffboardForm, QuotasForm, lines
+from portal.web.links.routes import NEW_LINK_KEY
 from portal.web.tenants.forms import ActionForm
 
 bp = Blueprint("lifecycle", __name__)
@@ -239,17 +241,20 @@ def move(slug: str):
     if form.validate_on_submit():
         target = find_pool(form.pool.data)
         try:
-            lifecycle.start_move(tenant, target)
+            _run, token = lifecycle.start_move(tenant, target)
         except ValidationError as exc:
             db.session.rollback()
             form.pool.errors = [exc.message]
             return render_template("lifecycle/move.html", tenant=tenant, form=form), 422
+        # The links page shows a new link's URL once, from the session (encrypted meanwhile).
+        session[NEW_LINK_KEY] = {"tenant": tenant.id, "token": encrypt(token).decode("ascii")}
         flash(
-            "The tenant is being provisioned in the new pool. Hand over the new credentials "
-            "and the new redirect URI, then finish the move.",
+            "The tenant is being provisioned in the new pool. Send the customer the new setup "
+            "link below: it shows the redirect URI to register at their IdP. Hand the application "
+            "the new credentials, then finish the move from the tenant's page.",
             "success",
         )
-        return redirect(url_for("tenants.progress", slug=slug))
+        return redirect(url_for("links.index", slug=slug))
     return render_template("lifecycle/move.html", tenant=tenant, form=form)
 
 
