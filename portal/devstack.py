@@ -39,6 +39,12 @@ def local_aws_environment(endpoint: str, web_port: int = 8000) -> dict[str, str]
             "PORTAL_ALLOW_LOOPBACK_ISSUERS": "1",
         }
     )
+    env.setdefault("PORTAL_PUBLIC_URL", f"http://localhost:{web_port}")
+    # The emulator has no hosted UI: the demo identity provider plays Cognito's sign-in pages
+    # and token endpoint for the test sign-in, as it does in the tests.
+    demo = f"http://localhost:{DEMO_IDP_PORT}"
+    env.setdefault("PORTAL_COGNITO_DOMAIN_OVERRIDE", demo)
+    env.setdefault("PORTAL_COGNITO_ISSUER_OVERRIDE", demo)
     return env
 
 
@@ -118,7 +124,14 @@ def run_dev_stack(web_port: int, emulator_port: int) -> None:
         from oidc_provider_mock import User, run_server_in_thread
 
         demo_users = [
-            User(sub="alice", claims={"email": "alice@example.com", "groups": ["admins", "staff"]})
+            User(
+                sub="alice",
+                claims={
+                    "email": "alice@example.com",
+                    "groups": ["admins", "staff"],
+                    "custom:groups": '["admins","staff"]',
+                },
+            )
         ]
         idp = stack.enter_context(run_server_in_thread(port=DEMO_IDP_PORT, user_claims=demo_users))
 
