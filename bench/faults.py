@@ -21,6 +21,12 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--seed", type=int, default=20261126)
+    parser.add_argument(
+        "--bulk",
+        type=int,
+        default=50,
+        help="Tenants in the bulk onboarding during which Redis restarts.",
+    )
     args = parser.parse_args()
     import psycopg
 
