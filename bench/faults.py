@@ -39,6 +39,7 @@ def main() -> int:
         PORTAL_TEST_REDIS_URL="redis://127.0.0.1:6379/12",
         PORTAL_FAULT_TRIALS=str(args.trials),
         PORTAL_FAULT_SEED=str(args.seed),
+        PORTAL_FAULT_BULK=str(args.bulk),
     )
     return subprocess.call(
         [
