@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -17,6 +18,21 @@ def test_latency_with_jitter(emu, cognito, pool):
     started = time.perf_counter()
     cognito.describe_user_pool(UserPoolId=pool.user_pool_id)
     assert time.perf_counter() - started >= 0.060
+
+
+def test_calls_being_answered_are_listed_as_in_flight(emu, cognito, pool):
+    # The fault trials read this at the moment they kill a worker: inside a call or between calls.
+    emu.configure(latency_ms=400)
+    caller = threading.Thread(
+        target=cognito.describe_user_pool, kwargs={"UserPoolId": pool.user_pool_id}
+    )
+    caller.start()
+    deadline = time.monotonic() + 2
+    while not emu.in_flight() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert emu.in_flight() == ["DescribeUserPool"]
+    caller.join(5)
+    assert emu.in_flight() == []
 
 
 def test_throttling_changes_nothing(emu, cognito, pool):

@@ -1,8 +1,8 @@
 """Fault trials shared by the reliability tests and bench/faults.py.
 
 A trial onboards tenants with a worker process, SIGKILLs the worker at a random moment (between
-steps or in the middle of a Cognito call: the emulator adds latency to every call), lets a fresh
-worker and the stale-run sweep pick the work up, and checks that every tenant ends ready with
+steps or in the middle of a Cognito call; the emulator says which calls were in flight), lets a
+fresh worker and the stale-run sweep pick the work up, and checks that every tenant ends ready with
 exactly one client, provider and style, that nothing in the emulator is orphaned, and that no
 run is left stuck.
 """
@@ -27,6 +27,8 @@ class TrialResult:
     number: int
     killed_after: float
     calls_before_kill: int
+    in_flight: list[str]  # the Cognito operations the victim was waiting on when it died
+    finished_before_kill: bool  # every tenant was ready already: the kill hit an idle worker
     ready: bool
     problems: list[str] = field(default_factory=list)
 
@@ -96,12 +98,16 @@ def age_queued_runs() -> None:
     db.session.commit()
 
 
+def _all_ready(tenant_ids: list[int]) -> bool:
+    db.session.expire_all()
+    statuses = db.session.scalars(select(Tenant.status).where(Tenant.id.in_(tenant_ids)))
+    return all(s == TenantStatus.READY for s in statuses)
+
+
 def wait_ready(tenant_ids: list[int], timeout: float, sweep: bool = True) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        db.session.expire_all()
-        statuses = db.session.scalars(select(Tenant.status).where(Tenant.id.in_(tenant_ids)))
-        if all(s == TenantStatus.READY for s in statuses):
+        if _all_ready(tenant_ids):
             return True
         if sweep:
             age_queued_runs()
@@ -115,6 +121,7 @@ def kill_trial(
     tenant_ids: list[int],
     start_worker: Callable,
     count_calls: Callable,
+    in_flight: Callable[[], list[str]],
     rng: random.Random,
     pool_id: str,
     cognito,
@@ -129,13 +136,15 @@ def kill_trial(
     delay = rng.uniform(0.1, max_delay)
     time.sleep(delay)
     calls = count_calls()
+    waiting_on = in_flight()
     victim.kill()
+    finished = _all_ready(tenant_ids)
     rescuer = start_worker(f"rescuer{number}", PORTAL_RUN_LEASE_SECONDS="2")
     try:
         ready = wait_ready(tenant_ids, timeout)
     finally:
         rescuer.stop()
-    result = TrialResult(number, delay, calls, ready)
+    result = TrialResult(number, delay, calls, waiting_on, finished, ready)
     if not ready:
         result.problems.append("not every tenant became ready")
     stuck = db.session.scalars(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import threading
+from collections import Counter
 
 from sqlalchemy import func, select
 
@@ -21,7 +22,6 @@ def test_sigkill_at_random_moments_converges_with_no_orphans(
     oidc_idp,
     start_worker,  # noqa: F811
 ):
-    cognito_emulator.configure(latency_ms=250, jitter_ms=100)  # kills land inside calls too
     rng = random.Random(int(os.environ.get("PORTAL_FAULT_SEED", "20261126")))
     cognito = f.cognito_client()
     results = []
@@ -29,6 +29,10 @@ def test_sigkill_at_random_moments_converges_with_no_orphans(
     for number in range(trials):
         # A pool per trial: a pool holds 20 styles, and the orphan check reads one pool.
         pool = f.pool(cognito_emulator)
+        # Slow calls on even trials, so that kills land inside them; instant ones on odd trials,
+        # so that kills land between calls too (in the portal's own work, between steps).
+        slow = number % 2 == 0
+        cognito_emulator.configure(latency_ms=250 if slow else 0, jitter_ms=100 if slow else 0)
         tenants = [
             f.tenant(f"trial{number}-{n}", oidc_idp, pool_id=pool.user_pool_id) for n in range(2)
         ]
@@ -38,19 +42,34 @@ def test_sigkill_at_random_moments_converges_with_no_orphans(
                 [t.id for t in tenants],
                 start_worker,
                 lambda: db.session.scalar(select(func.count()).select_from(CognitoCall)),
+                cognito_emulator.in_flight,
                 rng,
                 pool.user_pool_id,
                 cognito,
+                max_delay=3.0 if slow else 0.7,  # instant calls: two onboardings take ~0.8 s
             )
         )
     for result in results:
+        where = (
+            "inside " + ", ".join(result.in_flight)
+            if result.in_flight
+            else "after the runs finished"
+            if result.finished_before_kill
+            else "between calls"
+        )
         print(
             f"trial {result.number:3d}: killed after {result.killed_after:4.2f} s, "
-            f"{result.calls_before_kill:4d} calls so far: "
+            f"{result.calls_before_kill:4d} calls so far, {where}: "
             f"{'ok' if result.passed else '; '.join(result.problems)}"
         )
     passed = sum(r.passed for r in results)
+    inside = sum(bool(r.in_flight) for r in results)
+    operations = dict(sorted(Counter(op for r in results for op in r.in_flight).items()))
+    idle = sum(r.finished_before_kill and not r.in_flight for r in results)
     print(f"SIGKILL trials: {passed}/{len(results)} passed")
+    print(f"killed inside a Cognito call: {inside} {operations}")
+    print(f"killed between calls, runs unfinished: {len(results) - inside - idle}")
+    print(f"killed after the runs had finished: {idle}")
     assert [r.problems for r in results] == [[] for _ in results]
 
 

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -56,6 +57,8 @@ class EmulatorApp:
         self.limiter = RateLimiter()
         self.rate_limits = False
         self.moto = DomainDispatcherApplication(create_backend_app)
+        self._in_flight: dict[str, str] = {}  # request id -> operation, for the fault trials
+        self._in_flight_lock = threading.Lock()
 
     # --- WSGI -----------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -81,8 +84,19 @@ class EmulatorApp:
             error = CognitoError("SerializationException", f"Malformed request body: {exc}")
             self._record(operation, None, request_id, error.code)
             return self._response(error.status, error.body(), request_id, error.code)
-        status, body, code = self.handle(operation, params, account_id, region, request_id)
+        with self._in_flight_lock:
+            self._in_flight[request_id] = operation
+        try:
+            status, body, code = self.handle(operation, params, account_id, region, request_id)
+        finally:
+            with self._in_flight_lock:
+                del self._in_flight[request_id]
         return self._response(status, body, request_id, code)
+
+    def in_flight(self) -> list[str]:
+        """The operations received over HTTP and not yet answered, sorted."""
+        with self._in_flight_lock:
+            return sorted(self._in_flight.values())
 
     def _caller(self, environ: dict[str, Any]) -> tuple[str, str]:
         match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))

@@ -115,6 +115,10 @@ class Emulator:
         """Empty the call log."""
         self.app.state.clear_calls()
 
+    def in_flight(self) -> list[str]:
+        """The Cognito operations being handled right now (received, not yet answered)."""
+        return self.app.in_flight()
+
     def reset(self) -> None:
         """Forget all state (moto's cognito-idp backends too); rate limits and faults off."""
         self.app.reset()
