@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -22,7 +23,9 @@ def _say(message: str = "") -> None:
     click.echo(message, err=True)
 
 
-def local_aws_environment(endpoint: str, web_port: int = 8000) -> dict[str, str]:
+def local_aws_environment(
+    endpoint: str, web_port: int = 8000, idp_port: int = DEMO_IDP_PORT
+) -> dict[str, str]:
     """boto3 settings that reach only the emulator: never the machine's real AWS credentials."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("AWS_") or k in ("AWS_CA_BUNDLE",)
@@ -42,7 +45,7 @@ def local_aws_environment(endpoint: str, web_port: int = 8000) -> dict[str, str]
     env.setdefault("PORTAL_PUBLIC_URL", f"http://localhost:{web_port}")
     # The emulator has no hosted UI: the demo identity provider plays Cognito's sign-in pages
     # and token endpoint for the test sign-in, as it does in the tests.
-    demo = f"http://localhost:{DEMO_IDP_PORT}"
+    demo = f"http://localhost:{idp_port}"
     env.setdefault("PORTAL_COGNITO_DOMAIN_OVERRIDE", demo)
     env.setdefault("PORTAL_COGNITO_ISSUER_OVERRIDE", demo)
     return env
@@ -102,7 +105,7 @@ def prepare_database(info: dict) -> tuple[str, list[str]]:
     return password, notes
 
 
-def run_dev_stack(web_port: int, emulator_port: int) -> None:
+def run_dev_stack(web_port: int, emulator_port: int, idp_port: int = DEMO_IDP_PORT) -> None:
     from flask import current_app
 
     from portal import create_app
@@ -113,10 +116,10 @@ def run_dev_stack(web_port: int, emulator_port: int) -> None:
     with ExitStack() as stack:
         children: list[subprocess.Popen] = []
         stack.callback(_stop_all, children)
-        base_env = local_aws_environment("http://127.0.0.1:0", web_port)
+        base_env = local_aws_environment("http://127.0.0.1:0", web_port, idp_port)
         emulator, info = start_emulator(base_env, emulator_port, instance / "emulator-state.json")
         children.append(emulator)
-        env = local_aws_environment(info["endpoint"], web_port)
+        env = local_aws_environment(info["endpoint"], web_port, idp_port)
         os.environ.update({k: v for k, v in env.items() if k.startswith(("AWS_", "PORTAL_"))})
         for key in [k for k in os.environ if k.startswith("AWS_") and k not in env]:
             del os.environ[key]
@@ -133,7 +136,7 @@ def run_dev_stack(web_port: int, emulator_port: int) -> None:
                 },
             )
         ]
-        idp = stack.enter_context(run_server_in_thread(port=DEMO_IDP_PORT, user_claims=demo_users))
+        idp = stack.enter_context(run_server_in_thread(port=idp_port, user_claims=demo_users))
 
         app = create_app()
         with app.app_context():
@@ -177,7 +180,9 @@ def write_env_file(instance: Path, env: dict[str, str]) -> Path:
     values = dict(env, PORTAL_INSTANCE_PATH=str(instance))
     path = instance / "dev-env.sh"
     lines = ["# Written by `portal dev`: source it to use the local stack from another shell."]
-    lines += [f"export {key}='{values[key]}'" for key in keys if key in values]
+    # The `portal` command of the environment that runs the stack comes first on PATH.
+    lines.append(f'export PATH={shlex.quote(str(Path(sys.executable).parent))}:"$PATH"')
+    lines += [f"export {key}={shlex.quote(values[key])}" for key in keys if key in values]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

@@ -80,8 +80,15 @@ def run_command(host: str, port: int) -> None:
 @click.command("dev")
 @click.option("--port", "-p", type=int, default=8000, show_default=True)
 @click.option("--emulator-port", type=int, default=0, help="Default: any free port.")
-def dev_command(port: int, emulator_port: int) -> None:
+@click.option(
+    "--idp-port",
+    type=int,
+    default=9400,
+    show_default=True,
+    help="The demo customer identity provider (also plays Cognito's hosted pages).",
+)
+def dev_command(port: int, emulator_port: int, idp_port: int) -> None:
     """The whole local stack: Cognito emulator, demo identity provider, worker and web app."""
     from portal.devstack import run_dev_stack
 
-    run_dev_stack(web_port=port, emulator_port=emulator_port)
+    run_dev_stack(web_port=port, emulator_port=emulator_port, idp_port=idp_port)
