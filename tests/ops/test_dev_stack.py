@@ -10,6 +10,7 @@ import json
 import os
 import queue
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -23,6 +24,7 @@ import pytest
 import requests
 
 STARTUP_SECONDS = 90
+IDP_SECRET = "customer-idp-secret-" + secrets.token_hex(8)  # the demo IdP accepts any secret
 
 
 def _free_port() -> int:
@@ -52,7 +54,8 @@ class DevStack:
             text=True,
             start_new_session=True,
         )
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         assert self.process.stderr is not None
@@ -110,6 +113,9 @@ class DevStack:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGINT)
             self.process.wait(60)
+        self.reader.join(10)
+        while not self.lines.empty():
+            self.output.append(self.lines.get())
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
@@ -176,7 +182,7 @@ def test_portal_dev_runs_the_readme_walkthrough_and_keeps_its_state(dev_stack):
         (
             f"portal tenants set-idp acme --issuer http://localhost:{stack_idp_port(stack)} "
             "--client-id demo --client-secret-stdin",
-            "demo-secret\n",
+            f"{IDP_SECRET}\n",
         ),
         ("portal tenants onboard acme --wait --timeout 120", ""),
     ]
@@ -194,7 +200,7 @@ def test_portal_dev_runs_the_readme_walkthrough_and_keeps_its_state(dev_stack):
     assert client["ClientSecret"] == credentials["client_secret"]
     assert client["SupportedIdentityProviders"] == ["acme"]
     assert client["AllowedOAuthScopes"] == ["openid"]
-    assert "demo-secret" not in done.stdout + done.stderr
+    assert IDP_SECRET not in done.stdout + done.stderr
 
     # The printed admin login signs in, and the tenant is on the staff pages, ready.
     session = _sign_in(stack, password)
@@ -216,6 +222,12 @@ def test_portal_dev_runs_the_readme_walkthrough_and_keeps_its_state(dev_stack):
     )
     assert json.loads(again.shell("portal tenants show acme --json").stdout)["status"] == "ready"
     again.stop()
+
+    # Everything the stack logged (web, worker, emulator): neither secret.
+    logged = "".join(stack.output + again.output)
+    assert "cognito DescribeUserPoolClient" in logged or "Cognito emulator" in logged
+    assert IDP_SECRET not in logged
+    assert credentials["client_secret"] not in logged
 
 
 def stack_idp_port(stack: DevStack) -> int:
