@@ -130,6 +130,9 @@ def test_progress_fragment_polls_until_the_run_finishes(signed_in, db, cognito_e
     done = staff.get("/tenants/acme/progress/steps").get_data(as_text=True)
     assert "data-poll-done" in done and "See the connection details" in done
     assert done.count('data-status="succeeded"') == 5
+    # How long each step and the whole run took, from the run's own records.
+    assert len(re.findall(r'step__time">· (\d+ ms|\d+\.\d s)<', done)) == 5
+    assert re.search(r"Queued to ready in (\d+ ms|\d+\.\d s)\.", done)
 
 
 def test_a_failed_run_explains_itself_and_retry_resumes_it(
