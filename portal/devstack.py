@@ -225,11 +225,13 @@ def _wait(children: list[subprocess.Popen]) -> None:
         while not stopping:
             for child in children:
                 if child.poll() is not None:
-                    _say(
-                        f"a process of the stack exited ({child.args[2:4]}, "
-                        f"code {child.returncode}); "
-                        "stopping the rest"
-                    )
+                    # Ctrl-C reaches the whole process group: a child that stopped cleanly on it
+                    # is not news; one that failed is.
+                    if child.returncode not in (0, -signal.SIGINT, -signal.SIGTERM):
+                        _say(
+                            f"a process of the stack exited ({child.args[2:4]}, "
+                            f"code {child.returncode}); stopping the rest"
+                        )
                     return
             time.sleep(0.5)
     except KeyboardInterrupt:

@@ -223,8 +223,9 @@ def test_portal_dev_runs_the_readme_walkthrough_and_keeps_its_state(dev_stack):
     assert json.loads(again.shell("portal tenants show acme --json").stdout)["status"] == "ready"
     again.stop()
 
-    # Everything the stack logged (web, worker, emulator): neither secret.
+    # Everything the stack logged (web, worker, emulator): neither secret, and Ctrl-C is no error.
     logged = "".join(stack.output + again.output)
+    assert "a process of the stack exited" not in logged
     assert "cognito DescribeUserPoolClient" in logged or "Cognito emulator" in logged
     assert IDP_SECRET not in logged
     assert credentials["client_secret"] not in logged
