@@ -182,6 +182,9 @@ def test_reveal_and_downloads_are_audited_and_match_cognito(
     assert revealed.status_code == 200
     assert revealed.headers["Cache-Control"] == "no-store"
     assert secret in revealed.get_data(as_text=True)
+    # The reveal page offers the same downloads as the tenant page.
+    assert "/tenants/acme/credentials.env" in revealed.get_data(as_text=True)
+    assert "/tenants/acme/credentials.json" in revealed.get_data(as_text=True)
 
     env = staff.post_form("/tenants/acme", {}, post_url="/tenants/acme/credentials.env")
     assert "attachment" in env.headers["Content-Disposition"]
