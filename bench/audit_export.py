@@ -70,9 +70,9 @@ def reset(app) -> None:
                 db.drop_all()
                 conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         upgrade()
-        from portal.services.actors import Actor, acting_as
-        from portal.services.tenants import create_tenant
-        from portal.services.users import create_user
+        from portal.services.access.users import create_user
+        from portal.services.audit.actors import Actor, acting_as
+        from portal.services.tenants.records import create_tenant
 
         with acting_as(Actor("cli", "bench", "bench (cli)")):
             create_user("auditor@example.com", "auditor", "auditor-password-123")
@@ -103,7 +103,7 @@ def grow(app, target: int, final: int, span_days: int = 365) -> int:
         start = datetime.now(UTC) - timedelta(days=span_days)
         step = timedelta(days=span_days) / max(final, 1)
         rnd = random.Random(next_id)
-        from portal.services.audit_query import KNOWN_ACTIONS
+        from portal.services.audit.query import KNOWN_ACTIONS
 
         def rows():
             nonlocal previous
@@ -281,7 +281,7 @@ def page_timings(app) -> list[dict]:
 
     from portal.extensions import db
     from portal.models import AuditEvent, Tenant
-    from portal.services.audit_query import AuditFilter, events_page
+    from portal.services.audit.query import AuditFilter, events_page
 
     results = []
     with app.app_context():
@@ -335,7 +335,7 @@ def page_timings(app) -> list[dict]:
 
 
 def verify_timing(app) -> dict:
-    from portal.services.audit_chain import verify_chain
+    from portal.services.audit.chain import verify_chain
 
     with app.app_context():
         before = rss_mib()

@@ -34,13 +34,14 @@ def main() -> None:
     from sqlalchemy import select
 
     from portal import create_app
-    from portal.cognito.emulator import Emulator
+    from portal.devtools.emulator import Emulator
     from portal.extensions import db
     from portal.models import CognitoCall
-    from portal.services.actors import Actor, acting_as
-    from portal.services.pools import register_pool
-    from portal.services.provisioning import execute_run, queue_onboarding
-    from portal.services.tenants import create_tenant, set_idp
+    from portal.services.audit.actors import Actor, acting_as
+    from portal.services.engine.execution import execute_run
+    from portal.services.engine.queue import queue_onboarding
+    from portal.services.pools.registry import register_pool
+    from portal.services.tenants.records import create_tenant, set_idp
 
     emulator = Emulator().start()
     os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = emulator.endpoint
@@ -69,7 +70,7 @@ def main() -> None:
             ("first tenant on a classic pool", onboard("third", classic.user_pool_id)),
             ("next tenant on that pool", onboard("fourth", classic.user_pool_id)),
         ]
-        from portal.services.tenants import get_tenant
+        from portal.services.tenants.records import get_tenant
 
         [again] = queue_onboarding([get_tenant("second")])
         execute_run(again.id, "bench")

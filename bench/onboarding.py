@@ -87,7 +87,7 @@ def prepare_environment(work: Path) -> dict[str, str]:
 
 def start_emulator(env: dict[str, str], pools: int) -> tuple[subprocess.Popen, dict]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "portal.cognito.emulator", "--pools", str(pools), "--rate-limits"],
+        [sys.executable, "-m", "portal.devtools.emulator", "--pools", str(pools), "--rate-limits"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -127,7 +127,7 @@ def main() -> None:
     emulator, info = start_emulator(env, args.pools)
     env["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = info["endpoint"]
     os.environ.update(env)
-    from portal.cognito.emulator import EmulatorAdmin
+    from portal.devtools.emulator import EmulatorAdmin
 
     EmulatorAdmin(info["endpoint"]).configure(latency_ms=args.latency_ms, jitter_ms=args.jitter_ms)
     workers: list[subprocess.Popen] = []
@@ -136,9 +136,9 @@ def main() -> None:
         from oidc_provider_mock import run_server_in_thread
 
         from portal import create_app
-        from portal.services.actors import Actor, acting_as
-        from portal.services.pools import register_pool
-        from portal.services.tenants import create_tenant, set_idp
+        from portal.services.audit.actors import Actor, acting_as
+        from portal.services.pools.registry import register_pool
+        from portal.services.tenants.records import create_tenant, set_idp
 
         app = create_app()
         with (
@@ -155,7 +155,7 @@ def main() -> None:
             for n in range(args.tenants):
                 slug = f"bench-{n:04d}"
                 tenant = create_tenant(slug, f"Bench {n}", [f"https://app{n}.example.com/cb"])
-                from portal.services.tenants import preflight
+                from portal.services.tenants.records import preflight
 
                 check = check or preflight(issuer, "groups", None)  # one discovery fetch
                 set_idp(

@@ -44,8 +44,8 @@ def main() -> None:
     from portal import create_app
     from portal.extensions import db
     from portal.models import Tenant, TenantStatus, utcnow
-    from portal.services.actors import Actor, acting_as
-    from portal.services.users import create_user
+    from portal.services.access.users import create_user
+    from portal.services.audit.actors import Actor, acting_as
 
     app = create_app({"WTF_CSRF_ENABLED": False})
     with app.app_context(), acting_as(Actor("cli", "bench", "bench")):

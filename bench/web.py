@@ -93,9 +93,9 @@ def seed(args, env) -> str:
 
     from portal import create_app
     from portal.models import Role
-    from portal.services.actors import Actor, acting_as
+    from portal.services.access.users import create_user
     from portal.services.audit import GENESIS, event_digest
-    from portal.services.users import create_user
+    from portal.services.audit.actors import Actor, acting_as
 
     app = create_app()
     with app.app_context(), acting_as(Actor("cli", "bench", "bench")):

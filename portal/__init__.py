@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 
 from flask import Flask
@@ -14,7 +14,8 @@ from sqlalchemy.engine import Engine
 from portal.config import load_settings
 from portal.extensions import csrf, db, migrate
 
-MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+# Mapped into the package by the build (pyproject.toml): found the same way installed or not.
+MIGRATIONS_DIR = str(files("portal.migrations"))
 # At DEBUG these libraries log whole request and response bodies, client secrets included.
 WIRE_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")
 log = logging.getLogger(__name__)
@@ -28,8 +29,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_path=str(settings.instance_path),
-        template_folder=str(Path(__file__).resolve().parent.parent / "templates"),
-        static_folder=str(Path(__file__).resolve().parent.parent / "static"),
+        template_folder=str(files("portal.templates")),
+        static_folder=str(files("portal.static")),
     )
     app.config.update(settings.flask_config())
     app.config.update(overrides or {})
@@ -44,7 +45,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_blueprints(app)
 
-    from workers import celery_init_app
+    from portal.workers import celery_init_app
 
     celery_init_app(app)
 
@@ -52,7 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_cli(app)
 
-    from portal.services import webhooks
+    from portal.services.webhooks import endpoints as webhooks
 
     webhooks.init_app(app)
     return app

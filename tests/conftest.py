@@ -62,7 +62,7 @@ for _key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
 @pytest.fixture(scope="session")
 def local_cognito():
     """The strict local Cognito for the session; boto3 finds it via the standard setting."""
-    from portal.cognito.emulator import Emulator
+    from portal.devtools.emulator import Emulator
 
     emulator = Emulator(region=REGION).start()
     os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = emulator.endpoint
@@ -158,7 +158,7 @@ def db(app, redis_client):
         database.session.remove()
         LEAK_SCAN.check("the database (plain text)", database_text(database))
         _empty_tables(database)
-        from portal.services.portal_settings import forget_cached
+        from portal.services.access.portal_settings import forget_cached
 
         forget_cached()
 

@@ -8,10 +8,11 @@ import boto3
 from botocore.config import Config
 
 from portal.models import Run, Tenant
-from portal.services.actors import Actor, acting_as
-from portal.services.pools import register_pool
-from portal.services.provisioning import execute_run, queue_onboarding
-from portal.services.tenants import create_tenant, set_idp
+from portal.services.audit.actors import Actor, acting_as
+from portal.services.engine.execution import execute_run
+from portal.services.engine.queue import queue_onboarding
+from portal.services.pools.registry import register_pool
+from portal.services.tenants.records import create_tenant, set_idp
 
 TEST_ACTOR = Actor("user", "1", "tester@example.com", "127.0.0.1", "pytest", "req-test")
 IDP_SECRET = "customer-idp-secret-Zq8w3v"

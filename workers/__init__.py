@@ -53,7 +53,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     _warm_clients_on_start(celery_app, app)
-    from workers import audit_tasks, tasks, webhook_tasks  # noqa: F401  (registers the tasks)
+    from portal.workers import audit_tasks, tasks, webhook_tasks  # noqa: F401  (registers the tasks)
 
     return celery_app
 

@@ -7,10 +7,10 @@ from dataclasses import replace
 from celery import shared_task
 
 from portal.observability.context import current_request_id
-from portal.services.actors import SYSTEM, Actor, acting_as
-from portal.services.audit_chain import publish_head
-from portal.services.audit_retention import apply_retention
-from portal.services.audit_verifications import run_verification
+from portal.services.audit.actors import SYSTEM, Actor, acting_as
+from portal.services.audit.chain import publish_head
+from portal.services.audit.retention import apply_retention
+from portal.services.audit.verifications import run_verification
 
 
 def system_actor() -> Actor:

@@ -12,9 +12,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from portal.extensions import db
 from portal.observability.context import run_context
-from portal.services.actors import SYSTEM, acting_as
-from portal.services.dispatch import enqueue_run
-from portal.services.provisioning import execute_run, sweep_stale_runs
+from portal.services.audit.actors import SYSTEM, acting_as
+from portal.services.engine.dispatch import enqueue_run
+from portal.services.engine.execution import execute_run
+from portal.services.engine.queue import sweep_stale_runs
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def sweep() -> int:
 @shared_task(name="portal.drift_sweep", ignore_result=True)
 def drift_sweep() -> int:
     """Check the tenants whose drift check is the oldest, paced under the read quotas."""
-    from portal.services import drift
+    from portal.services.engine import drift
 
     with acting_as(SYSTEM):
         return drift.sweep()
@@ -64,7 +65,7 @@ def drift_sweep() -> int:
 def check_drift(tenant_id: int) -> int:
     """Check one tenant now (the "check for drift" button)."""
     from portal.models import Tenant
-    from portal.services import drift
+    from portal.services.engine import drift
 
     with acting_as(SYSTEM):
         tenant = db.session.get(Tenant, tenant_id)
@@ -74,7 +75,7 @@ def check_drift(tenant_id: int) -> int:
 @shared_task(name="portal.remind_expiring_secrets", ignore_result=True)
 def remind_expiring_secrets() -> int:
     """Remind staff (audit, webhook) of customer IdP secrets about to expire."""
-    from portal.services.reminders import remind_expiring_secrets as remind
+    from portal.services.engine.reminders import remind_expiring_secrets as remind
 
     with acting_as(SYSTEM):
         return len(remind())

@@ -8,9 +8,9 @@ from celery import shared_task
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from portal.extensions import db
-from portal.services.actors import SYSTEM, acting_as
-from portal.services.idempotency import purge_expired
-from portal.services.webhook_delivery import deliver, sweep_deliveries
+from portal.services.access.idempotency import purge_expired
+from portal.services.audit.actors import SYSTEM, acting_as
+from portal.services.webhooks.delivery import deliver, sweep_deliveries
 
 log = logging.getLogger(__name__)
 

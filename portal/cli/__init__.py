@@ -24,7 +24,7 @@ def _make_app() -> Flask:
 def register_cli(app: Flask) -> None:
     """Add the portal's commands to the app's CLI group."""
     from portal.cli import lifecycle, pools, processes, runs, tenants, users
-    from portal.cognito.emulator.cli import emulator_command
+    from portal.devtools.emulator.cli import emulator_command
 
     app.cli.add_command(users.group)
     app.cli.add_command(pools.group)

@@ -8,11 +8,11 @@ from datetime import date
 import click
 
 from portal.cli.common import InvalidInput, OperationFailed, emit_json, operator_command, say
-from portal.services.audit_chain import ExpectedHead, current_head, verify_chain
-from portal.services.audit_export import FORMATS, begin_export, export_lines
-from portal.services.audit_query import ACTOR_TYPES, AuditFilter
-from portal.services.audit_retention import apply_retention
-from portal.services.audit_verifications import run_verification
+from portal.services.audit.chain import ExpectedHead, current_head, verify_chain
+from portal.services.audit.export import FORMATS, begin_export, export_lines
+from portal.services.audit.query import ACTOR_TYPES, AuditFilter
+from portal.services.audit.retention import apply_retention
+from portal.services.audit.verifications import run_verification
 
 
 @click.group("audit")

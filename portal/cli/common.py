@@ -13,9 +13,9 @@ import click
 from portal.cognito.errors import CognitoError
 from portal.extensions import db
 from portal.oidc.ssrf import FetchFailed, FetchRefused
-from portal.services.actors import acting_as, cli_actor
-from portal.services.pools import NoPoolHasRoom
-from portal.services.tenants import UnknownTenant
+from portal.services.audit.actors import acting_as, cli_actor
+from portal.services.pools.registry import NoPoolHasRoom
+from portal.services.tenants.records import UnknownTenant
 from portal.validation import ValidationError
 
 EXIT_FAILED = 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from portal.cli.common import InvalidInput, emit_json, operator_command, say
-from portal.services.imports import import_tenants
+from portal.services.tenants.imports import import_tenants
 
 
 @click.command("import")

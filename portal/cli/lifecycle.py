@@ -11,9 +11,9 @@ from sqlalchemy import select
 from portal.cli.common import InvalidInput, OperationFailed, emit_json, operator_command, say
 from portal.extensions import db
 from portal.models import Run, RunStatus, Step
-from portal.services import drift, lifecycle
-from portal.services.pools import find_pool, set_closed, set_quotas
-from portal.services.tenants import get_tenant
+from portal.services.engine import drift, lifecycle
+from portal.services.pools.registry import find_pool, set_closed, set_quotas
+from portal.services.tenants.records import get_tenant
 
 TERMINAL = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
 

@@ -33,7 +33,7 @@ def aws_policy_command(account_id: str | None, pools: tuple[str, ...], as_json: 
     from portal.cognito.policy import build_policy
     from portal.extensions import db
     from portal.models import UserPool
-    from portal.services.pools import region_of
+    from portal.services.pools.registry import region_of
     from portal.validation import ValidationError
 
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from portal.cli.common import emit_json, operator_command, say
-from portal.services.pools import list_usage, register_pool, usage
+from portal.services.pools.registry import list_usage, register_pool, usage
 
 
 @click.group("pools")

@@ -89,6 +89,6 @@ def run_command(host: str, port: int) -> None:
 )
 def dev_command(port: int, emulator_port: int, idp_port: int) -> None:
     """The whole local stack: Cognito emulator, demo identity provider, worker and web app."""
-    from portal.devstack import run_dev_stack
+    from portal.devtools.devstack import run_dev_stack
 
     run_dev_stack(web_port=port, emulator_port=emulator_port, idp_port=idp_port)

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 
 from portal.cli.common import emit_json, operator_command, say
-from portal.services.provisioning import sweep_stale_runs
+from portal.services.engine.queue import sweep_stale_runs
 
 
 @click.group("runs")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from portal.cli.common import InvalidInput, emit_json, operator_command, say
-from portal.services import setup_links as links
-from portal.services.tenants import get_tenant
+from portal.services.selfservice import setup_links as links
+from portal.services.tenants.records import get_tenant
 
 
 @click.command("setup-link")

@@ -19,9 +19,9 @@ from portal.cli.common import (
 from portal.cli.setup_links import register as register_setup_links
 from portal.extensions import db
 from portal.models import Run, Step, Tenant, TenantStatus
-from portal.services.handover import reveal_credentials, tenant_summary
-from portal.services.provisioning import latest_run, queue_onboarding
-from portal.services.tenants import create_tenant, get_tenant, set_idp
+from portal.services.engine.queue import latest_run, queue_onboarding
+from portal.services.tenants.handover import reveal_credentials, tenant_summary
+from portal.services.tenants.records import create_tenant, get_tenant, set_idp
 
 STATUSES = [s.value for s in TenantStatus]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from portal.cli.common import InvalidInput, emit_json, operator_command, say
-from portal.services import api_tokens
-from portal.services.users import find_user
+from portal.services.access import api_tokens
+from portal.services.access.users import find_user
 
 
 @click.group("tokens")

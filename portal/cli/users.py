@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from portal.cli.common import emit_json, operator_command, read_secret_stdin, say
-from portal.services.users import create_user, generate_password
+from portal.services.access.users import create_user, generate_password
 
 
 @click.group("users")

@@ -10,18 +10,26 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib.util
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import botocore.session
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-SCANNED = (ROOT / "portal", ROOT / "workers")
-NOT_SCANNED = (ROOT / "portal" / "cognito" / "emulator",)  # the emulator *serves* Cognito
 GATEWAY_METHODS = ("call", "paginate")
-GATEWAY = ROOT / "portal" / "cognito" / "gateway.py"  # paginate() passes its operation on
 SERVICE = "cognito-idp"
+
+
+def _package_dir(name: str) -> Path:
+    """Where a package's code is, installed or in a checkout (workers/ maps to portal.workers)."""
+    return Path(importlib.util.find_spec(name).origin).parent
+
+
+PORTAL = _package_dir("portal")
+SCANNED = (PORTAL, _package_dir("portal.workers"))
+NOT_SCANNED = (_package_dir("portal.devtools"),)  # the emulator *serves* Cognito
+GATEWAY = PORTAL / "cognito" / "gateway.py"  # paginate() passes its operation on
 
 
 @dataclass(frozen=True)
@@ -33,8 +41,7 @@ class CallSite:
     operation: str | None  # None when the first argument is not a string literal
 
     def __str__(self) -> str:
-        where = self.path.relative_to(ROOT) if self.path.is_relative_to(ROOT) else self.path
-        return f"{where}:{self.line}"
+        return f"{self.path}:{self.line}"
 
 
 def _python_files(roots: Iterable[Path], excluded: Iterable[Path]) -> Iterator[Path]:

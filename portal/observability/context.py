@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from portal.services.actors import current_actor
+from portal.services.audit.actors import current_actor
 
 HEADER = "portal_request_id"
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

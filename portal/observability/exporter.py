@@ -81,7 +81,7 @@ class PortalStateCollector:
     def _database(self) -> Iterable[Metric]:
         from portal.extensions import db
         from portal.models import Tenant
-        from portal.services.pools import list_usage
+        from portal.services.pools.registry import list_usage
 
         used = GaugeMetricFamily(
             "portal_pool_usage",

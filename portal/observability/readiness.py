@@ -101,7 +101,7 @@ def _broker(app: Flask, timeout: float) -> None:
 def _cognito(app: Flask, user_pool_id: str, region: str) -> None:
     """One cheap read through the gateway (shared limiter, no retries): credentials, network."""
     with app.app_context():
-        from portal.services.cognito_access import gateway_for
+        from portal.services.engine.gateways import gateway_for
 
         gateway = gateway_for(region)
         gateway.max_attempts = 1

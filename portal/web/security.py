@@ -8,7 +8,7 @@ import uuid
 from flask import Flask, g, request
 from flask_login import current_user
 
-from portal.services.actors import Actor, _current
+from portal.services.audit.actors import Actor, _current
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 CSP = (

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pytest
 
 from portal.models import Role
-from portal.services.actors import acting_as
-from portal.services.api_tokens import create_application_token, create_personal_token
-from portal.services.users import create_user
+from portal.services.access.api_tokens import create_application_token, create_personal_token
+from portal.services.access.users import create_user
+from portal.services.audit.actors import acting_as
 from tests.factories import TEST_ACTOR
 from tests.web.conftest import isolated
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from portal.models import IdempotencyKey, Tenant, utcnow
-from portal.services.idempotency import purge_expired
+from portal.services.access.idempotency import purge_expired
 
 BODY = {"slug": "acme", "name": "Acme", "callback_urls": ["https://app.example.com/cb"]}
 
@@ -65,8 +65,8 @@ def test_an_error_answer_is_replayed_too_and_keys_expire(db, api_client):
 
 
 def test_a_key_still_in_progress_answers_409(db, api_client, api_tokens):
-    from portal.services import idempotency
-    from portal.services.api_tokens import find_token
+    from portal.services.access import idempotency
+    from portal.services.access.api_tokens import find_token
 
     token = find_token(api_tokens["staff"])
     import json

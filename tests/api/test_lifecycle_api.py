@@ -1,4 +1,4 @@
-"""Plan, apply and offboard through the API (portal.services.lifecycle underneath)."""
+"""Plan, apply and offboard through the API (portal.services.engine.lifecycle underneath)."""
 
 from __future__ import annotations
 

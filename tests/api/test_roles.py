@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from portal.services.actors import acting_as
-from portal.services.api_tokens import create_application_token, find_token, revoke_token
-from portal.services.tenants import create_tenant
-from portal.services.users import find_user
+from portal.services.access.api_tokens import create_application_token, find_token, revoke_token
+from portal.services.access.users import find_user
+from portal.services.audit.actors import acting_as
+from portal.services.tenants.records import create_tenant
 from portal.web.access import API, PUBLIC, rule_of
 from portal.web.api.registry import OPERATIONS, PRINCIPALS, WRITERS
 from tests.factories import TEST_ACTOR

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.models import AuditEvent, SetupLink
-from portal.services.actors import acting_as
-from portal.services.imports import import_tenants
-from portal.services.setup_links import hash_token
+from portal.services.audit.actors import acting_as
+from portal.services.selfservice.setup_links import hash_token
+from portal.services.tenants.imports import import_tenants
 from tests import factories as f
 
 

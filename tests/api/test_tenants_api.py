@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.models import AuditEvent, Run, Tenant, TenantStatus
-from portal.services.actors import acting_as
-from portal.services.api_tokens import create_application_token
+from portal.services.access.api_tokens import create_application_token
+from portal.services.audit.actors import acting_as
 from tests import factories as f
 
 CALLBACK = "https://app.example.com/callback"

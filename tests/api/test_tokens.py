@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from portal.models import ApiToken, AuditEvent
-from portal.services.actors import acting_as
-from portal.services.api_tokens import authenticate, create_personal_token
-from portal.services.tenants import create_tenant
-from portal.services.users import find_user
+from portal.services.access.api_tokens import authenticate, create_personal_token
+from portal.services.access.users import find_user
+from portal.services.audit.actors import acting_as
+from portal.services.tenants.records import create_tenant
 from tests.factories import TEST_ACTOR
 from tests.web.conftest import csrf_token
 

@@ -6,8 +6,8 @@ from sqlalchemy import insert, text
 
 from portal.models import AuditChainHead, AuditEvent, utcnow
 from portal.services import audit
-from portal.services.actors import acting_as
 from portal.services.audit import HEAD_ID, event_digest
+from portal.services.audit.actors import acting_as
 from tests.factories import TEST_ACTOR
 
 CHAINED = (

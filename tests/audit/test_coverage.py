@@ -7,11 +7,11 @@ from datetime import UTC
 from sqlalchemy import select, update
 
 from portal.models import AuditEvent, Role, Run, RunStatus
-from portal.services.actors import acting_as
-from portal.services.audit_chain import verify_chain
-from portal.services.handover import reveal_credentials
-from portal.services.provisioning import execute_run
-from portal.services.users import create_user
+from portal.services.access.users import create_user
+from portal.services.audit.actors import acting_as
+from portal.services.audit.chain import verify_chain
+from portal.services.engine.execution import execute_run
+from portal.services.tenants.handover import reveal_credentials
 from tests import factories as f
 from tests.web.conftest import Browser
 

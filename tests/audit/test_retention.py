@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.models import AuditCheckpoint, AuditEvent, utcnow
-from portal.services.audit_chain import current_head, verify_chain
-from portal.services.audit_retention import apply_retention
+from portal.services.audit.chain import current_head, verify_chain
+from portal.services.audit.retention import apply_retention
 from tests.audit.helpers import as_superuser, seed_events
 
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 
+from portal.workers import BEAT_SCHEDULE
+from portal.workers.audit_tasks import apply_audit_retention, publish_audit_head, verify_audit_chain
 from sqlalchemy import select
 
 from portal.models import AuditEvent, AuditVerification
-from portal.services.actors import acting_as
-from portal.services.audit_chain import current_head
-from portal.services.audit_verifications import request_verification
+from portal.services.audit.actors import acting_as
+from portal.services.audit.chain import current_head
+from portal.services.audit.verifications import request_verification
 from tests.audit.helpers import seed_events
 from tests.factories import TEST_ACTOR
-from workers import BEAT_SCHEDULE
-from workers.audit_tasks import apply_audit_retention, publish_audit_head, verify_audit_chain
 
 
 def test_the_beat_schedule_publishes_the_head_verifies_and_applies_retention():

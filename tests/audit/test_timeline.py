@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from portal.models import Tenant
-from portal.services.actors import acting_as
-from portal.services.audit_query import Cursor, describe, tenant_timeline
-from portal.services.tenants import create_tenant
+from portal.services.audit.actors import acting_as
+from portal.services.audit.query import Cursor, describe, tenant_timeline
+from portal.services.tenants.records import create_tenant
 from tests.audit.helpers import bulk_chain, seed_events
 from tests.factories import TEST_ACTOR
 

@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.models import AuditVerification
-from portal.services.actors import SYSTEM, acting_as
-from portal.services.audit_verifications import run_verification
+from portal.services.audit.actors import SYSTEM, acting_as
+from portal.services.audit.verifications import run_verification
 from tests import factories as f
 from tests.audit.helpers import as_superuser
 from tests.browser.conftest import overflows_horizontally, screenshot, unlabelled_fields

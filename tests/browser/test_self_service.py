@@ -19,8 +19,8 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from portal.models import AuditEvent, LinkState, SetupLink, Tenant, utcnow
-from portal.services.actors import acting_as
-from portal.services.tenants import create_tenant
+from portal.services.audit.actors import acting_as
+from portal.services.tenants.records import create_tenant
 from tests import factories as f
 from tests.selfservice.conftest import cognito_at, mock_cognito  # noqa: F401  (fixtures)
 from tests.selfservice.helpers import new_link

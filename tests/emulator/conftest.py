@@ -13,8 +13,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from portal.cognito.emulator import Emulator, EmulatorPool
-from portal.cognito.emulator.ratelimit import RateLimiter
+from portal.devtools.emulator import Emulator, EmulatorPool
+from portal.devtools.emulator.ratelimit import RateLimiter
 
 REGION = "us-east-1"
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from portal.cognito.emulator import CallRecord, EmulatorAdmin
+from portal.devtools.emulator import CallRecord, EmulatorAdmin
 
 from .conftest import error_code
 

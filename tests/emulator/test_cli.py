@@ -1,4 +1,4 @@
-"""`python -m portal.cognito.emulator` (the same click command as `portal emulator`)."""
+"""`python -m portal.devtools.emulator` (the same click command as `portal emulator`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from portal.cognito.emulator import EmulatorAdmin
+from portal.devtools.emulator import EmulatorAdmin
 
 from .conftest import make_client
 
@@ -23,7 +23,7 @@ def start(*extra: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.Popen(
-        [sys.executable, "-m", "portal.cognito.emulator", "--port", "0", *extra],
+        [sys.executable, "-m", "portal.devtools.emulator", "--port", "0", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -8,7 +8,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from portal.cognito.emulator.faults import Faults
+from portal.devtools.emulator.faults import Faults
 
 from .conftest import error_code
 

@@ -6,7 +6,7 @@ import urllib.error
 
 import pytest
 
-from portal.cognito.emulator import Emulator, EmulatorAdmin
+from portal.devtools.emulator import Emulator, EmulatorAdmin
 
 
 def test_context_manager_serves_on_a_free_port_and_stops():

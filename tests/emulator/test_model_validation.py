@@ -6,9 +6,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from portal.cognito.emulator.errors import CognitoError
-from portal.cognito.emulator.rules import check_provider_name
-from portal.cognito.emulator.unicode import compile_aws_pattern
+from portal.devtools.emulator.errors import CognitoError
+from portal.devtools.emulator.rules import check_provider_name
+from portal.devtools.emulator.unicode import compile_aws_pattern
 
 from .conftest import error_code, make_client
 

@@ -7,7 +7,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from portal.cognito.emulator.ratelimit import (
+from portal.devtools.emulator.ratelimit import (
     CATEGORY_BY_OPERATION,
     CATEGORY_RPS,
     PER_POOL_OPERATION_RPS,

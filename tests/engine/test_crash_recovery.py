@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import update
 
 from portal.models import Run, RunStatus, Tenant, TenantStatus, utcnow
-from portal.services import provisioning
-from portal.services.provisioning import execute_run
+from portal.services.engine import execution, queue
+from portal.services.engine.execution import execute_run
 from tests import factories as f
 
 
@@ -20,14 +20,14 @@ class Killed(BaseException):
 
 def kill_after(monkeypatch, operation: str) -> None:
     """Kill the worker right after OPERATION succeeded in Cognito, before the step records it."""
-    original = provisioning.LedgerRecorder.record
+    original = execution.LedgerRecorder.record
 
     def record(self, attempt):
         original(self, attempt)
         if attempt.operation == operation and attempt.outcome == "ok":
             raise Killed(operation)
 
-    monkeypatch.setattr(provisioning.LedgerRecorder, "record", record)
+    monkeypatch.setattr(execution.LedgerRecorder, "record", record)
 
 
 def expire_lease(db, run_id: int) -> None:
@@ -144,7 +144,7 @@ def test_stale_runs_are_sent_again(db, cognito_emulator, oidc_idp, redis_client)
     )
     db.session.commit()
 
-    assert provisioning.sweep_stale_runs() == [run.id]
+    assert queue.sweep_stale_runs() == [run.id]
     assert redis_client.llen("celery") == 1
     # A run whose worker died mid-way (lease expired) is sent again too.
     with pytest.raises(Killed), pytest.MonkeyPatch.context() as patch:
@@ -152,5 +152,5 @@ def test_stale_runs_are_sent_again(db, cognito_emulator, oidc_idp, redis_client)
         execute_run(run.id, "worker-a")
     expire_lease(db, run.id)
     redis_client.flushdb()
-    assert provisioning.sweep_stale_runs() == [run.id]
+    assert queue.sweep_stale_runs() == [run.id]
     assert redis_client.llen("celery") == 1

@@ -13,10 +13,10 @@ from portal.models import (
     Tenant,
     TenantStatus,
 )
-from portal.services import lifecycle
-from portal.services.handover import reveal_credentials
-from portal.services.provisioning import execute_run
-from portal.services.tenants import set_idp
+from portal.services.engine import lifecycle
+from portal.services.engine.execution import execute_run
+from portal.services.tenants.handover import reveal_credentials
+from portal.services.tenants.records import set_idp
 from tests import factories as f
 from tests.engine.test_crash_recovery import Killed, expire_lease, kill_after
 
@@ -191,9 +191,9 @@ def test_cancelling_a_running_run_stops_its_worker_before_the_next_call(
     f.pool(cognito_emulator)
     tenant = f.tenant("acme", oidc_idp)
     [run] = f.onboard(tenant)
-    from portal.services import provisioning
+    from portal.services.engine import execution
 
-    original = provisioning.LedgerRecorder.record
+    original = execution.LedgerRecorder.record
 
     def record(self, attempt):
         original(self, attempt)
@@ -201,7 +201,7 @@ def test_cancelling_a_running_run_stops_its_worker_before_the_next_call(
             with app.app_context(), f.acting_as(f.TEST_ACTOR):  # staff click "cancel" now
                 lifecycle.cancel(db.session.get(Tenant, tenant.id))
 
-    monkeypatch.setattr(provisioning.LedgerRecorder, "record", record)
+    monkeypatch.setattr(execution.LedgerRecorder, "record", record)
     assert execute_run(run.id, "worker-a").status == "lost"
     operations = [
         c.operation

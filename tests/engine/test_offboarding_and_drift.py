@@ -17,10 +17,10 @@ from portal.models import (
     TenantStatus,
     utcnow,
 )
-from portal.services import drift, lifecycle
-from portal.services.handover import reveal_credentials
-from portal.services.pools import NoPoolHasRoom, find_pool, list_usage, set_closed
-from portal.services.reminders import remind_expiring_secrets
+from portal.services.engine import drift, lifecycle
+from portal.services.engine.reminders import remind_expiring_secrets
+from portal.services.pools.registry import NoPoolHasRoom, find_pool, list_usage, set_closed
+from portal.services.tenants.handover import reveal_credentials
 from tests import factories as f
 from tests.engine.test_lifecycle import fresh, ready_tenant, run_latest
 
@@ -221,7 +221,7 @@ def test_moving_a_tenant_provisions_the_new_pool_first_and_cleans_the_old_last(
     with f.acting_as(f.TEST_ACTOR):
         old = reveal_credentials(fresh(db, tenant))
         _run, token = lifecycle.start_move(fresh(db, tenant), find_pool(target.user_pool_id))
-    from portal.services.setup_links import resolve
+    from portal.services.selfservice.setup_links import resolve
 
     assert resolve(token).tenant_id == tenant.id  # a new link for the new redirect URI
     assert run_latest(db, tenant) == RunStatus.SUCCEEDED
@@ -253,7 +253,7 @@ def test_expiry_reminders_are_emailed_to_staff_when_smtp_is_set(
     from aiosmtpd.controller import Controller
 
     from portal.models import Role
-    from portal.services.users import create_user
+    from portal.services.access.users import create_user
     from tests.reliability.test_infrastructure_faults import free_port
     from tests.selfservice.test_staff_links import Inbox
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.models import Tenant
-from portal.services.pools import NoPoolHasRoom, list_usage
+from portal.services.pools.registry import NoPoolHasRoom, list_usage
 from tests import factories as f
 
 

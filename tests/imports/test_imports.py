@@ -10,10 +10,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from portal.models import AuditEvent, Tenant, WebhookDelivery
-from portal.services import events, webhooks
-from portal.services.actors import acting_as
-from portal.services.imports import import_tenants
-from portal.services.tenants import create_tenant
+from portal.services import events
+from portal.services.audit.actors import acting_as
+from portal.services.tenants.imports import import_tenants
+from portal.services.tenants.records import create_tenant
+from portal.services.webhooks import endpoints as webhooks
 from tests.factories import TEST_ACTOR
 from tests.web.conftest import csrf_token
 

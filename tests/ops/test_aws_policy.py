@@ -14,9 +14,9 @@ from portal.cognito.operations import (
 )
 from portal.cognito.policy import build_policy
 from portal.models import Tenant
-from portal.services.actors import acting_as
-from portal.services.handover import reveal_credentials
-from portal.services.provisioning import queue_onboarding
+from portal.services.audit.actors import acting_as
+from portal.services.engine.queue import queue_onboarding
+from portal.services.tenants.handover import reveal_credentials
 from tests import factories as f
 
 ACCOUNT = "123456789012"

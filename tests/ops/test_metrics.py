@@ -17,7 +17,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from portal.cognito.errors import TransientError
-from portal.services.cognito_access import gateway_for
+from portal.services.engine.gateways import gateway_for
 from tests import factories as f
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from portal.extensions import db
 from portal.models import Run, RunStatus, Tenant, TenantStatus, utcnow
-from portal.services.provisioning import sweep_stale_runs
+from portal.services.engine.queue import sweep_stale_runs
 
 
 @dataclass

@@ -10,7 +10,7 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from portal.models import CognitoCall, Run, RunStatus, Tenant, TenantStatus
-from portal.services.provisioning import queue_onboarding
+from portal.services.engine.queue import queue_onboarding
 from tests import factories as f
 from tests.reliability.harness import kill_trial, orphans_and_duplicates, wait_ready
 from tests.workers.conftest import start_worker  # noqa: F401 - the fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from portal.services.actors import acting_as
-from portal.services.tenants import create_tenant
+from portal.services.audit.actors import acting_as
+from portal.services.tenants.records import create_tenant
 from tests import factories as f
 from tests.web.conftest import signed_in, users  # noqa: F401 - fixtures
 
@@ -35,7 +35,7 @@ def test_a_hostile_tenant_name_is_escaped_on_every_page_that_shows_it(
 
 
 def test_a_setup_link_cannot_act_on_another_tenant(app, db, cognito_emulator):
-    from portal.services import setup_links
+    from portal.services.selfservice import setup_links
     from tests.web.conftest import Browser
 
     with acting_as(f.TEST_ACTOR):

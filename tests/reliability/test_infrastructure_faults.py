@@ -13,7 +13,7 @@ import redis as redis_lib
 from sqlalchemy import func, select, text
 
 from portal.models import CognitoCall, Run, RunStatus, Tenant, TenantStatus
-from portal.services.pools import list_usage
+from portal.services.pools.registry import list_usage
 from tests import factories as f
 from tests.reliability.harness import orphans_and_duplicates
 from tests.workers.conftest import ROOT, start_worker, wait_until  # noqa: F401 - fixture

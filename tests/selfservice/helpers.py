@@ -21,8 +21,8 @@ from oidc_provider_mock import User
 
 from portal.extensions import db
 from portal.models import SetupLink, Tenant
-from portal.services.actors import acting_as
-from portal.services.setup_links import create_link
+from portal.services.audit.actors import acting_as
+from portal.services.selfservice.setup_links import create_link
 from tests import factories as f
 
 COGNITO_USERS = [

@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from portal.models import Tenant, TenantStatus
-from portal.services.actors import acting_as
-from portal.services.tenants import create_tenant
+from portal.services.audit.actors import acting_as
+from portal.services.tenants.records import create_tenant
 from tests import factories as f
 from tests.selfservice.helpers import new_link
 

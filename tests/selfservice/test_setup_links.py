@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.models import AuditEvent, LinkState, SetupLink, utcnow
-from portal.services import setup_links as links
-from portal.services.actors import acting_as
-from portal.services.tenants import create_tenant
+from portal.services.audit.actors import acting_as
+from portal.services.selfservice import setup_links as links
+from portal.services.tenants.records import create_tenant
 from portal.validation import ValidationError
 from tests import factories as f
 from tests.selfservice.helpers import new_link

@@ -21,9 +21,9 @@ from portal.models import (
     utcnow,
 )
 from portal.services import events
-from portal.services.actors import acting_as
-from portal.services.setup_links import revoke_link
-from portal.services.tenants import create_tenant
+from portal.services.audit.actors import acting_as
+from portal.services.selfservice.setup_links import revoke_link
+from portal.services.tenants.records import create_tenant
 from tests import factories as f
 from tests.selfservice.helpers import new_link
 from tests.web.conftest import Browser

@@ -350,8 +350,8 @@ def test_only_staff_or_a_link_holder_can_start_a_test(
 
 
 def test_a_tenant_that_is_not_ready_cannot_be_tested(browser, db, cognito_emulator):
-    from portal.services.actors import acting_as
-    from portal.services.tenants import create_tenant
+    from portal.services.audit.actors import acting_as
+    from portal.services.tenants.records import create_tenant
 
     f.pool(cognito_emulator)
     with acting_as(f.TEST_ACTOR):

@@ -12,8 +12,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from portal.models import AuditEvent, LinkState, SetupLink, utcnow
-from portal.services.actors import acting_as
-from portal.services.tenants import create_tenant
+from portal.services.audit.actors import acting_as
+from portal.services.tenants.records import create_tenant
 from tests import factories as f
 from tests.selfservice.helpers import new_link
 

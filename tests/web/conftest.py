@@ -8,8 +8,8 @@ import pytest
 from flask.globals import _cv_app
 
 from portal.models import Role
-from portal.services.actors import acting_as
-from portal.services.users import create_user
+from portal.services.access.users import create_user
+from portal.services.audit.actors import acting_as
 from tests.factories import TEST_ACTOR
 
 PASSWORDS = {role: f"{role}-password-123" for role in ("admin", "staff", "auditor")}

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from werkzeug.routing import AnyConverter, IntegerConverter
 
 from portal.models import AuditEvent, AuditVerification, CognitoCall, Role, Run, Tenant
-from portal.services.actors import SYSTEM, acting_as
-from portal.services.audit_query import tenant_timeline
-from portal.services.audit_verifications import run_verification
-from portal.services.handover import reveal_credentials
+from portal.services.audit.actors import SYSTEM, acting_as
+from portal.services.audit.query import tenant_timeline
+from portal.services.audit.verifications import run_verification
+from portal.services.tenants.handover import reveal_credentials
 from portal.web.access import API, PUBLIC, rule_of
 from tests import factories as f
 from tests.audit.helpers import as_superuser, bulk_chain, seed_events, swap_ids

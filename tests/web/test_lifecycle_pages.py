@@ -133,7 +133,7 @@ def test_admins_close_a_pool_and_record_quotas(signed_in, db, cognito_emulator):
         post_url=f"/admin/pools/{pool_id}/quotas",
     )
     db.session.expire_all()
-    from portal.services.pools import find_pool
+    from portal.services.pools.registry import find_pool
 
     stored = find_pool(pool_id)
     assert stored.closed and stored.max_clients == 2000 and stored.max_identity_providers == 300

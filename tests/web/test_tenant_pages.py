@@ -8,7 +8,7 @@ import re
 from sqlalchemy import insert, select
 
 from portal.models import AuditEvent, Tenant, TenantStatus, utcnow
-from portal.services.provisioning import latest_run
+from portal.services.engine.queue import latest_run
 from tests import factories as f
 
 
@@ -100,7 +100,7 @@ def test_tenant_page_shows_settings_runs_and_audit_trail_newest_first(
 
 def test_audit_trail_pages_by_cursor(signed_in, db, cognito_emulator, oidc_idp):
     from portal.services import audit
-    from portal.services.actors import acting_as
+    from portal.services.audit.actors import acting_as
 
     f.pool(cognito_emulator)
     tenant = f.tenant("acme", oidc_idp)

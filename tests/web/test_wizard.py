@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from portal.crypto import decrypt
 from portal.models import AuditEvent, Run, Tenant, TenantStatus, WizardDraft
-from portal.services.actors import acting_as
-from portal.services.tenants import create_tenant
+from portal.services.audit.actors import acting_as
+from portal.services.tenants.records import create_tenant
 from tests import factories as f
 
 CALLBACK = "https://app.acme.test/api/oidc/cognito/callback/"

@@ -11,10 +11,11 @@ from standardwebhooks import Webhook
 
 from portal.crypto import decrypt
 from portal.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
-from portal.services import events, webhooks
-from portal.services.actors import acting_as
-from portal.services.tenants import create_tenant, get_tenant
-from portal.services.webhook_delivery import deliver, sign, sweep_deliveries
+from portal.services import events
+from portal.services.audit.actors import acting_as
+from portal.services.tenants.records import create_tenant, get_tenant
+from portal.services.webhooks import endpoints as webhooks
+from portal.services.webhooks.delivery import deliver, sign, sweep_deliveries
 from portal.validation import ValidationError
 from tests.factories import TEST_ACTOR
 
@@ -91,7 +92,7 @@ def test_failures_are_retried_with_growing_delays_then_given_up(
 ):
     monkeypatch.setitem(app.config, "PORTAL_WEBHOOK_MAX_ATTEMPTS", 3)
     monkeypatch.setattr(webhooks, "enqueue_delivery", lambda *a, **k: True)
-    import portal.services.webhook_delivery as delivery_module
+    import portal.services.webhooks.delivery as delivery_module
 
     monkeypatch.setattr(delivery_module, "enqueue_delivery", lambda *a, **k: True)
     endpoint(receiver.url)
@@ -151,7 +152,7 @@ def test_the_sweep_sends_what_the_commit_hook_missed(db, loopback_webhooks, rece
     row.next_attempt_at = utcnow() - timedelta(minutes=2)
     db.session.commit()
     sent: list[int] = []
-    import portal.services.webhook_delivery as delivery_module
+    import portal.services.webhooks.delivery as delivery_module
 
     monkeypatch.setattr(
         delivery_module, "enqueue_delivery", lambda i, countdown=None: sent.append(i)

@@ -7,9 +7,10 @@ from standardwebhooks import Webhook
 
 from portal.extensions import db as _db
 from portal.models import DeliveryStatus, WebhookDelivery
-from portal.services import events, webhooks
-from portal.services.actors import acting_as
-from portal.services.tenants import create_tenant
+from portal.services import events
+from portal.services.audit.actors import acting_as
+from portal.services.tenants.records import create_tenant
+from portal.services.webhooks import endpoints as webhooks
 from tests.factories import TEST_ACTOR
 from tests.webhooks.conftest import wait_until
 

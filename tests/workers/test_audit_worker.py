@@ -7,8 +7,8 @@ import json
 from sqlalchemy import select
 
 from portal.models import AuditEvent, AuditVerification
-from portal.services.actors import acting_as
-from portal.services.audit_verifications import request_verification
+from portal.services.audit.actors import acting_as
+from portal.services.audit.verifications import request_verification
 from tests.audit.helpers import seed_events
 from tests.factories import TEST_ACTOR
 from tests.workers.conftest import wait_until

@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 from portal.models import Run, Tenant, TenantStatus
-from portal.services.actors import Actor, acting_as
-from portal.services.provisioning import queue_onboarding
+from portal.services.audit.actors import Actor, acting_as
+from portal.services.engine.queue import queue_onboarding
 from tests import factories as f
 from tests.ops.test_metrics import TOKEN, Exporter
 from tests.workers.conftest import ROOT, wait_until

@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from portal.models import Run, Tenant, TenantStatus, utcnow
-from portal.services.actors import Actor, acting_as
-from portal.services.provisioning import queue_onboarding, sweep_stale_runs
+from portal.services.audit.actors import Actor, acting_as
+from portal.services.engine.queue import queue_onboarding, sweep_stale_runs
 from tests import factories as f
 from tests.workers.conftest import wait_until
 

@@ -9,8 +9,8 @@ import logging
 from sqlalchemy import text
 
 from portal.models import Tenant, TenantStatus
-from portal.services.actors import acting_as
-from portal.services.handover import reveal_credentials
+from portal.services.audit.actors import acting_as
+from portal.services.tenants.handover import reveal_credentials
 from tests import factories as f
 from tests.workers.conftest import wait_until
 

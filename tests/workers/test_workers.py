@@ -11,7 +11,7 @@ import time
 from sqlalchemy import func, select, update
 
 from portal.models import CognitoCall, Run, Tenant, TenantStatus, utcnow
-from portal.services.provisioning import sweep_stale_runs
+from portal.services.engine.queue import sweep_stale_runs
 from tests import factories as f
 from tests.workers.conftest import ROOT, wait_until
 

@@ -6,8 +6,8 @@ import segno
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user
 
-from portal.services import accounts
-from portal.services.portal_settings import totp_required
+from portal.services.access import accounts
+from portal.services.access.portal_settings import totp_required
 from portal.validation import ValidationError
 from portal.web.access import ALL_ROLES, PUBLIC, roles, rule_of
 from portal.web.account.forms import ConfirmTotpForm, DisableTotpForm, PasswordForm, StartTotpForm

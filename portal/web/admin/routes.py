@@ -9,10 +9,10 @@ from sqlalchemy import select
 from portal.cognito.errors import CognitoError
 from portal.extensions import db
 from portal.models import Role, User, utcnow
-from portal.services import accounts
-from portal.services.pools import list_usage, register_pool
-from portal.services.portal_settings import REQUIRE_TOTP, set_setting, totp_required
-from portal.services.users import create_user, generate_password
+from portal.services.access import accounts
+from portal.services.access.portal_settings import REQUIRE_TOTP, set_setting, totp_required
+from portal.services.access.users import create_user, generate_password
+from portal.services.pools.registry import list_usage, register_pool
 from portal.validation import ValidationError
 from portal.web.access import roles
 from portal.web.admin.forms import ActionForm, CreateUserForm, RegisterPoolForm, RequireTotpForm

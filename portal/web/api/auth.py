@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
-from portal.services import throttle
-from portal.services.actors import Actor
-from portal.services.api_tokens import authenticate
+from portal.services.access import throttle
+from portal.services.access.api_tokens import authenticate
+from portal.services.audit.actors import Actor
 from portal.web.access import PUBLIC, rule_of
 from portal.web.api.problems import ApiProblem, problem_response
 from portal.web.api.registry import MAX_BODY_BYTES, OPERATIONS

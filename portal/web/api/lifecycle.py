@@ -1,13 +1,13 @@
-"""API: plan and apply a tenant's settings, and offboard it (portal.services.lifecycle)."""
+"""API: plan and apply a tenant's settings, and offboard it (portal.services.engine.lifecycle)."""
 
 from __future__ import annotations
 
 from flask import url_for
 
-from portal.services import lifecycle
 from portal.services.audit import redact
-from portal.services.provisioning import latest_run
-from portal.services.tenants import get_tenant
+from portal.services.engine import lifecycle
+from portal.services.engine.queue import latest_run
+from portal.services.tenants.records import get_tenant
 from portal.validation import ValidationError
 from portal.web.api import schemas
 from portal.web.api.registry import WRITERS, operation

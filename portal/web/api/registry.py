@@ -25,10 +25,10 @@ from portal.extensions import db
 from portal.models import Role
 from portal.models.api import APPLICATION_ROLE
 from portal.oidc.ssrf import FetchFailed, FetchRefused
-from portal.services import idempotency
-from portal.services.actors import acting_as
-from portal.services.pools import NoPoolHasRoom
-from portal.services.tenants import UnknownTenant
+from portal.services.access import idempotency
+from portal.services.audit.actors import acting_as
+from portal.services.pools.registry import NoPoolHasRoom
+from portal.services.tenants.records import UnknownTenant
 from portal.validation import ValidationError
 from portal.web.access import api_route
 from portal.web.api import problems

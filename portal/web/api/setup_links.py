@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from portal.services import setup_links
-from portal.services.tenants import get_tenant
+from portal.services.selfservice import setup_links
+from portal.services.tenants.records import get_tenant
 from portal.validation import ValidationError
 from portal.web.api.registry import WRITERS, operation
 from portal.web.api.schemas import Strict

@@ -6,10 +6,10 @@ from flask import url_for
 from sqlalchemy import or_, select
 
 from portal.models import Run, Tenant, TenantStatus
-from portal.services import tenants as tenant_service
-from portal.services.handover import hosted_urls, reveal_credentials
-from portal.services.provisioning import latest_run, queue_onboarding
-from portal.services.users import check_email
+from portal.services.access.users import check_email
+from portal.services.engine.queue import latest_run, queue_onboarding
+from portal.services.tenants import records as tenant_service
+from portal.services.tenants.handover import hosted_urls, reveal_credentials
 from portal.validation import ValidationError
 from portal.web.api import schemas
 from portal.web.api.problems import (

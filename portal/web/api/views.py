@@ -6,7 +6,7 @@ from sqlalchemy import Select, func, select
 
 from portal.extensions import db
 from portal.models import ApiToken, AuditEvent, Run, Tenant, TokenKind
-from portal.services.handover import hosted_urls
+from portal.services.tenants.handover import hosted_urls
 from portal.web.api import schemas
 
 

@@ -9,7 +9,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from portal.extensions import db
 from portal.models import Tenant
-from portal.services.audit_query import ACTOR_TYPES, AuditFilter
+from portal.services.audit.query import ACTOR_TYPES, AuditFilter
 
 ACTOR_TYPE_LABELS = {
     "user": "Portal user",

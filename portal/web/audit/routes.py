@@ -17,9 +17,9 @@ from markupsafe import Markup, escape
 
 from portal.extensions import db
 from portal.models import AuditEvent, Run, Tenant, utcnow
-from portal.services.audit_chain import current_head, latest_checkpoint
-from portal.services.audit_export import FORMATS, begin_export, export_lines
-from portal.services.audit_query import (
+from portal.services.audit.chain import current_head, latest_checkpoint
+from portal.services.audit.export import FORMATS, begin_export, export_lines
+from portal.services.audit.query import (
     KNOWN_ACTIONS,
     TENANTS_PER_PAGE,
     Cursor,
@@ -30,12 +30,12 @@ from portal.services.audit_query import (
     tenant_slugs,
     tenant_timeline,
 )
-from portal.services.audit_verifications import (
+from portal.services.audit.verifications import (
     latest_result,
     pending_verification,
     request_verification,
 )
-from portal.services.tenants import UnknownTenant, get_tenant
+from portal.services.tenants.records import UnknownTenant, get_tenant
 from portal.web.access import AUDIT_ROLES, roles
 from portal.web.audit.forms import ACTOR_TYPE_LABELS, FilterForm, VerifyForm
 

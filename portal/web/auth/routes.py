@@ -10,9 +10,10 @@ from flask_login import current_user, login_user, logout_user
 
 from portal.extensions import db
 from portal.models import utcnow
-from portal.services import audit, throttle
-from portal.services.actors import Actor, acting_as
-from portal.services.users import find_user, verify_password
+from portal.services import audit
+from portal.services.access import throttle
+from portal.services.access.users import find_user, verify_password
+from portal.services.audit.actors import Actor, acting_as
 from portal.web.access import ALL_ROLES, public, roles
 from portal.web.auth.forms import LoginForm, LogoutForm, TotpForm
 
@@ -112,7 +113,7 @@ def _complete_login(user, target: str):
 @bp.route("/login/totp", methods=["GET", "POST"])
 @public
 def totp():
-    from portal.services.totp import verify_user_code
+    from portal.services.access.totp import verify_user_code
     from portal.web.auth.loader import load_user
 
     pending = session.get("pending_user")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
-from portal.services import imports
+from portal.services.tenants import imports
 from portal.web.access import STAFF_ROLES, roles
 from portal.web.imports.forms import ImportForm
 

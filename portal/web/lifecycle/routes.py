@@ -11,9 +11,9 @@ from portal.cognito.errors import CognitoError
 from portal.crypto import encrypt
 from portal.extensions import db
 from portal.models import Role, UserPool
-from portal.services import drift, lifecycle
-from portal.services.pools import find_pool, list_usage, set_closed, set_quotas
-from portal.services.tenants import UnknownTenant, get_tenant
+from portal.services.engine import drift, lifecycle
+from portal.services.pools.registry import find_pool, list_usage, set_closed, set_quotas
+from portal.services.tenants.records import UnknownTenant, get_tenant
 from portal.validation import ValidationError
 from portal.web.access import STAFF_ROLES, roles
 from portal.web.lifecycle.forms import EditTenantForm, MoveForm, OffboardForm, QuotasForm, lines
@@ -313,7 +313,7 @@ def pool_quotas(user_pool_id: str):
 def _lifecycle_helpers() -> dict:
     from flask import g
 
-    from portal.services.run_kinds import active_move
+    from portal.services.engine.kinds import active_move
 
     def lifecycle_state(tenant) -> dict:
         """Drift findings and an active move, read once per request (two partials use them)."""

@@ -10,10 +10,10 @@ from wtforms.validators import Length, Optional
 from portal.crypto import SecretUnreadable, decrypt, encrypt
 from portal.extensions import db
 from portal.models import SetupLink, Tenant
-from portal.services import setup_links as links
 from portal.services.mail import MailFailed, smtp_configured
-from portal.services.signin_tests import can_test, groups_warnings, parse_groups
-from portal.services.tenants import UnknownTenant, get_tenant
+from portal.services.selfservice import setup_links as links
+from portal.services.selfservice.signin_tests import can_test, groups_warnings, parse_groups
+from portal.services.tenants.records import UnknownTenant, get_tenant
 from portal.validation import ValidationError
 from portal.web.access import STAFF_ROLES, roles
 

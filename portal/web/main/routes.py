@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Tenant
-from portal.services.pools import list_usage
+from portal.services.pools.registry import list_usage
 from portal.web.access import ALL_ROLES, roles
 
 bp = Blueprint("main", __name__)

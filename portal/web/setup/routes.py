@@ -20,19 +20,19 @@ from portal.cognito.errors import CognitoError
 from portal.extensions import db
 from portal.models import LinkState, SetupLink, TenantStatus
 from portal.oidc.ssrf import FetchFailed, FetchRefused
-from portal.services import setup_links as links
-from portal.services import throttle
-from portal.services.actors import acting_as
-from portal.services.handover import hosted_urls
-from portal.services.pools import NoPoolHasRoom
-from portal.services.provisioning import latest_run
-from portal.services.signin_tests import (
+from portal.services.access import throttle
+from portal.services.audit.actors import acting_as
+from portal.services.engine.queue import latest_run
+from portal.services.pools.registry import NoPoolHasRoom
+from portal.services.selfservice import setup_links as links
+from portal.services.selfservice.signin_tests import (
     can_test,
     groups_warnings,
     latest_test,
     parse_groups,
 )
-from portal.services.signin_tests import failure_advice as test_advice
+from portal.services.selfservice.signin_tests import failure_advice as test_advice
+from portal.services.tenants.handover import hosted_urls
 from portal.validation import ValidationError
 from portal.web.access import public
 from portal.web.setup.forms import IdpForm

@@ -22,12 +22,13 @@ from portal.cognito.errors import CognitoError
 from portal.cognito.resources import STEPS_BY_NAME
 from portal.extensions import db
 from portal.models import Run, RunStatus, Tenant, TenantStatus, WizardDraft
-from portal.services import lifecycle
-from portal.services.handover import hosted_urls, reveal_credentials, tenant_summary
-from portal.services.pools import NoPoolHasRoom
-from portal.services.provisioning import latest_run, queue_onboarding, test_callback_url
-from portal.services.tenant_list import SORTS, TenantFilter, audit_trail, list_tenants
-from portal.services.tenants import UnknownTenant, get_tenant
+from portal.services.engine import lifecycle
+from portal.services.engine.desired import test_callback_url
+from portal.services.engine.queue import latest_run, queue_onboarding
+from portal.services.pools.registry import NoPoolHasRoom
+from portal.services.tenants.handover import hosted_urls, reveal_credentials, tenant_summary
+from portal.services.tenants.listing import SORTS, TenantFilter, audit_trail, list_tenants
+from portal.services.tenants.records import UnknownTenant, get_tenant
 from portal.validation import ValidationError
 from portal.web.access import ALL_ROLES, STAFF_ROLES, roles
 from portal.web.tenants.actions import TENANT_ACTION_TEMPLATES

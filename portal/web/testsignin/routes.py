@@ -16,11 +16,12 @@ from flask import (
 from flask_login import current_user
 
 from portal.extensions import db
-from portal.services import audit, throttle
-from portal.services import setup_links as links
-from portal.services import signin_tests as tests
-from portal.services.actors import acting_as
-from portal.services.tenants import UnknownTenant, get_tenant
+from portal.services import audit
+from portal.services.access import throttle
+from portal.services.audit.actors import acting_as
+from portal.services.selfservice import setup_links as links
+from portal.services.selfservice import signin_tests as tests
+from portal.services.tenants.records import UnknownTenant, get_tenant
 from portal.web.access import STAFF_ROLES, public
 
 bp = Blueprint("testsignin", __name__, url_prefix="/test-sign-in")

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.models import Role
-from portal.services import api_tokens
+from portal.services.access import api_tokens
 from portal.validation import ValidationError
 from portal.web.access import ALL_ROLES, roles
 from portal.web.tokens.forms import NewApplicationTokenForm, NewTokenForm, RevokeForm

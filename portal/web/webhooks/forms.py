@@ -7,7 +7,7 @@ from wtforms import BooleanField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.services import webhooks
+from portal.services.webhooks import endpoints as webhooks
 from portal.validation import ValidationError as RuleBroken
 
 

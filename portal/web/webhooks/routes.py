@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
 from portal.extensions import db
 from portal.models import Role, WebhookDelivery, WebhookEndpoint
-from portal.services import webhooks
+from portal.services.webhooks import endpoints as webhooks
 from portal.web.access import roles
 from portal.web.webhooks.forms import ActionForm, EndpointForm
 

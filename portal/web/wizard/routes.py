@@ -21,11 +21,11 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Tenant, TenantStatus, WizardDraft
 from portal.oidc.discovery import IssuerCheck
-from portal.services import drafts
-from portal.services.handover import hosted_urls
-from portal.services.pools import NoPoolHasRoom, list_usage, usage
-from portal.services.provisioning import test_callback_url
-from portal.services.tenants import UnknownTenant, get_tenant, preflight
+from portal.services.engine.desired import test_callback_url
+from portal.services.pools.registry import NoPoolHasRoom, list_usage, usage
+from portal.services.tenants import drafts
+from portal.services.tenants.handover import hosted_urls
+from portal.services.tenants.records import UnknownTenant, get_tenant, preflight
 from portal.validation import ValidationError, suggest_slug
 from portal.web.access import STAFF_ROLES, roles
 from portal.web.wizard.forms import (

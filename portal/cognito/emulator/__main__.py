@@ -1,5 +1,0 @@
-"""`python -m portal.cognito.emulator`: same as `portal emulator`."""
-
-from .cli import emulator_command
-
-emulator_command(prog_name="python -m portal.cognito.emulator")

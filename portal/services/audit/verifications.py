@@ -1,0 +1,139 @@
+"""Verifications of the audit chain: asked for by auditors, run by workers, kept for the pages."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import AuditVerification, utcnow
+from portal.observability.context import message_headers
+from portal.services import audit
+from portal.services.audit.actors import current_actor
+from portal.services.audit.chain import ChainReport, ExpectedHead, verify_chain
+
+log = logging.getLogger("portal.audit")
+VERIFY_TASK = "portal.verify_audit_chain"
+ACTIVE = ("queued", "running")
+FINISHED = ("intact", "broken", "failed")
+STALLED_AFTER = timedelta(hours=1)  # a verification still "running" after this lost its worker
+
+
+def latest_result() -> AuditVerification | None:
+    """The newest finished verification."""
+    return db.session.scalar(
+        select(AuditVerification)
+        .where(AuditVerification.status.in_(FINISHED))
+        .order_by(AuditVerification.id.desc())
+        .limit(1)
+    )
+
+
+def pending_verification() -> AuditVerification | None:
+    """A verification still queued or running (one that lost its worker long ago is not)."""
+    return db.session.scalar(
+        select(AuditVerification)
+        .where(
+            AuditVerification.status.in_(ACTIVE),
+            AuditVerification.requested_at > utcnow() - STALLED_AFTER,
+        )
+        .order_by(AuditVerification.id.desc())
+        .limit(1)
+    )
+
+
+def result_dict(verification: AuditVerification | None) -> dict[str, Any]:
+    """The latest verification, as exports record it."""
+    if verification is None:
+        return {"status": "never verified"}
+    return {
+        "id": verification.id,
+        "status": verification.status,
+        "finished_at": verification.finished_at.isoformat() if verification.finished_at else None,
+        "events_checked": verification.events_checked,
+        "head_hash": verification.head_hash,
+        "head_event_id": verification.head_event_id,
+        "problem_kind": verification.problem_kind,
+        "problem_event_id": verification.problem_event_id,
+        "problem": verification.problem,
+    }
+
+
+def request_verification() -> tuple[AuditVerification, bool]:
+    """Queue a verification for a worker (unless one is under way); audited. True if new."""
+    pending = pending_verification()
+    if pending is not None:
+        return pending, False
+    verification = AuditVerification(status="queued", requested_by=current_actor().label[:300])
+    db.session.add(verification)
+    db.session.flush()
+    audit.record("audit.verification_requested", verification_id=verification.id)
+    db.session.commit()
+    try:
+        # The id only; the request id rides in the headers, so the result links to the request.
+        current_app.extensions["celery"].send_task(
+            VERIFY_TASK, args=[verification.id], headers=message_headers()
+        )
+    except Exception as exc:  # the broker is down: say so rather than spin forever
+        verification.status, verification.finished_at = "failed", utcnow()
+        verification.problem = f"could not reach the task queue ({type(exc).__name__})"
+        db.session.commit()
+    return verification, True
+
+
+def run_verification(
+    verification_id: int | None = None, expect: ExpectedHead | None = None
+) -> tuple[AuditVerification, ChainReport | None]:
+    """Carry out a requested verification (or a new one), store its result and audit it."""
+    verification = (
+        db.session.get(AuditVerification, verification_id) if verification_id is not None else None
+    )
+    if verification is not None and verification.status in FINISHED:
+        return verification, None  # delivered twice: the result is there already
+    if verification is None:
+        verification = AuditVerification(requested_by=current_actor().label[:300])
+        db.session.add(verification)
+    verification.status, verification.started_at = "running", utcnow()
+    db.session.commit()
+    try:
+        report = verify_chain(expect)
+    except Exception as exc:
+        db.session.rollback()
+        verification.status, verification.finished_at = "failed", utcnow()
+        verification.problem = f"the verification itself failed: {type(exc).__name__}"
+        audit.record(
+            "audit.verified", verification_id=verification.id, status="failed", error=str(exc)
+        )
+        db.session.commit()
+        raise
+    _store(verification, report)
+    audit.record(
+        "audit.verified",
+        verification_id=verification.id,
+        status=verification.status,
+        events_checked=report.checked,
+        head=report.head.to_dict(),
+        expected_head=str(expect) if expect else None,
+        problem=report.problem.to_dict() if report.problem else None,
+    )
+    db.session.commit()
+    if report.problem is not None:
+        log.error("audit chain broken: %s", report.problem.message)
+    return verification, report
+
+
+def _store(verification: AuditVerification, report: ChainReport) -> None:
+    verification.status = "intact" if report.ok else "broken"
+    verification.finished_at = report.finished_at
+    verification.events_checked = report.checked
+    verification.head_hash = report.head.hash
+    verification.head_event_id = report.head.event_id
+    problem = report.problem
+    verification.problem_kind = problem.kind if problem else None
+    verification.problem_event_id = problem.event_id if problem else None
+    verification.problem_at = problem.at if problem else None
+    verification.problem = problem.message if problem else None

@@ -1,0 +1,174 @@
+"""Queueing runs (one active run per tenant, committed, then enqueued) and re-sending stale ones."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from portal.cognito.resources import STEP_SETS
+from portal.extensions import db
+from portal.models import (
+    Run,
+    RunKind,
+    RunStatus,
+    Step,
+    StepStatus,
+    Tenant,
+    TenantStatus,
+    utcnow,
+)
+from portal.observability.context import current_request_id  # ops
+from portal.services import audit
+from portal.services.audit.actors import current_actor
+from portal.services.engine.dispatch import enqueue_run
+from portal.services.pools.registry import place_tenant
+from portal.validation import ValidationError
+
+log = logging.getLogger(__name__)
+
+
+def active_run(tenant: Tenant) -> Run | None:
+    return db.session.scalar(
+        select(Run).where(
+            Run.tenant_id == tenant.id, Run.status.in_((RunStatus.QUEUED, RunStatus.RUNNING))
+        )
+    )
+
+
+def latest_run(tenant: Tenant) -> Run | None:
+    return db.session.scalar(
+        select(Run).where(Run.tenant_id == tenant.id).order_by(Run.id.desc()).limit(1)
+    )
+
+
+def new_run(tenant: Tenant, kind: str) -> Run:
+    actor = current_actor()
+    run = Run(
+        tenant_id=tenant.id,
+        kind=kind,
+        status=RunStatus.QUEUED,
+        actor=actor.label,
+        request_id=current_request_id(),  # ops: the actor's, or the one bound to this context
+        enqueued_at=utcnow(),
+    )
+    run.steps = [
+        Step(name=s.name, position=i, status=StepStatus.PENDING)
+        for i, s in enumerate(STEP_SETS[kind], start=1)
+    ]
+    db.session.add(run)
+    return run
+
+
+def resume(run: Run) -> Run:
+    """Send a failed run back to the queue from its failed step; done steps are not redone."""
+    for step in run.steps:
+        if step.status == StepStatus.FAILED:
+            step.status = StepStatus.PENDING
+    run.status, run.error, run.finished_at = RunStatus.QUEUED, None, None
+    run.enqueued_at, run.not_before, run.lease_until, run.worker = utcnow(), None, None, None
+    return run
+
+
+def prepare_run(tenant: Tenant) -> tuple[Run, bool]:
+    """The run that will onboard TENANT: an active one, a resumed failed one, or a new one."""
+    existing = active_run(tenant)
+    if existing is not None:
+        return existing, False
+    if tenant.status in (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED):
+        raise ValidationError("status", f"tenant {tenant.slug} is {tenant.status}")
+    if not tenant.has_idp_settings:
+        raise ValidationError(
+            "idp",
+            f"tenant {tenant.slug} has no identity provider settings yet; "
+            f"set them first (portal tenants set-idp {tenant.slug} ...)",
+        )
+    place_tenant(tenant)
+    last = latest_run(tenant)
+    if (
+        tenant.status == TenantStatus.FAILED
+        and last is not None
+        and last.status == RunStatus.FAILED
+    ):
+        run = resume(last)
+        action = "run.resumed"
+    else:
+        kind = RunKind.RECONCILE if tenant.status == TenantStatus.READY else RunKind.ONBOARD
+        run = new_run(tenant, kind)
+        action = "run.queued"
+    before = tenant.status
+    tenant.status = TenantStatus.QUEUED
+    tenant.last_error = None
+    db.session.flush()
+    audit.record(
+        action,
+        tenant,
+        before={"status": before},
+        after={"status": tenant.status},
+        run_id=run.id,
+        kind=run.kind,
+        user_pool_id=tenant.pool.user_pool_id,
+    )
+    return run, True
+
+
+def queue_runs(tenants: list[Tenant], prepare) -> list[Run]:
+    """Prepare a run per tenant and commit it, then send its id to the workers at once.
+
+    Each run is sent as soon as it is committed, so workers start on the first tenants of a
+    bulk onboarding while the rest are still being queued.
+    """
+    runs: list[Run] = []
+    for tenant in tenants:
+        try:
+            run, created = prepare(tenant)
+            db.session.commit()
+        except IntegrityError:  # someone else queued one at the same moment
+            db.session.rollback()
+            run, created = active_run(tenant), False
+            if run is None:
+                raise
+        except Exception:
+            db.session.rollback()
+            raise
+        runs.append(run)
+        if created:
+            enqueue_run(run.id)
+    return runs
+
+
+def queue_onboarding(tenants: list[Tenant]) -> list[Run]:
+    """Queue a run per tenant (one per tenant however often asked), commit, then enqueue ids."""
+    return queue_runs(tenants, prepare_run)
+
+
+def sweep_stale_runs() -> list[int]:
+    """Re-send runs whose worker died or whose message was lost; claiming makes repeats harmless."""
+    now = utcnow()
+    stale_queued = now - timedelta(seconds=int(current_app.config["PORTAL_STALE_QUEUED_SECONDS"]))
+    runs = db.session.scalars(
+        select(Run)
+        .where(
+            or_(
+                (Run.status == RunStatus.RUNNING) & (Run.lease_until < now),
+                (Run.status == RunStatus.QUEUED)
+                & (Run.enqueued_at < stale_queued)
+                & or_(Run.not_before.is_(None), Run.not_before <= now),
+            )
+        )
+        .order_by(Run.id)
+        .limit(500)
+    ).all()
+    ids = [run.id for run in runs]
+    for run in runs:
+        if run.status == RunStatus.QUEUED:
+            run.enqueued_at = now
+    db.session.commit()
+    for run_id in ids:
+        enqueue_run(run_id)
+    if ids:
+        log.info("re-sent %d stale runs: %s", len(ids), ids[:20])
+    return ids

@@ -1,0 +1,1 @@
+"""Registered user pools: registration, usage against each quota, and tenant placement."""

@@ -1,0 +1,300 @@
+"""Registered user pools: registration, usage against each quota, and tenant placement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from portal.cognito.errors import NotFoundError
+from portal.cognito.pools import PoolHasNoDomain, read_pool
+from portal.extensions import db
+from portal.models import Tenant, TenantStatus, UserPool
+from portal.models.pools import MAX_STYLES
+from portal.services import audit
+from portal.services.engine.gateways import gateway_for
+from portal.services.engine.ledger import TenantCallRecorder
+from portal.validation import ValidationError
+
+# Tenants holding (or about to hold) resources in their pool.
+HOLDING_STATUSES = (
+    TenantStatus.QUEUED,
+    TenantStatus.PROVISIONING,
+    TenantStatus.READY,
+    TenantStatus.FAILED,
+    TenantStatus.OFFBOARDING,
+)
+
+
+class NoPoolHasRoom(Exception):
+    """No registered pool has room; the message names the full quotas and what to do."""
+
+
+@dataclass(frozen=True)
+class PoolUsage:
+    pool: UserPool
+    clients: int
+    identity_providers: int
+    styles: int
+
+    @property
+    def max_styles(self) -> int:
+        return MAX_STYLES if self.pool.needs_styles else 0
+
+    def full_quotas(self) -> list[str]:
+        full = []
+        if self.clients >= self.pool.max_clients:
+            full.append(f"app clients {self.clients}/{self.pool.max_clients}")
+        if self.identity_providers >= self.pool.max_identity_providers:
+            full.append(
+                f"identity providers {self.identity_providers}/{self.pool.max_identity_providers}"
+            )
+        if self.pool.needs_styles and self.styles >= MAX_STYLES:
+            full.append(f"managed-login styles {self.styles}/{MAX_STYLES} (fixed by AWS)")
+        return full
+
+    def warnings(self, threshold: float = 0.8) -> list[str]:
+        """Quotas at or above 80% full, in words."""
+        rows = [
+            ("app clients", self.clients, self.pool.max_clients),
+            ("identity providers", self.identity_providers, self.pool.max_identity_providers),
+        ]
+        if self.pool.needs_styles:
+            rows.append(("managed-login styles", self.styles, MAX_STYLES))
+        return [
+            f"{name} {used}/{limit} ({used / limit:.0%})"
+            for name, used, limit in rows
+            if limit and used / limit >= threshold
+        ]
+
+    @property
+    def has_room(self) -> bool:
+        return not self.pool.closed and not self.full_quotas()
+
+    @property
+    def fill_ratio(self) -> float:
+        ratios = [
+            self.clients / self.pool.max_clients,
+            self.identity_providers / self.pool.max_identity_providers,
+        ]
+        if self.pool.needs_styles:
+            ratios.append(self.styles / MAX_STYLES)
+        return max(ratios)
+
+    def to_dict(self) -> dict:
+        return {
+            "user_pool_id": self.pool.user_pool_id,
+            "region": self.pool.region,
+            "name": self.pool.name,
+            "domain": self.pool.cognito_domain_url,
+            "managed_login_version": self.pool.managed_login_version,
+            "feature_plan": self.pool.feature_plan,
+            "closed": self.pool.closed,
+            "app_clients": {"used": self.clients, "max": self.pool.max_clients},
+            "identity_providers": {
+                "used": self.identity_providers,
+                "max": self.pool.max_identity_providers,
+            },
+            "managed_login_styles": {"used": self.styles, "max": self.max_styles},
+            "has_room": self.has_room,
+            "warnings": self.warnings(),
+        }
+
+
+def find_pool(user_pool_id: str) -> UserPool | None:
+    return db.session.scalar(select(UserPool).where(UserPool.user_pool_id == user_pool_id))
+
+
+def _holding(pool_ids: list[int]) -> dict[int, int]:
+    """Per pool, the tenants holding resources there (two grouped counts for any number)."""
+    from portal.models import MoveState, TenantMove
+
+    counts: dict[int, int] = dict.fromkeys(pool_ids, 0)
+    if not pool_ids:
+        return counts
+    rows = db.session.execute(
+        select(Tenant.pool_id, func.count(Tenant.id))
+        .where(Tenant.pool_id.in_(pool_ids), Tenant.status.in_(HOLDING_STATUSES))
+        .group_by(Tenant.pool_id)
+    )
+    for pool_id, count in rows:
+        counts[pool_id] += count
+    # A tenant moving away keeps its old resources here until the move is finished.
+    rows = db.session.execute(
+        select(TenantMove.from_pool_id, func.count(TenantMove.id))
+        .where(TenantMove.from_pool_id.in_(pool_ids), TenantMove.state != MoveState.DONE)
+        .group_by(TenantMove.from_pool_id)
+    )
+    for pool_id, count in rows:
+        counts[pool_id] += count
+    return counts
+
+
+def _usage(pool: UserPool, holding: int) -> PoolUsage:
+    return PoolUsage(
+        pool,
+        pool.baseline_clients + holding,
+        pool.baseline_identity_providers + holding,
+        pool.baseline_styles + (holding if pool.needs_styles else 0),
+    )
+
+
+def usage(pool: UserPool) -> PoolUsage:
+    return _usage(pool, _holding([pool.id])[pool.id])
+
+
+def usages(pools: list[UserPool]) -> list[PoolUsage]:
+    holding = _holding([p.id for p in pools])
+    return [_usage(p, holding[p.id]) for p in pools]
+
+
+def list_usage() -> list[PoolUsage]:
+    return usages(list(db.session.scalars(select(UserPool).order_by(UserPool.id))))
+
+
+def region_of(user_pool_id: str) -> str:
+    region, sep, _ = user_pool_id.partition("_")
+    if not sep or not region:
+        raise ValidationError(
+            "user_pool_id",
+            f"{user_pool_id!r} is not a user pool id (they look like us-east-1_AbCdEf123)",
+        )
+    return region
+
+
+def register_pool(
+    user_pool_id: str,
+    region: str | None = None,
+    *,
+    max_clients: int | None = None,
+    max_identity_providers: int | None = None,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> UserPool:
+    """Read the pool from Cognito (domain, login version, plan, usage) and register it."""
+    user_pool_id = user_pool_id.strip()
+    region = region or region_of(user_pool_id)
+    if find_pool(user_pool_id) is not None:
+        raise ValidationError("user_pool_id", f"user pool {user_pool_id} is registered already")
+    for name, value in (
+        ("max_clients", max_clients),
+        ("max_identity_providers", max_identity_providers),
+    ):
+        if value is not None and value < 1:
+            raise ValidationError(name, f"{name} must be at least 1")
+    try:
+        facts = read_pool(
+            gateway_for(region, TenantCallRecorder(None)), user_pool_id, progress=progress
+        )
+    except (NotFoundError, PoolHasNoDomain) as error:
+        raise ValidationError("user_pool_id", error.message) from None
+    pool = UserPool(
+        user_pool_id=user_pool_id,
+        region=region,
+        name=facts.name,
+        domain=facts.domain,
+        custom_domain=facts.custom_domain,
+        managed_login_version=facts.managed_login_version,
+        feature_plan=facts.feature_plan,
+        custom_attributes=facts.custom_attributes,
+        baseline_clients=facts.client_count,
+        baseline_identity_providers=facts.identity_provider_count,
+        baseline_styles=facts.style_count,
+    )
+    if max_clients:
+        pool.max_clients = max_clients
+    if max_identity_providers:
+        pool.max_identity_providers = max_identity_providers
+    db.session.add(pool)
+    db.session.flush()
+    audit.record(
+        "pool.registered",
+        after={
+            "user_pool_id": user_pool_id,
+            "region": region,
+            "domain": facts.domain,
+            "managed_login_version": facts.managed_login_version,
+            "feature_plan": facts.feature_plan,
+            "existing_clients": facts.client_count,
+            "existing_identity_providers": facts.identity_provider_count,
+            "existing_styles": facts.style_count,
+        },
+    )
+    db.session.commit()
+    return pool
+
+
+def place_tenant(tenant: Tenant) -> UserPool:
+    """Choose the open pool with the most room on the quotas that matter, locked while counting."""
+    if tenant.pool is not None:
+        if tenant.status == TenantStatus.DRAFT:  # pinned, and about to take room in it
+            pinned = usage(tenant.pool)
+            if not pinned.has_room:
+                full = ", ".join(pinned.full_quotas() or ["closed to new tenants"])
+                raise NoPoolHasRoom(
+                    f"The pinned user pool {tenant.pool.user_pool_id} has no room ({full}). "
+                    "Pin the tenant to another pool or let the portal place it."
+                )
+        return tenant.pool
+    pools = db.session.scalars(
+        select(UserPool).where(UserPool.closed.is_(False)).order_by(UserPool.id).with_for_update()
+    ).all()
+    candidates = usages(list(pools))
+    roomy = [u for u in candidates if u.has_room]
+    if not roomy:
+        raise NoPoolHasRoom(_full_message(candidates))
+    best = min(roomy, key=lambda u: (u.fill_ratio, u.pool.id))
+    tenant.pool = best.pool
+    return best.pool
+
+
+def _full_message(candidates: list[PoolUsage]) -> str:
+    if not candidates:
+        return (
+            "No open user pool is registered. Register one with `portal pools add "
+            "USER_POOL_ID` (it needs a domain), then onboard again."
+        )
+    parts = [
+        f"{u.pool.user_pool_id}: " + ", ".join(u.full_quotas() or ["closed"]) for u in candidates
+    ]
+    return (
+        "Every open user pool is full: " + "; ".join(parts) + ". A pool holds at most 20 "
+        "managed-login styles (fixed by AWS); register another user pool with `portal pools "
+        "add`, or ask AWS to raise the adjustable quotas and update them with --max-clients / "
+        "--max-idps."
+    )
+
+
+def set_closed(pool: UserPool, closed: bool) -> UserPool:
+    """Close a pool to new tenants (existing ones stay), or open it again."""
+    if pool.closed == closed:
+        return pool
+    pool.closed = closed
+    audit.record("pool.closed" if closed else "pool.opened", user_pool_id=pool.user_pool_id)
+    db.session.commit()
+    return pool
+
+
+def set_quotas(
+    pool: UserPool, max_clients: int | None = None, max_identity_providers: int | None = None
+) -> UserPool:
+    """Record quota increases AWS granted for this pool (the style limit of 20 is fixed)."""
+    before = {
+        "max_clients": pool.max_clients,
+        "max_identity_providers": pool.max_identity_providers,
+    }
+    for name, value in (
+        ("max_clients", max_clients),
+        ("max_identity_providers", max_identity_providers),
+    ):
+        if value is not None:
+            if value < 1:
+                raise ValidationError(name, f"{name} must be at least 1")
+            setattr(pool, name, value)
+    after = {"max_clients": pool.max_clients, "max_identity_providers": pool.max_identity_providers}
+    if after != before:
+        audit.record(
+            "pool.quotas_changed", before=before, after=after, user_pool_id=pool.user_pool_id
+        )
+        db.session.commit()
+    return pool

@@ -1,0 +1,1 @@
+"""Customer self-service: setup links and test sign-ins."""

@@ -1,0 +1,159 @@
+"""What the vendor's application needs for a tenant, and the audited reveal of the client secret."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from portal.cognito.pools import read_client_secret
+from portal.crypto import decrypt
+from portal.extensions import db
+from portal.models import RotationState, Run, Tenant
+from portal.services import audit
+from portal.services.engine.gateways import gateway_for
+from portal.services.engine.ledger import TenantCallRecorder
+from portal.validation import ValidationError
+
+
+def hosted_urls(tenant: Tenant) -> dict[str, str | None]:
+    """The pool's endpoints as the tenant's application uses them."""
+    pool = tenant.pool
+    if pool is None:
+        return {
+            k: None
+            for k in (
+                "cognito_domain",
+                "issuer",
+                "jwks_uri",
+                "authorize_url",
+                "token_url",
+                "userinfo_url",
+                "login_url",
+                "logout_url",
+                "idp_redirect_uri",
+            )
+        }
+    domain = pool.cognito_domain_url
+    redirect = tenant.callback_urls[0] if tenant.callback_urls else None
+    authorize: dict[str, str] = {"response_type": "code", "scope": "openid"}
+    if tenant.client_id:
+        authorize["client_id"] = tenant.client_id
+    if redirect:
+        authorize["redirect_uri"] = redirect
+    logout: dict[str, str] = {"client_id": tenant.client_id or ""}
+    if tenant.logout_urls:
+        logout["logout_uri"] = tenant.logout_urls[0]
+    return {
+        "cognito_domain": domain,
+        "issuer": pool.issuer,
+        "jwks_uri": f"{pool.issuer}/.well-known/jwks.json",
+        "authorize_url": f"{domain}/oauth2/authorize?"
+        + urlencode({**authorize, "identity_provider": tenant.provider_name}),
+        "token_url": f"{domain}/oauth2/token",
+        "userinfo_url": f"{domain}/oauth2/userInfo",
+        "login_url": f"{domain}/login?" + urlencode(authorize),
+        "logout_url": f"{domain}/logout?" + urlencode(logout),
+        "idp_redirect_uri": f"{domain}/oauth2/idpresponse",
+    }
+
+
+def tenant_summary(tenant: Tenant, run: Run | None) -> dict[str, Any]:
+    """Everything shown about a tenant; never a secret."""
+    urls = hosted_urls(tenant)
+    steps = []
+    if run is not None:
+        steps = [
+            {
+                "name": s.name,
+                "status": s.status,
+                "attempts": s.attempts,
+                "outcome": s.outcome,
+                "error": s.error_message,
+                "error_code": s.error_code,
+            }
+            for s in run.steps
+        ]
+    return {
+        "slug": tenant.slug,
+        "name": tenant.name,
+        "status": tenant.status,
+        "steps": steps,
+        "run": None
+        if run is None
+        else {
+            "id": run.id,
+            "kind": run.kind,
+            "status": run.status,
+            "created_at": run.created_at,
+            "finished_at": run.finished_at,
+        },
+        "user_pool_id": tenant.pool.user_pool_id if tenant.pool else None,
+        "region": tenant.pool.region if tenant.pool else None,
+        "provider_name": tenant.provider_name,
+        "client_id": tenant.client_id,
+        "callback_urls": list(tenant.callback_urls),
+        "logout_urls": list(tenant.logout_urls),
+        "issuer_of_idp": tenant.issuer,
+        "idp_client_id": tenant.idp_client_id,
+        "authorize_scopes": tenant.authorize_scopes,
+        "groups_claim": tenant.groups_claim,
+        "roles_claim": tenant.roles_claim,
+        "cognito_domain": urls["cognito_domain"],
+        "login_url": urls["login_url"] if tenant.client_id else None,
+        "idp_redirect_uri": urls["idp_redirect_uri"],
+        "last_error": tenant.last_error,
+        "verified_at": tenant.verified_at,
+        "ready_at": tenant.ready_at,
+    }
+
+
+def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str, Any]:
+    """Read the client secret from Cognito now, audit the reveal, and return the handover bundle."""
+    if tenant.pool is None or tenant.client_id is None:
+        raise ValidationError(
+            "status", f"tenant {tenant.slug} has no app client yet; onboard it first"
+        )
+    rotation = tenant.secret_rotation_state
+    if rotation == RotationState.CANCELLING:
+        raise ValidationError(
+            "rotation",
+            "the new client secret is being withdrawn; reveal the "
+            "secret again when that has finished",
+        )
+    if (
+        rotation in (RotationState.BOTH_ACTIVE, RotationState.RETIRING)
+        and tenant.new_client_secret_encrypted is not None
+    ):
+        # Two secrets exist: what DescribeUserPoolClient returns now is undocumented, so hand
+        # over the new one, which the portal chose and keeps until the old one is retired.
+        secret = decrypt(tenant.new_client_secret_encrypted)
+        which = "new (rotation in progress: the previous secret works until it is retired)"
+    else:
+        gateway = gateway_for(tenant.pool.region, TenantCallRecorder(tenant.id))
+        secret = read_client_secret(gateway, tenant.pool.user_pool_id, tenant.client_id)
+        which = "current"
+    audit.record(
+        "secret.revealed",
+        tenant,
+        what="cognito client secret",
+        which=which,
+        client_id=tenant.client_id,
+        purpose=purpose,
+    )
+    db.session.commit()
+    urls = hosted_urls(tenant)
+    return {
+        "client_id": tenant.client_id,
+        "client_secret": secret,
+        "cognito_domain": urls["cognito_domain"],
+        "issuer": urls["issuer"],
+        "user_pool_id": tenant.pool.user_pool_id,
+        "region": tenant.pool.region,
+        "jwks_uri": urls["jwks_uri"],
+        "authorize_url": urls["authorize_url"],
+        "token_url": urls["token_url"],
+        "logout_url": urls["logout_url"],
+        "redirect_uri": tenant.callback_urls[0] if tenant.callback_urls else None,
+        "provider_name": tenant.provider_name,
+        "client_secret_rotation": rotation,
+    }

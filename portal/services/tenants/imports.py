@@ -1,0 +1,198 @@
+"""Bulk import of tenants from CSV: every row checked, then all created in one transaction, or none.
+
+Columns (a header row is required, in any order, names case-insensitive): `name`, `slug`,
+`callback_urls` (several separated by spaces or `|`), `contact_email`; optional `logout_urls`.
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first tenant row 2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal.extensions import db
+from portal.models import Tenant
+from portal.services import audit
+from portal.services.selfservice import setup_links
+from portal.services.tenants.records import NewTenant, add_tenant, new_tenant_problems
+
+REQUIRED_COLUMNS = ("name", "slug", "callback_urls", "contact_email")
+OPTIONAL_COLUMNS = ("logout_urls",)
+MAX_ROWS = 10_000
+MAX_BYTES = 5 * 1024 * 1024
+URL_SEPARATORS = re.compile(r"[\s|]+")
+TEMPLATE = (
+    "name,slug,callback_urls,contact_email\r\n"
+    'Acme Corp,acme-corp,"https://app.example.com/callback|http://localhost:3000/callback",'
+    "it@acme.example\r\n"
+)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One thing wrong with the file: the row (1 is the header), the column and why."""
+
+    row: int
+    field: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "message": self.message}
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did; `created` is empty whenever `problems` is not."""
+
+    rows: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    # A setup link per new tenant: its URL is shown this once (only its hash is kept).
+    setup_links: dict[str, str] = field(default_factory=dict, repr=False)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "dry_run": self.dry_run,
+            "rows": self.rows,
+            "created": list(self.created),
+            "setup_links": dict(self.setup_links),
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+def split_urls(value: str | None) -> list[str]:
+    return [part for part in URL_SEPARATORS.split(value or "") if part]
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 text, with or without the byte-order mark spreadsheets write."""
+    return data.decode("utf-8-sig")
+
+
+def parse(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[RowProblem]]:
+    """The file's rows as (row number, {column: value}), or the problems with its shape."""
+    if not text.strip():
+        return [], [RowProblem(1, "file", "the file is empty")]
+    dialect: type[csv.Dialect] | csv.Dialect = csv.excel
+    with contextlib.suppress(csv.Error):
+        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t")
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except (StopIteration, csv.Error) as exc:
+        return [], [RowProblem(1, "file", f"the header row cannot be read ({exc})")]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    unknown = [c for c in header if c and c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    problems = [RowProblem(1, column, "this column is missing") for column in missing]
+    problems += [
+        RowProblem(1, column, "unknown column (expected " + ", ".join(REQUIRED_COLUMNS) + ")")
+        for column in unknown
+    ]
+    duplicated = {c for c in header if c and header.count(c) > 1}
+    problems += [RowProblem(1, c, "this column appears twice") for c in sorted(duplicated)]
+    if problems:
+        return [], problems
+    rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        for values in reader:
+            number = reader.line_num
+            if not any(v.strip() for v in values):
+                continue  # blank lines are skipped, as spreadsheets leave them
+            if len(values) > len(header):
+                problems.append(
+                    RowProblem(number, "row", f"{len(values)} values for {len(header)} columns")
+                )
+                continue
+            rows.append((number, {h: v.strip() for h, v in zip(header, values, strict=False)}))
+            if len(rows) > MAX_ROWS:
+                return [], [RowProblem(number, "file", f"more than {MAX_ROWS} rows")]
+    except csv.Error as exc:
+        problems.append(RowProblem(reader.line_num, "row", f"malformed CSV: {exc}"))
+    return rows, problems
+
+
+def check_rows(rows: list[tuple[int, dict[str, str]]]) -> tuple[list[NewTenant], list[RowProblem]]:
+    """Each row through create_tenant's rules, plus slugs repeated within the file."""
+    slugs = [r.get("slug", "").strip() for _, r in rows]
+    existing = set(db.session.scalars(select(Tenant.slug).where(Tenant.slug.in_(slugs))).all())
+    seen: dict[str, int] = {}
+    checked: list[NewTenant] = []
+    problems: list[RowProblem] = []
+    for number, row in rows:
+        new, found = new_tenant_problems(
+            row.get("slug", ""),
+            row.get("name", ""),
+            split_urls(row.get("callback_urls")),
+            split_urls(row.get("logout_urls")),
+            contact_email=row.get("contact_email") or None,
+            check_contact=True,
+            existing_slugs=existing,
+        )
+        problems += [RowProblem(number, p.field, p.message) for p in found]
+        slug = row.get("slug", "").strip()
+        if slug and slug in seen:
+            problems.append(
+                RowProblem(number, "slug", f"{slug!r} is also used on row {seen[slug]}")
+            )
+        elif slug:
+            seen[slug] = number
+        if new is not None:
+            checked.append(new)
+    return checked, problems
+
+
+def import_tenants(data: bytes, *, dry_run: bool = False) -> ImportReport:
+    """Check every row; unless DRY_RUN, create them all in one transaction when all are valid."""
+    report = ImportReport(dry_run=dry_run)
+    if len(data) > MAX_BYTES:
+        report.problems.append(RowProblem(1, "file", f"the file is larger than {MAX_BYTES} bytes"))
+        return report
+    try:
+        text = decode(data)
+    except UnicodeDecodeError as exc:
+        report.problems.append(RowProblem(1, "file", f"the file is not UTF-8 text ({exc.reason})"))
+        return report
+    rows, problems = parse(text)
+    report.rows = len(rows)
+    if not problems and not rows:
+        problems.append(RowProblem(2, "file", "the file has a header but no tenant rows"))
+    checked, row_problems = check_rows(rows)
+    report.problems = sorted(problems + row_problems, key=lambda p: p.row)
+    if report.problems or dry_run:
+        return report
+    used_names = set(db.session.scalars(select(Tenant.provider_name)).all())
+    try:
+        tenants = [add_tenant(new, used_names) for new in checked]
+        links = {t.slug: setup_links.link_url(setup_links.add_link(t)[1]) for t in tenants}
+        audit.record("tenants.imported", rows=len(tenants), slugs=[t.slug for t in tenants])
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        report.problems.append(
+            RowProblem(
+                1,
+                "file",
+                "another tenant with one of these slugs was created meanwhile; "
+                "nothing was imported, try again",
+            )
+        )
+        return report
+    except Exception:
+        db.session.rollback()
+        raise
+    report.created = [t.slug for t in tenants]
+    report.setup_links = links
+    return report

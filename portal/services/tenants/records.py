@@ -1,0 +1,267 @@
+"""Tenants: creation, IdP settings, and what is shown about them (never a secret)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from portal.crypto import encrypt
+from portal.extensions import db
+from portal.models import Tenant, TenantStatus, UserPool
+from portal.oidc.discovery import IssuerCheck, check_issuer
+from portal.services import audit, events
+from portal.services.pools.registry import find_pool
+from portal.validation import (
+    ValidationError,
+    check_claim,
+    check_name,
+    check_redirect_urls,
+    check_request_method,
+    check_scopes,
+    check_slug,
+    is_valid_provider_name,
+)
+
+EDITABLE_STATUSES = (TenantStatus.DRAFT, TenantStatus.FAILED, TenantStatus.READY)
+
+
+class UnknownTenant(LookupError):
+    pass
+
+
+def get_tenant(slug: str) -> Tenant:
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == (slug or "").strip()))
+    if tenant is None:
+        raise UnknownTenant(f"no tenant has the slug {slug!r}")
+    return tenant
+
+
+def unused_provider_name(slug: str, used: set[str] | None = None) -> str:
+    """A provider name never used before: federated users keep `<name>_<sub>` forever.
+
+    USED, when given, is the set of names taken so far (a bulk import passes it to avoid one
+    query per row); the name returned is added to it.
+    """
+    if used is None:
+        used = set(db.session.scalars(select(Tenant.provider_name)).all())
+    candidate, generation = slug, 1
+    while candidate in used or not is_valid_provider_name(candidate):
+        generation += 1
+        suffix = f"-{generation}"
+        candidate = slug[: 32 - len(suffix)] + suffix
+    used.add(candidate)
+    return candidate
+
+
+@dataclass(frozen=True)
+class NewTenant:
+    """A tenant's settings that passed every check, ready to be added."""
+
+    slug: str
+    name: str
+    callback_urls: list[str]
+    logout_urls: list[str]
+    pool: UserPool | None
+    contact_email: str | None
+
+
+def new_tenant_problems(
+    slug: str,
+    name: str,
+    callback_urls: list[str],
+    logout_urls: list[str] | None = None,
+    pool_id: str | None = None,
+    contact_email: str | None = None,
+    *,
+    check_contact: bool = False,
+    existing_slugs: set[str] | None = None,
+) -> tuple[NewTenant | None, list[ValidationError]]:
+    """Check a new tenant's settings, collecting every problem (in create_tenant's order).
+
+    EXISTING_SLUGS, when given, replaces the per-call query for a taken slug. CHECK_CONTACT also
+    checks the contact e-mail address (the bulk import and the API do; create_tenant never has).
+    """
+    problems: list[ValidationError] = []
+
+    def attempt(check, *args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except ValidationError as exc:
+            problems.append(exc)
+            return None
+
+    clean_slug = attempt(check_slug, slug)
+    clean_name = attempt(check_name, name)
+    callbacks = attempt(check_redirect_urls, callback_urls, "callback_urls", required=True)
+    logouts = attempt(check_redirect_urls, logout_urls or [], "logout_urls", required=False)
+    if clean_slug is not None:
+        taken = (
+            clean_slug in existing_slugs
+            if existing_slugs is not None
+            else db.session.scalar(select(Tenant.id).where(Tenant.slug == clean_slug)) is not None
+        )
+        if taken:
+            problems.append(
+                ValidationError("slug", f"a tenant with the slug {clean_slug!r} exists already")
+            )
+    pool: UserPool | None = None
+    if pool_id:
+        pool = find_pool(pool_id)
+        if pool is None:
+            problems.append(
+                ValidationError(
+                    "pool", f"user pool {pool_id} is not registered (see `portal pools list`)"
+                )
+            )
+    contact = contact_email
+    if check_contact and contact_email is not None and contact_email.strip():
+        contact = attempt(_check_contact, contact_email)
+    elif check_contact:
+        contact = None
+    if problems:
+        return None, problems
+    return NewTenant(clean_slug, clean_name, callbacks, logouts, pool, contact), []
+
+
+def _check_contact(value: str) -> str:
+    from portal.services.access.users import check_email
+
+    try:
+        return check_email(value)
+    except ValidationError as exc:
+        raise ValidationError("contact_email", exc.message) from exc
+
+
+def validate_new_tenant(*args: Any, **kwargs: Any) -> NewTenant:
+    """Check a new tenant's settings; raise the first problem, as create_tenant always has."""
+    new, problems = new_tenant_problems(*args, **kwargs)
+    if problems:
+        raise problems[0]
+    assert new is not None
+    return new
+
+
+def add_tenant(new: NewTenant, used_provider_names: set[str] | None = None) -> Tenant:
+    """Add a checked tenant to the current transaction, audited and announced; no commit."""
+    tenant = Tenant(
+        slug=new.slug,
+        name=new.name,
+        callback_urls=new.callback_urls,
+        logout_urls=new.logout_urls,
+        pool=new.pool,
+        pool_pinned=new.pool is not None,
+        contact_email=new.contact_email,
+        provider_name=unused_provider_name(new.slug, used_provider_names),
+        client_name=f"portal-{new.slug}-{secrets.token_hex(4)}",
+    )
+    db.session.add(tenant)
+    db.session.flush()
+    audit.record("tenant.created", tenant, after=tenant_settings(tenant))
+    events.publish(events.TENANT_CREATED, tenant)
+    return tenant
+
+
+def create_tenant(
+    slug: str,
+    name: str,
+    callback_urls: list[str],
+    logout_urls: list[str] | None = None,
+    pool_id: str | None = None,
+    contact_email: str | None = None,
+) -> Tenant:
+    """Record a new tenant in draft; nothing reaches Cognito until it is onboarded."""
+    new = validate_new_tenant(slug, name, callback_urls, logout_urls, pool_id, contact_email)
+    tenant = add_tenant(new)
+    db.session.commit()
+    return tenant
+
+
+def tenant_settings(tenant: Tenant) -> dict[str, Any]:
+    """The tenant's editable settings for audit before/after; never a secret."""
+    return {
+        "slug": tenant.slug,
+        "name": tenant.name,
+        "callback_urls": list(tenant.callback_urls),
+        "logout_urls": list(tenant.logout_urls),
+        "user_pool_id": tenant.pool.user_pool_id if tenant.pool else None,
+        "issuer": tenant.issuer,
+        "idp_client_id": tenant.idp_client_id,
+        "authorize_scopes": tenant.authorize_scopes,
+        "groups_claim": tenant.groups_claim,
+        "roles_claim": tenant.roles_claim,
+        "attributes_request_method": tenant.attributes_request_method,
+        "idp_identifiers": list(tenant.idp_identifiers or []),
+    }
+
+
+def preflight(issuer: str, groups_claim: str | None, roles_claim: str | None) -> IssuerCheck:
+    return check_issuer(
+        issuer,
+        allow_loopback=current_app.config["PORTAL_ALLOW_LOOPBACK_ISSUERS"],
+        groups_claim=groups_claim,
+        roles_claim=roles_claim,
+        check_endpoints=True,
+    )
+
+
+def set_idp(
+    tenant: Tenant,
+    *,
+    issuer: str,
+    client_id: str,
+    client_secret: str | None,
+    scopes: str | None = None,
+    groups_claim: str | None = None,
+    roles_claim: str | None = None,
+    attributes_request_method: str | None = None,
+    identifiers: list[str] | None = None,
+    check: IssuerCheck | None = None,
+) -> IssuerCheck:
+    """Validate and store the customer's IdP settings; the secret is encrypted at rest."""
+    if tenant.status not in EDITABLE_STATUSES:
+        raise ValidationError(
+            "status",
+            f"the tenant is {tenant.status}; wait for the current "
+            "run to finish before changing its identity provider",
+        )
+    client_id = (client_id or "").strip()
+    if not client_id or len(client_id) > 255:
+        raise ValidationError("client_id", "the client ID is required (at most 255 characters)")
+    if client_secret is not None and not client_secret.strip():
+        raise ValidationError("client_secret", "the client secret is empty")
+    if client_secret is None and not tenant.idp_secret_in_cognito:
+        raise ValidationError("client_secret", "the client secret is required")
+    scopes = check_scopes(scopes or tenant.authorize_scopes)
+    groups = check_claim(groups_claim or tenant.groups_claim, "groups_claim", required=True)
+    roles = check_claim(roles_claim, "roles_claim", required=False)
+    method = check_request_method(attributes_request_method or tenant.attributes_request_method)
+    result = check or preflight(issuer, groups, roles)
+    if not result.ok:
+        return result
+    before = tenant_settings(tenant)
+    tenant.issuer = result.issuer
+    tenant.idp_client_id = client_id
+    if client_secret is not None:
+        tenant.idp_client_secret_encrypted = encrypt(client_secret.strip())
+        tenant.idp_secret_in_cognito = False
+    tenant.authorize_scopes = scopes
+    tenant.groups_claim = groups or "groups"
+    tenant.roles_claim = roles
+    tenant.attributes_request_method = method
+    if identifiers is not None:
+        tenant.idp_identifiers = identifiers
+    audit.record(
+        "tenant.idp_set",
+        tenant,
+        before=before,
+        after=tenant_settings(tenant),
+        secret_replaced=client_secret is not None,
+        warnings=[w.message for w in result.warnings],
+    )
+    events.publish(events.IDP_SUBMITTED, tenant, issuer=tenant.issuer)
+    db.session.commit()
+    return result

@@ -1,0 +1,1 @@
+"""Webhooks: endpoints, the deliveries owed to them, and sending them."""

@@ -1,0 +1,1 @@
+"""Static assets, all vendored (a package so that an installed portal finds them)."""
