@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.leakscan import LeakScan
+from tests.support.leakscan import LeakScan
 
 
 def test_the_scan_flags_secrets_where_they_must_not_be():

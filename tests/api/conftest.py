@@ -11,8 +11,8 @@ from portal.models import Role
 from portal.services.access.api_tokens import create_application_token, create_personal_token
 from portal.services.access.users import create_user
 from portal.services.audit.actors import acting_as
-from tests.factories import TEST_ACTOR
-from tests.web.conftest import isolated
+from tests.support.factories import TEST_ACTOR
+from tests.support.web import isolated
 
 
 @dataclass
@@ -70,6 +70,3 @@ def api_client(app, api_tokens):
         return ApiClient(app.test_client(), token or (api_tokens[kind] if kind else None))
 
     return make
-
-
-from tests.web.conftest import signed_in, users  # noqa: E402, F401  (fixtures)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from portal.models import Run, Tenant, TenantStatus
-from tests import factories as f
+from tests.support import factories as f
 
 
 def ready_tenant(db, emulator, issuer, slug="acme"):

@@ -19,8 +19,8 @@ from schemathesis.specs.openapi.checks import (
 
 from portal.web.api.openapi import openapi_path
 from portal.web.api.registry import OPERATIONS
-from tests import factories as f
-from tests.web.conftest import isolated
+from tests.support import factories as f
+from tests.support.web import isolated
 
 CHECKS = [
     not_a_server_error,

@@ -12,7 +12,7 @@ from portal.services.audit.actors import acting_as
 from portal.services.tenants.records import create_tenant
 from portal.web.access import API, PUBLIC, rule_of
 from portal.web.api.registry import OPERATIONS, PRINCIPALS, WRITERS
-from tests.factories import TEST_ACTOR
+from tests.support.factories import TEST_ACTOR
 
 EXPECTED_RULES = {
     # endpoint: who may call it. A new API route fails this test until its rule is written here.

@@ -8,7 +8,7 @@ from portal.models import AuditEvent, SetupLink
 from portal.services.audit.actors import acting_as
 from portal.services.selfservice.setup_links import hash_token
 from portal.services.tenants.imports import import_tenants
-from tests import factories as f
+from tests.support import factories as f
 
 
 def test_create_list_and_revoke_a_setup_link(db, api_client, cognito_emulator):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from portal.models import AuditEvent, Run, Tenant, TenantStatus
 from portal.services.access.api_tokens import create_application_token
 from portal.services.audit.actors import acting_as
-from tests import factories as f
+from tests.support import factories as f
 
 CALLBACK = "https://app.example.com/callback"
 

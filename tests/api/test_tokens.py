@@ -14,8 +14,8 @@ from portal.services.access.api_tokens import authenticate, create_personal_toke
 from portal.services.access.users import find_user
 from portal.services.audit.actors import acting_as
 from portal.services.tenants.records import create_tenant
-from tests.factories import TEST_ACTOR
-from tests.web.conftest import csrf_token
+from tests.support.factories import TEST_ACTOR
+from tests.support.web import csrf_token
 
 TOKEN_RE = re.compile(r"ptk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")
 

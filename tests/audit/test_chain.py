@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, text, update
 
 from portal.models import AuditChainHead, AuditEvent, AuditImmutableError, AuditVerification
 from portal.services.audit.chain import ExpectedHead, current_head, verify_chain
-from tests.audit.helpers import as_superuser, seed_events, swap_ids
+from tests.support.audit import as_superuser, seed_events, swap_ids
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from portal.services.audit.actors import acting_as
 from portal.services.audit.chain import verify_chain
 from portal.services.engine.execution import execute_run
 from portal.services.tenants.handover import reveal_credentials
-from tests import factories as f
-from tests.web.conftest import Browser
+from tests.support import factories as f
+from tests.support.web import Browser
 
 # Actions recorded about a tenant, which must name it.
 TENANT_ACTIONS = {

@@ -17,8 +17,8 @@ from portal.services.audit.export import begin_export, export_lines
 from portal.services.audit.query import AuditFilter
 from portal.services.audit.verifications import run_verification
 from portal.services.tenants.records import create_tenant
-from tests.audit.helpers import bulk_chain, seed_events
-from tests.factories import TEST_ACTOR
+from tests.support.audit import bulk_chain, seed_events
+from tests.support.factories import TEST_ACTOR
 
 
 def export_text(flt: AuditFilter, fmt: str) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal.models import AuditCheckpoint, AuditEvent, utcnow
 from portal.services.audit.chain import current_head, verify_chain
 from portal.services.audit.retention import apply_retention
-from tests.audit.helpers import as_superuser, seed_events
+from tests.support.audit import as_superuser, seed_events
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from portal.models import AuditEvent, AuditVerification
 from portal.services.audit.actors import acting_as
 from portal.services.audit.chain import current_head
 from portal.services.audit.verifications import request_verification
-from tests.audit.helpers import seed_events
-from tests.factories import TEST_ACTOR
+from tests.support.audit import seed_events
+from tests.support.factories import TEST_ACTOR
 
 
 def test_the_beat_schedule_publishes_the_head_verifies_and_applies_retention():

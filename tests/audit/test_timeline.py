@@ -6,8 +6,8 @@ from portal.models import Tenant
 from portal.services.audit.actors import acting_as
 from portal.services.audit.query import Cursor, describe, tenant_timeline
 from portal.services.tenants.records import create_tenant
-from tests.audit.helpers import bulk_chain, seed_events
-from tests.factories import TEST_ACTOR
+from tests.support.audit import bulk_chain, seed_events
+from tests.support.factories import TEST_ACTOR
 
 
 def walk(tenant: Tenant, forwards: bool) -> list[tuple[str, int]]:

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from portal.models import AuditVerification
 from portal.services.audit.actors import SYSTEM, acting_as
 from portal.services.audit.verifications import run_verification
-from tests import factories as f
-from tests.audit.helpers import as_superuser
-from tests.browser.conftest import overflows_horizontally, screenshot, unlabelled_fields
-from tests.web.conftest import PASSWORDS
+from tests.support import factories as f
+from tests.support.audit import as_superuser
+from tests.support.browser import overflows_horizontally, screenshot, unlabelled_fields
+from tests.support.web import PASSWORDS
 
 pytestmark = [pytest.mark.browser]
 

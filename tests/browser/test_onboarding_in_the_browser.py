@@ -7,14 +7,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests import factories as f
-from tests.browser.conftest import (
-    SCREENSHOTS,
-    overflows_horizontally,
-    screenshot,
-    unlabelled_fields,
-)
-from tests.web.conftest import PASSWORDS
+from tests.support import factories as f
+from tests.support.browser import SCREENSHOTS, overflows_horizontally, screenshot, unlabelled_fields
+from tests.support.web import PASSWORDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CALLBACK = "https://app.acme.test/api/oidc/cognito/callback/"

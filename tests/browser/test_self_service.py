@@ -21,11 +21,10 @@ from werkzeug.serving import make_server
 from portal.models import AuditEvent, LinkState, SetupLink, Tenant, utcnow
 from portal.services.audit.actors import acting_as
 from portal.services.tenants.records import create_tenant
-from tests import factories as f
-from tests.selfservice.conftest import cognito_at, mock_cognito  # noqa: F401  (fixtures)
-from tests.selfservice.helpers import new_link
-from tests.web.conftest import PASSWORDS
-from tests.workers.test_secrets import database_text
+from tests.support import factories as f
+from tests.support.leakscan import database_text
+from tests.support.selfservice import new_link
+from tests.support.web import PASSWORDS
 
 SECRET = "Br0wser-Customer-Secret-7q"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -8,17 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.models import AuditEvent, Tenant
-from tests import factories as f
-
-
-@pytest.fixture
-def cli(app, db):
-    runner = app.test_cli_runner()
-
-    def invoke(*args: str, stdin: str | None = None):
-        return runner.invoke(args=list(args), input=stdin, catch_exceptions=False)
-
-    return invoke
+from tests.support import factories as f
 
 
 def test_users_create_prints_a_generated_password_once(cli, db):

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 from portal.models import RunStatus, Tenant, TenantStatus
-from tests import factories as f
-from tests.cli.test_cli import cli  # noqa: F401 - the fixture
-from tests.engine.test_lifecycle import fresh, ready_tenant, run_latest
+from tests.support import factories as f
+from tests.support.factories import fresh, ready_tenant, run_latest
 
 
-def test_update_then_plan_json_then_apply(cli, db, cognito_emulator, oidc_idp):  # noqa: F811
+def test_update_then_plan_json_then_apply(cli, db, cognito_emulator, oidc_idp):
     tenant = ready_tenant(cognito_emulator, oidc_idp)
     assert (
         cli("tenants", "update", "acme", "--logout-url", "https://app.example.com/out").exit_code
@@ -26,7 +25,7 @@ def test_update_then_plan_json_then_apply(cli, db, cognito_emulator, oidc_idp): 
     assert json.loads(cli("tenants", "plan", "acme", "--json").stdout)["changes"] == 0
 
 
-def test_offboard_needs_the_slug_typed(cli, db, cognito_emulator, oidc_idp):  # noqa: F811
+def test_offboard_needs_the_slug_typed(cli, db, cognito_emulator, oidc_idp):
     tenant = ready_tenant(cognito_emulator, oidc_idp)
     refused = cli("tenants", "offboard", "acme", stdin="acm\n")
     assert refused.exit_code == 2 and "nothing was changed" in refused.stderr
@@ -40,7 +39,7 @@ def test_offboard_needs_the_slug_typed(cli, db, cognito_emulator, oidc_idp):  # 
     assert again.exit_code == 0 and "nothing to do" in again.stderr
 
 
-def test_rotation_commands_refuse_out_of_order(cli, db, cognito_emulator, oidc_idp):  # noqa: F811
+def test_rotation_commands_refuse_out_of_order(cli, db, cognito_emulator, oidc_idp):
     ready_tenant(cognito_emulator, oidc_idp)
     retire = cli("tenants", "retire-secret", "acme")
     assert retire.exit_code == 2 and "no rotation" in retire.stderr
@@ -49,7 +48,7 @@ def test_rotation_commands_refuse_out_of_order(cli, db, cognito_emulator, oidc_i
     assert twice.exit_code == 0  # the same rotation run, not a second one
 
 
-def test_pool_close_open_and_quotas(cli, db, cognito_emulator):  # noqa: F811
+def test_pool_close_open_and_quotas(cli, db, cognito_emulator):
     pool = f.pool(cognito_emulator)
     assert cli("pools", "close", pool.user_pool_id).exit_code == 0
     listed = json.loads(cli("pools", "list", "--json").stdout)
@@ -61,7 +60,7 @@ def test_pool_close_open_and_quotas(cli, db, cognito_emulator):  # noqa: F811
     assert cli("pools", "close", "us-east-1_unknown").exit_code == 2
 
 
-def test_check_drift_exits_1_when_something_drifted(cli, db, cognito_emulator, oidc_idp):  # noqa: F811
+def test_check_drift_exits_1_when_something_drifted(cli, db, cognito_emulator, oidc_idp):
     tenant = ready_tenant(cognito_emulator, oidc_idp)
     assert cli("tenants", "check-drift", "acme").exit_code == 0
     f.cognito_client().delete_managed_login_branding(

@@ -10,7 +10,7 @@ import redis as redis_lib
 
 from portal.cognito.limiter import LocalRateLimiter, RedisRateLimiter, buckets
 from portal.cognito.quotas import CATEGORY_BY_OPERATION, CATEGORY_RPS
-from tests.conftest import TEST_REDIS_URL
+from tests.support.environment import TEST_REDIS_URL
 
 
 def most_in_any_second(stamps: list[float]) -> int:

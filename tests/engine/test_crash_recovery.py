@@ -9,33 +9,10 @@ import pytest
 from sqlalchemy import update
 
 from portal.models import Run, RunStatus, Tenant, TenantStatus, utcnow
-from portal.services.engine import execution, queue
+from portal.services.engine import queue
 from portal.services.engine.execution import execute_run
-from tests import factories as f
-
-
-class Killed(BaseException):
-    """Stands in for SIGKILL: nothing after it runs, nothing catches it."""
-
-
-def kill_after(monkeypatch, operation: str) -> None:
-    """Kill the worker right after OPERATION succeeded in Cognito, before the step records it."""
-    original = execution.LedgerRecorder.record
-
-    def record(self, attempt):
-        original(self, attempt)
-        if attempt.operation == operation and attempt.outcome == "ok":
-            raise Killed(operation)
-
-    monkeypatch.setattr(execution.LedgerRecorder, "record", record)
-
-
-def expire_lease(db, run_id: int) -> None:
-    db.session.rollback()
-    db.session.execute(
-        update(Run).where(Run.id == run_id).values(lease_until=utcnow() - timedelta(seconds=1))
-    )
-    db.session.commit()
+from tests.support import factories as f
+from tests.support.crash import Killed, expire_lease, kill_after
 
 
 def resources(pool_id: str, tenant: Tenant) -> tuple[int, int, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.models import CognitoCall, Run, RunStatus, StepStatus, Tenant, TenantStatus
-from tests import factories as f
+from tests.support import factories as f
 
 
 def ops(db, run_id: int) -> list[str]:

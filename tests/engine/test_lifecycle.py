@@ -17,27 +17,9 @@ from portal.services.engine import lifecycle
 from portal.services.engine.execution import execute_run
 from portal.services.tenants.handover import reveal_credentials
 from portal.services.tenants.records import set_idp
-from tests import factories as f
-from tests.engine.test_crash_recovery import Killed, expire_lease, kill_after
-
-
-def ready_tenant(emulator, idp, slug="acme", **kwargs) -> Tenant:
-    f.pool(emulator)
-    tenant = f.tenant(slug, idp, **kwargs)
-    assert f.run_now(f.onboard(tenant)[0]) == RunStatus.SUCCEEDED
-    return tenant
-
-
-def fresh(db, tenant: Tenant) -> Tenant:
-    db.session.expire_all()
-    return db.session.get(Tenant, tenant.id)
-
-
-def run_latest(db, tenant: Tenant) -> str:
-    run = db.session.scalars(
-        select(Run).where(Run.tenant_id == tenant.id).order_by(Run.id.desc())
-    ).first()
-    return execute_run(run.id, "test-worker").status
+from tests.support import factories as f
+from tests.support.crash import Killed, expire_lease, kill_after
+from tests.support.factories import fresh, ready_tenant, run_latest
 
 
 def test_plan_shows_the_exact_changes_and_apply_makes_them(db, cognito_emulator, oidc_idp):

@@ -21,8 +21,8 @@ from portal.services.engine import drift, lifecycle
 from portal.services.engine.reminders import remind_expiring_secrets
 from portal.services.pools.registry import NoPoolHasRoom, find_pool, list_usage, set_closed
 from portal.services.tenants.handover import reveal_credentials
-from tests import factories as f
-from tests.engine.test_lifecycle import fresh, ready_tenant, run_latest
+from tests.support import factories as f
+from tests.support.factories import fresh, ready_tenant, run_latest
 
 
 def live(pool_id: str) -> dict:
@@ -254,8 +254,8 @@ def test_expiry_reminders_are_emailed_to_staff_when_smtp_is_set(
 
     from portal.models import Role
     from portal.services.access.users import create_user
-    from tests.reliability.test_infrastructure_faults import free_port
-    from tests.selfservice.test_staff_links import Inbox
+    from tests.support.mail import Inbox
+    from tests.support.net import free_port
 
     inbox, port = Inbox(), free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)

@@ -6,7 +6,7 @@ import pytest
 
 from portal.models import Tenant
 from portal.services.pools.registry import NoPoolHasRoom, list_usage
-from tests import factories as f
+from tests.support import factories as f
 
 
 def fill_styles(emulator, pool_id: str, count: int) -> None:

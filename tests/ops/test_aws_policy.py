@@ -17,7 +17,7 @@ from portal.models import Tenant
 from portal.services.audit.actors import acting_as
 from portal.services.engine.queue import queue_onboarding
 from portal.services.tenants.handover import reveal_credentials
-from tests import factories as f
+from tests.support import factories as f
 
 ACCOUNT = "123456789012"
 

@@ -21,8 +21,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from portal.config import KNOWN_SETTINGS, SETTINGS, load_settings
+from tests.support.environment import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 PORTAL_SERVICES = ("migrate", "web", "worker", "beat", "metrics")
 LONG_RUNNING = ("web", "worker", "beat", "metrics", "redis", "postgres")
 REQUIRED_EMPTY = {

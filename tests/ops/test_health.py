@@ -11,16 +11,16 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import yaml
 from sqlalchemy import event
 
 from portal import create_app
-from tests import factories as f
+from tests.support import factories as f
+from tests.support.environment import ROOT
+from tests.support.net import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET_DB_PASSWORD = "hunter2-db-password"
 
 
@@ -166,12 +166,6 @@ def test_probe_ready_is_the_readyz_check_for_processes_without_a_port(app, db) -
     down = run_portal("probe", "ready", PORTAL_BROKER_URL="redis://127.0.0.1:1/0")
     assert down.returncode == 1
     assert json.loads(down.stdout)["checks"]["broker"] == "unavailable"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_the_compose_web_command_serves_the_probes_with_json_logs(app, db, tmp_path) -> None:

@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 from portal.observability.context import bound
 from portal.observability.logs import configure_logging
 from portal.services.audit.actors import Actor, acting_as
-from tests import factories as f
+from tests.support import factories as f
 
 CLIENT_SECRET = "1a2b3c4d5e6f7g8h9i0jklmnopqrstuvwxyz0123456789abcde"  # Cognito's shape
 

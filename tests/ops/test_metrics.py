@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -14,14 +12,12 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
-from prometheus_client.parser import text_string_to_metric_families
 
 from portal.cognito.errors import TransientError
 from portal.services.engine.gateways import gateway_for
-from tests import factories as f
-
-ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "metrics-token-for-tests"
+from tests.support import factories as f
+from tests.support.environment import ROOT
+from tests.support.metrics import TOKEN, Exporter
 
 
 def value(name: str, **labels: str) -> float:
@@ -84,51 +80,6 @@ def test_throttles_are_counted_per_operation(app, db, cognito_emulator) -> None:
     assert (
         value("portal_cognito_calls_total", operation="DescribeUserPool", outcome="throttled") >= 3
     )
-
-
-class Exporter:
-    """`portal metrics serve` in a child process, on a free port."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "portal", "metrics", "serve", "--port", "0"],
-            cwd=ROOT,
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.port: int | None = None
-        found = threading.Event()
-
-        def read() -> None:
-            assert self.process.stderr is not None
-            for line in self.process.stderr:
-                match = re.search(r"serving metrics on .*:(\d+)/metrics", line)
-                if match:
-                    self.port = int(match.group(1))
-                    found.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        if not found.wait(60):
-            self.stop()
-            raise AssertionError("the exporter did not start")
-
-    def get(self, path: str = "/metrics", token: str | None = None):
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers)
-        return urllib.request.urlopen(request, timeout=10)  # noqa: S310 - our own local server
-
-    def scrape(self, token: str = TOKEN) -> dict[tuple[str, tuple], float]:
-        text = self.get(token=token).read().decode()
-        return {
-            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(text)
-            for sample in family.samples
-        }
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(15)
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from portal.config import (
     log_settings,
     settings_table,
 )
+from tests.support.environment import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SETTING_RE = re.compile(r"^PORTAL_[A-Z0-9_]+$")
 
 

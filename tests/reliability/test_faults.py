@@ -11,16 +11,15 @@ from sqlalchemy import func, select
 
 from portal.models import CognitoCall, Run, RunStatus, Tenant, TenantStatus
 from portal.services.engine.queue import queue_onboarding
-from tests import factories as f
-from tests.reliability.harness import kill_trial, orphans_and_duplicates, wait_ready
-from tests.workers.conftest import start_worker  # noqa: F401 - the fixture
+from tests.support import factories as f
+from tests.support.harness import kill_trial, orphans_and_duplicates, wait_ready
 
 
 def test_sigkill_at_random_moments_converges_with_no_orphans(
     db,
     cognito_emulator,
     oidc_idp,
-    start_worker,  # noqa: F811
+    start_worker,
 ):
     rng = random.Random(int(os.environ.get("PORTAL_FAULT_SEED", "20261126")))
     cognito = f.cognito_client()
@@ -77,7 +76,7 @@ def test_thirty_percent_throttling_and_five_percent_errors_with_real_workers(
     db,
     cognito_emulator,
     oidc_idp,
-    start_worker,  # noqa: F811
+    start_worker,
 ):
     pool = f.pool(cognito_emulator)
     tenants = [f.tenant(f"tenant-{n}", oidc_idp) for n in range(6)]

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from portal.models import AuditEvent, Tenant
-from tests.web.conftest import Browser, csrf_token, signed_in, users  # noqa: F401 - fixtures
+from tests.support.web import Browser, csrf_token
 
 FUZZ = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -20,7 +20,7 @@ multiline = st.lists(text, max_size=4).map("\n".join)
 
 
 @pytest.fixture
-def staff(signed_in):  # noqa: F811 - the imported fixture
+def staff(signed_in):
     return signed_in("staff")
 
 

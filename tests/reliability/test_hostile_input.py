@@ -6,14 +6,13 @@ import re
 
 from portal.services.audit.actors import acting_as
 from portal.services.tenants.records import create_tenant
-from tests import factories as f
-from tests.web.conftest import signed_in, users  # noqa: F401 - fixtures
+from tests.support import factories as f
 
 PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 def test_a_hostile_tenant_name_is_escaped_on_every_page_that_shows_it(
-    signed_in,  # noqa: F811 - the imported fixture
+    signed_in,
     db,
     cognito_emulator,
 ):
@@ -36,7 +35,7 @@ def test_a_hostile_tenant_name_is_escaped_on_every_page_that_shows_it(
 
 def test_a_setup_link_cannot_act_on_another_tenant(app, db, cognito_emulator):
     from portal.services.selfservice import setup_links
-    from tests.web.conftest import Browser
+    from tests.support.web import Browser
 
     with acting_as(f.TEST_ACTOR):
         acme = create_tenant("acme", "Acme", ["https://acme.example.com/cb"])

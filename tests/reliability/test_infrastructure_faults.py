@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,15 +13,10 @@ from sqlalchemy import func, select, text
 
 from portal.models import CognitoCall, Run, RunStatus, Tenant, TenantStatus
 from portal.services.pools.registry import list_usage
-from tests import factories as f
-from tests.reliability.harness import orphans_and_duplicates
-from tests.workers.conftest import ROOT, start_worker, wait_until  # noqa: F401 - fixture
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support import factories as f
+from tests.support.harness import orphans_and_duplicates
+from tests.support.net import free_port
+from tests.support.workers import ROOT, wait_until
 
 
 def start_redis(port: int) -> subprocess.Popen:
@@ -76,7 +70,7 @@ def test_redis_restart_during_a_bulk_onboarding_loses_no_run(
     db,
     cognito_emulator,
     oidc_idp,
-    start_worker,  # noqa: F811
+    start_worker,
 ):
     port = free_port()
     broker = start_redis(port)
@@ -130,7 +124,7 @@ def test_dropped_database_connections_are_retried_and_nothing_is_half_written(
     db,
     cognito_emulator,
     oidc_idp,
-    start_worker,  # noqa: F811
+    start_worker,
 ):
     pool = f.pool(cognito_emulator)
     tenants = [f.tenant(f"tenant-{n}", oidc_idp) for n in range(4)]
@@ -151,8 +145,9 @@ def test_dropped_database_connections_are_retried_and_nothing_is_half_written(
     for _ in range(3):  # drop the worker's connections a few times while it works
         dropped += db.session.execute(
             text(
+                # Only this test's worker: its own database, never another session's.
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE application_name = 'portal-worker'"
+                "WHERE application_name = 'portal-worker' AND datname = current_database()"
             )
         ).scalar()
         db.session.commit()

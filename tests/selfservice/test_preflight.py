@@ -14,8 +14,8 @@ import pytest
 from portal.models import Tenant, TenantStatus
 from portal.services.audit.actors import acting_as
 from portal.services.tenants.records import create_tenant
-from tests import factories as f
-from tests.selfservice.helpers import new_link
+from tests.support import factories as f
+from tests.support.selfservice import new_link
 
 SECRET = "preflight-s3cret-Qq1"
 

@@ -16,9 +16,9 @@ from portal.services.audit.actors import acting_as
 from portal.services.selfservice import setup_links as links
 from portal.services.tenants.records import create_tenant
 from portal.validation import ValidationError
-from tests import factories as f
-from tests.selfservice.helpers import new_link
-from tests.workers.conftest import ROOT
+from tests.support import factories as f
+from tests.support.selfservice import new_link
+from tests.support.workers import ROOT
 
 
 def draft(slug: str = "acme"):

@@ -24,9 +24,9 @@ from portal.services import events
 from portal.services.audit.actors import acting_as
 from portal.services.selfservice.setup_links import revoke_link
 from portal.services.tenants.records import create_tenant
-from tests import factories as f
-from tests.selfservice.helpers import new_link
-from tests.web.conftest import Browser
+from tests.support import factories as f
+from tests.support.selfservice import new_link
+from tests.support.web import Browser
 
 SECRET = "cust0mer-s3cret-Xy9!"
 

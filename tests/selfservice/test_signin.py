@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from portal.models import AuditEvent, CognitoCall, SignInTest, Tenant, TenantStatus
 from portal.services import events
-from tests import factories as f
-from tests.selfservice.helpers import StubCognito, new_link, query_of, ready_tenant
-from tests.web.conftest import Browser
+from tests.support import factories as f
+from tests.support.selfservice import StubCognito, new_link, query_of, ready_tenant
+from tests.support.web import Browser
 
 
 @pytest.fixture

@@ -8,14 +8,13 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from portal.models import AuditEvent, LinkState, SetupLink, utcnow
 from portal.services.audit.actors import acting_as
 from portal.services.tenants.records import create_tenant
-from tests import factories as f
-from tests.selfservice.helpers import new_link
+from tests.support import factories as f
+from tests.support.selfservice import new_link
 
 PAGE = "/tenants/acme/setup-links"
 
@@ -106,34 +105,10 @@ def test_only_staff_and_admins_manage_links(app, signed_in, db, acme):
     assert signed_in("auditor").get(PAGE).status_code == 403
     assert signed_in("admin").get(PAGE).status_code == 200
     assert signed_in("staff").get("/tenants/nobody/setup-links").status_code == 404
-    from tests.web.conftest import Browser
+    from tests.support.web import Browser
 
     anonymous = Browser(app.test_client()).get(PAGE)
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], str]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server(app, monkeypatch):
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setitem(app.config, "PORTAL_SMTP_URL", f"smtp://127.0.0.1:{port}")
-    monkeypatch.setitem(app.config, "PORTAL_VENDOR_NAME", "Globex Cloud")
-    yield inbox
-    controller.stop()
 
 
 def test_a_link_can_be_sent_by_email_when_smtp_is_configured(signed_in, db, acme, smtp_server):

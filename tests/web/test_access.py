@@ -8,7 +8,7 @@ import pytest
 
 from portal.models import AuditEvent, User, utcnow
 from portal.web.access import API, PUBLIC, rule_of
-from tests.web.conftest import PASSWORDS, Browser
+from tests.support.web import PASSWORDS, Browser
 
 # The only pages reachable without signing in (issue #4): sign-in, setup links, the test
 # sign-in callback, the probes, and the API's OpenAPI document and reference page.

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.crypto import decrypt
 from portal.models import AuditEvent, User
-from tests.web.conftest import PASSWORDS, Browser
+from tests.support.web import PASSWORDS, Browser
 
 
 def shown_password(page: str) -> str:

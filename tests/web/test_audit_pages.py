@@ -15,10 +15,9 @@ from portal.services.audit.query import tenant_timeline
 from portal.services.audit.verifications import run_verification
 from portal.services.tenants.handover import reveal_credentials
 from portal.web.access import API, PUBLIC, rule_of
-from tests import factories as f
-from tests.audit.helpers import as_superuser, bulk_chain, seed_events, swap_ids
-from tests.web.conftest import csrf_token, isolated
-from tests.web.test_roles import SELF_SERVICE_PREFIXES
+from tests.support import factories as f
+from tests.support.audit import as_superuser, bulk_chain, seed_events, swap_ids
+from tests.support.web import SELF_SERVICE_PREFIXES, csrf_token, isolated
 
 HISTORY_PAGES = (
     "/audit",

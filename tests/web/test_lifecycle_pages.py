@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from portal.models import DriftFinding, RunStatus, Tenant, TenantStatus
-from tests import factories as f
-from tests.engine.test_lifecycle import ready_tenant, run_latest
+from tests.support import factories as f
+from tests.support.factories import ready_tenant, run_latest
 
 
 def settle(db, tenant_id: int) -> str:

@@ -5,13 +5,9 @@ from __future__ import annotations
 from werkzeug.routing import AnyConverter, IntegerConverter, Rule
 
 from portal.web.access import API, PUBLIC, rule_of
-from tests import factories as f
-from tests.web.conftest import csrf_token, isolated
+from tests.support import factories as f
+from tests.support.web import SELF_SERVICE_PREFIXES, csrf_token, isolated
 
-# What any signed-in user may do to their own session and account (API tokens act with the
-# user's own role, so an auditor's token can read and never change anything either); and
-# verifying the audit chain, which changes no tenant and is itself audited (issue #6).
-SELF_SERVICE_PREFIXES = ("auth.logout", "account.", "tokens.index", "tokens.revoke", "audit.verify")
 # Endpoints that show a secret however they are reached.
 SECRET_WORDS = ("reveal", "download", "credential", "secret")
 CHANGING = {"POST", "PUT", "PATCH", "DELETE"}

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 
 from portal.models import AuditEvent, Tenant, TenantStatus, utcnow
 from portal.services.engine.queue import latest_run
-from tests import factories as f
+from tests.support import factories as f
 
 
 def many_tenants(db, count: int, pool_id: int | None = None) -> None:

@@ -8,7 +8,7 @@ from portal.crypto import decrypt
 from portal.models import AuditEvent, Run, Tenant, TenantStatus, WizardDraft
 from portal.services.audit.actors import acting_as
 from portal.services.tenants.records import create_tenant
-from tests import factories as f
+from tests.support import factories as f
 
 CALLBACK = "https://app.acme.test/api/oidc/cognito/callback/"
 

@@ -59,7 +59,3 @@ def receiver() -> Iterator[Receiver]:
 def loopback_webhooks(app, monkeypatch):
     """Let webhooks reach 127.0.0.1 in this process (PORTAL_ALLOW_LOOPBACK_WEBHOOKS)."""
     monkeypatch.setitem(app.config, "PORTAL_ALLOW_LOOPBACK_WEBHOOKS", True)
-
-
-from tests.web.conftest import signed_in, users  # noqa: E402, F401  (fixtures)
-from tests.workers.conftest import start_worker, wait_until  # noqa: E402, F401  (fixtures)

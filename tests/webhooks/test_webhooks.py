@@ -17,7 +17,7 @@ from portal.services.tenants.records import create_tenant, get_tenant
 from portal.services.webhooks import endpoints as webhooks
 from portal.services.webhooks.delivery import deliver, sign, sweep_deliveries
 from portal.validation import ValidationError
-from tests.factories import TEST_ACTOR
+from tests.support.factories import TEST_ACTOR
 
 
 def endpoint(url: str, chosen=(events.TENANT_CREATED,)):

@@ -11,8 +11,8 @@ from portal.services import events
 from portal.services.audit.actors import acting_as
 from portal.services.tenants.records import create_tenant
 from portal.services.webhooks import endpoints as webhooks
-from tests.factories import TEST_ACTOR
-from tests.webhooks.conftest import wait_until
+from tests.support.factories import TEST_ACTOR
+from tests.support.workers import wait_until
 
 WORKER_ENV = {"PORTAL_ALLOW_LOOPBACK_WEBHOOKS": "1", "PORTAL_WEBHOOK_RETRY_BASE_SECONDS": "1"}
 

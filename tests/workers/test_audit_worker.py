@@ -9,9 +9,9 @@ from sqlalchemy import select
 from portal.models import AuditEvent, AuditVerification
 from portal.services.audit.actors import acting_as
 from portal.services.audit.verifications import request_verification
-from tests.audit.helpers import seed_events
-from tests.factories import TEST_ACTOR
-from tests.workers.conftest import wait_until
+from tests.support.audit import seed_events
+from tests.support.factories import TEST_ACTOR
+from tests.support.workers import wait_until
 
 
 def test_a_worker_verifies_the_chain_it_was_sent_only_the_id_of(db, start_worker, redis_client):

@@ -12,9 +12,9 @@ import sys
 from portal.models import Run, Tenant, TenantStatus
 from portal.services.audit.actors import Actor, acting_as
 from portal.services.engine.queue import queue_onboarding
-from tests import factories as f
-from tests.ops.test_metrics import TOKEN, Exporter
-from tests.workers.conftest import ROOT, wait_until
+from tests.support import factories as f
+from tests.support.metrics import TOKEN, Exporter
+from tests.support.workers import ROOT, wait_until
 
 REQUEST_ID = "req-follow-me-0001"
 

@@ -10,8 +10,8 @@ from sqlalchemy import update
 from portal.models import Run, Tenant, TenantStatus, utcnow
 from portal.services.audit.actors import Actor, acting_as
 from portal.services.engine.queue import queue_onboarding, sweep_stale_runs
-from tests import factories as f
-from tests.workers.conftest import wait_until
+from tests.support import factories as f
+from tests.support.workers import wait_until
 
 REQUEST_ID = "req-before-redis-died"
 

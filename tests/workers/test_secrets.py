@@ -6,44 +6,12 @@ import base64
 import json
 import logging
 
-from sqlalchemy import text
-
 from portal.models import Tenant, TenantStatus
 from portal.services.audit.actors import acting_as
 from portal.services.tenants.handover import reveal_credentials
-from tests import factories as f
-from tests.workers.conftest import wait_until
-
-
-def database_text(db) -> str:
-    """Every row of every table, as text (bytes decoded leniently)."""
-    parts = []
-    with db.engine.connect() as conn:
-        for table in db.metadata.sorted_tables:
-            for row in conn.execute(text(f"SELECT * FROM {table.name}")):  # noqa: S608
-                for value in row:
-                    if isinstance(value, bytes | memoryview):
-                        parts.append(bytes(value).decode("latin-1"))
-                    else:
-                        parts.append(str(value))
-    return "\n".join(parts)
-
-
-def redis_text(redis_client) -> str:
-    parts = []
-    for key in redis_client.scan_iter("*"):
-        kind = redis_client.type(key).decode()
-        if kind == "string":
-            parts.append(redis_client.get(key).decode("latin-1"))
-        elif kind == "list":
-            parts += [v.decode("latin-1") for v in redis_client.lrange(key, 0, -1)]
-        elif kind == "hash":
-            parts += [v.decode("latin-1") for v in redis_client.hgetall(key).values()]
-        elif kind == "zset":
-            parts += [v.decode("latin-1") for v in redis_client.zrange(key, 0, -1)]
-        elif kind == "set":
-            parts += [v.decode("latin-1") for v in redis_client.smembers(key)]
-    return "\n".join(parts)
+from tests.support import factories as f
+from tests.support.leakscan import database_text, redis_text
+from tests.support.workers import wait_until
 
 
 def test_secrets_stay_out_of_messages_logs_redis_and_the_database(

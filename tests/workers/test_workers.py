@@ -12,8 +12,8 @@ from sqlalchemy import func, select, update
 
 from portal.models import CognitoCall, Run, Tenant, TenantStatus, utcnow
 from portal.services.engine.queue import sweep_stale_runs
-from tests import factories as f
-from tests.workers.conftest import ROOT, wait_until
+from tests.support import factories as f
+from tests.support.workers import ROOT, wait_until
 
 
 def portal_cli(*args: str, stdin: str | None = None, timeout: float = 120):

@@ -7,16 +7,14 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import boto3
 import pytest
 
 from portal.devtools.emulator import EmulatorAdmin
+from tests.support.environment import ROOT
 
 from .conftest import make_client
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def start(*extra: str) -> subprocess.Popen:

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.support.environment import ROOT
+from tests.support.leakscan import LEAK_SCAN
 
 
 class WorkerProcess:
@@ -58,13 +59,9 @@ class WorkerProcess:
     def kill(self) -> None:
         self.process.kill()  # SIGKILL: no cleanup, no acknowledgement
         self.process.wait(10)
-        from tests.conftest import LEAK_SCAN
-
         LEAK_SCAN.log_text.extend(self.output)
 
     def stop(self) -> None:
-        from tests.conftest import LEAK_SCAN
-
         LEAK_SCAN.log_text.extend(self.output)  # the worker's log joins the leak scan
         if self.process.poll() is None:
             self.process.terminate()

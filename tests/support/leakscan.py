@@ -149,3 +149,7 @@ def redis_text(client) -> str:
         }.get(kind, lambda k: [])(key)
         parts += [v.decode("latin-1") for v in values if v is not None]
     return "\n".join(parts)
+
+
+# The session's one scan: fixtures and the worker processes' logs feed it.
+LEAK_SCAN = LeakScan()

@@ -130,7 +130,7 @@ def kill_trial(
 ) -> TrialResult:
     """One trial: a victim worker dies by SIGKILL at a random moment; a rescuer finishes."""
     victim = start_worker(f"victim{number}", PORTAL_RUN_LEASE_SECONDS="2")
-    from tests import factories as f
+    from tests.support import factories as f
 
     f.onboard(*[db.session.get(Tenant, i) for i in tenant_ids])
     delay = rng.uniform(0.1, max_delay)

@@ -15,8 +15,8 @@ from portal.services.audit.actors import acting_as
 from portal.services.tenants.imports import import_tenants
 from portal.services.tenants.records import create_tenant
 from portal.services.webhooks import endpoints as webhooks
-from tests.factories import TEST_ACTOR
-from tests.web.conftest import csrf_token
+from tests.support.factories import TEST_ACTOR
+from tests.support.web import csrf_token
 
 HEADER = "name,slug,callback_urls,contact_email\n"
 

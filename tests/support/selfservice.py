@@ -1,4 +1,4 @@
-"""Helpers for the self-service tests: Cognito's hosted UI played locally, tenants and links.
+"""Self-service test support: Cognito's hosted UI played locally, tenants and links.
 
 moto has no hosted UI, so the test sign-in's /oauth2/authorize, /oauth2/token and signing keys
 are played either by `oidc_provider_mock` (a real OIDC provider, for the whole flow) or by
@@ -9,21 +9,24 @@ wrong audience, expired, wrong nonce).
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-from oidc_provider_mock import User
+from oidc_provider_mock import User, run_server_in_thread
 
 from portal.extensions import db
 from portal.models import SetupLink, Tenant
 from portal.services.audit.actors import acting_as
 from portal.services.selfservice.setup_links import create_link
-from tests import factories as f
+from tests.support import factories as f
 
 COGNITO_USERS = [
     User(
@@ -132,3 +135,34 @@ class StubCognito(ThreadingHTTPServer):
         claims.update(self.overrides)
         claims = {k: v for k, v in claims.items() if v is not None}
         return jwt.encode({"alg": "RS256", "kid": "k1"}, claims, self.signing_key)
+
+
+@pytest.fixture(scope="session")
+def mock_cognito() -> Iterator[str]:
+    """A real OIDC provider playing Cognito's hosted UI and token endpoint."""
+    with run_server_in_thread(user_claims=COGNITO_USERS) as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+@pytest.fixture
+def cognito_at(app, monkeypatch):
+    """point(url): send the test sign-in's hosted-UI and issuer lookups to URL."""
+
+    def point(url: str) -> None:
+        monkeypatch.setitem(app.config, "PORTAL_COGNITO_DOMAIN_OVERRIDE", url)
+        monkeypatch.setitem(app.config, "PORTAL_COGNITO_ISSUER_OVERRIDE", url)
+
+    return point
+
+
+@pytest.fixture
+def stub_cognito() -> Iterator[StubCognito]:
+    stub = StubCognito()
+    thread = threading.Thread(target=stub.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield stub
+    finally:
+        stub.shutdown()
+        stub.server_close()

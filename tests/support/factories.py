@@ -6,8 +6,9 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from sqlalchemy import select
 
-from portal.models import Run, Tenant
+from portal.models import Run, RunStatus, Tenant
 from portal.services.audit.actors import Actor, acting_as
 from portal.services.engine.execution import execute_run
 from portal.services.engine.queue import queue_onboarding
@@ -65,3 +66,25 @@ def onboard(*tenants: Tenant) -> list[Run]:
 def run_now(run: Run, worker: str = "test-worker") -> str:
     """Execute a run in this process, as a worker would."""
     return execute_run(run.id, worker).status
+
+
+def ready_tenant(emulator, idp, slug="acme", **kwargs) -> Tenant:
+    """A tenant onboarded in a fresh pool of the emulator, its run executed here."""
+    pool(emulator)
+    made = tenant(slug, idp, **kwargs)
+    assert run_now(onboard(made)[0]) == RunStatus.SUCCEEDED
+    return made
+
+
+def fresh(db, tenant: Tenant) -> Tenant:
+    """The tenant as the database holds it now."""
+    db.session.expire_all()
+    return db.session.get(Tenant, tenant.id)
+
+
+def run_latest(db, tenant: Tenant) -> str:
+    """Execute the tenant's newest run here; its final status."""
+    run = db.session.scalars(
+        select(Run).where(Run.tenant_id == tenant.id).order_by(Run.id.desc())
+    ).first()
+    return execute_run(run.id, "test-worker").status

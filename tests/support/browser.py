@@ -11,10 +11,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.web.conftest import users  # noqa: F401  (fixtures shared with the other suites)
-from tests.workers.conftest import start_worker  # noqa: F401
+from tests.support.environment import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 # The README's screenshots are refreshed only when asked (PORTAL_UPDATE_SCREENSHOTS=1), so an
 # ordinary run does not rewrite tracked files; otherwise they go to a scratch folder.
 SCREENSHOTS = (

@@ -10,9 +10,13 @@ from flask.globals import _cv_app
 from portal.models import Role
 from portal.services.access.users import create_user
 from portal.services.audit.actors import acting_as
-from tests.factories import TEST_ACTOR
+from tests.support.factories import TEST_ACTOR
 
 PASSWORDS = {role: f"{role}-password-123" for role in ("admin", "staff", "auditor")}
+# What any signed-in user may do to their own session and account (API tokens act with the
+# user's own role, so an auditor's token can read and never change anything either); and
+# verifying the audit chain, which changes no tenant and is itself audited (issue #6).
+SELF_SERVICE_PREFIXES = ("auth.logout", "account.", "tokens.index", "tokens.revoke", "audit.verify")
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 

@@ -8,7 +8,7 @@ from portal.models import AuditChainHead, AuditEvent, utcnow
 from portal.services import audit
 from portal.services.audit import HEAD_ID, event_digest
 from portal.services.audit.actors import acting_as
-from tests.factories import TEST_ACTOR
+from tests.support.factories import TEST_ACTOR
 
 CHAINED = (
     "actor_type",
