@@ -56,9 +56,9 @@ def make_app():
 
 
 def reset(app) -> None:
-    from flask_migrate import upgrade
     from sqlalchemy import text
 
+    from portal.app import upgrade_database
     from portal.extensions import db
 
     with app.app_context():
@@ -69,7 +69,7 @@ def reset(app) -> None:
             else:
                 db.drop_all()
                 conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade()
+        upgrade_database()
         from portal.services.access.users import create_user
         from portal.services.audit.actors import Actor, acting_as
         from portal.services.tenants.records import create_tenant
@@ -90,7 +90,7 @@ def grow(app, target: int, final: int, span_days: int = 365) -> int:
 
     from portal.extensions import db
     from portal.models import AuditChainHead, AuditEvent
-    from portal.services.audit import HEAD_ID, event_digest
+    from portal.services.audit.trail import HEAD_ID, event_digest
 
     with app.app_context():
         have = db.session.scalar(select(func.count()).select_from(AuditEvent))

@@ -29,11 +29,11 @@ for key in ("PORTAL_REDIS_URL", "PORTAL_BROKER_URL", "AWS_PROFILE"):
 
 
 def main() -> None:
-    from flask_migrate import upgrade
     from oidc_provider_mock import run_server_in_thread
     from sqlalchemy import select
 
     from portal import create_app
+    from portal.app import upgrade_database
     from portal.devtools.emulator import Emulator
     from portal.extensions import db
     from portal.models import CognitoCall
@@ -47,7 +47,7 @@ def main() -> None:
     os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = emulator.endpoint
     app = create_app()
     with app.app_context(), run_server_in_thread() as idp, acting_as(Actor("cli", "b", "bench")):
-        upgrade()
+        upgrade_database()
         issuer = f"http://localhost:{idp.server_port}"
         v2, classic = emulator.seed(pools=1, classic_pools=1)
         register_pool(v2.user_pool_id)

@@ -89,17 +89,16 @@ def seed(args, env) -> str:
         conn.execute("DROP DATABASE IF EXISTS bench_web WITH (FORCE)")
         conn.execute("CREATE DATABASE bench_web")
     os.environ.update(env)
-    from flask_migrate import upgrade
-
     from portal import create_app
+    from portal.app import upgrade_database
     from portal.models import Role
     from portal.services.access.users import create_user
-    from portal.services.audit import GENESIS, event_digest
     from portal.services.audit.actors import Actor, acting_as
+    from portal.services.audit.trail import GENESIS, event_digest
 
     app = create_app()
     with app.app_context(), acting_as(Actor("cli", "bench", "bench")):
-        upgrade()
+        upgrade_database()
         create_user(ADMIN_EMAIL, Role.ADMIN, ADMIN_PASSWORD)
     token = api_token(env)
     started = time.monotonic()

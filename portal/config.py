@@ -1,244 +1,48 @@
-"""Settings read from PORTAL_* environment variables, with *_FILE variants for secrets."""
+"""Settings: every PORTAL_* environment variable, declared once as a field of `Settings`.
+
+Each field carries its row: the variable's name, its parser, its default, what it changes,
+whether it is a secret (then NAME_FILE may name a file holding it) and where .env.example lists
+it. `load_settings` reads every row in one loop and writes nothing; the development instance's
+generated keys are provisioned only by `provision_instance`, when an app is built. The README's
+table and .env.example are generated from the rows (scripts/settings_docs.py), and tests keep
+them, the code and the rows in step.
+"""
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
-
-from cryptography.fernet import Fernet
-
-log = logging.getLogger(__name__)
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
-SECRET_SETTINGS = (
-    "PORTAL_SECRET_KEY",
-    "PORTAL_ENCRYPTION_KEYS",
-    "PORTAL_DATABASE_URL",
-    "PORTAL_BROKER_URL",
-    "PORTAL_REDIS_URL",
-    "PORTAL_METRICS_TOKEN",
-    "PORTAL_SMTP_URL",
-)
 ENVIRONMENTS = ("development", "production")
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-
-
-@dataclass(frozen=True)
-class SettingSpec:
-    """One PORTAL_* environment variable: its default and what it changes (the README table)."""
-
-    name: str
-    default: str
-    description: str
-
-    @property
-    def secret(self) -> bool:
-        """Secret settings may instead be read from the file named by NAME_FILE."""
-        return self.name in SECRET_SETTINGS
-
-
-# Every environment variable the portal reads. The README's configuration table is generated
-# from this list (scripts/settings_table.py) and a test keeps the two, and the code, in step.
-SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec(
-        "PORTAL_ENV",
-        "`development`",
-        "`production` refuses to start without `PORTAL_SECRET_KEY` and `PORTAL_ENCRYPTION_KEYS`; "
-        "development generates and keeps its own in the instance folder, with a warning",
-    ),
-    SettingSpec("PORTAL_SECRET_KEY", "generated (dev)", "signs sessions and CSRF tokens"),
-    SettingSpec(
-        "PORTAL_ENCRYPTION_KEYS",
-        "generated (dev)",
-        "comma-separated Fernet keys; the first encrypts, all decrypt "
-        "(rotate by prepending a new key)",
-    ),
-    SettingSpec(
-        "PORTAL_DATABASE_URL",
-        "SQLite in the instance folder",
-        "SQLAlchemy URL; `postgresql://` uses psycopg 3; SQLite runs in WAL mode with a busy "
-        "timeout",
-    ),
-    SettingSpec(
-        "PORTAL_BROKER_URL",
-        "a file-based broker in the instance folder",
-        "Celery broker; Redis in production",
-    ),
-    SettingSpec(
-        "PORTAL_REDIS_URL",
-        "the broker URL when it is Redis",
-        "shared state: the account-wide Cognito rate limiter; without it, an in-process limiter "
-        "for a single local worker",
-    ),
-    SettingSpec(
-        "PORTAL_PUBLIC_URL",
-        "`http://localhost:8000`",
-        "the portal's own base URL, for links and the test sign-in callback",
-    ),
-    SettingSpec(
-        "PORTAL_ALLOW_LOOPBACK_ISSUERS",
-        "off",
-        "lets http and loopback issuers through the SSRF guard, for local development and tests",
-    ),
-    SettingSpec("PORTAL_INSTANCE_PATH", "`./instance`", "where local state lives"),
-    SettingSpec(
-        "PORTAL_RUN_LEASE_SECONDS",
-        "`120`",
-        "how long a worker's claim on a run lasts without renewal before another worker may "
-        "take it over",
-    ),
-    SettingSpec(
-        "PORTAL_STALE_QUEUED_SECONDS",
-        "`120`",
-        "how long a queued run may wait before the sweep sends it to the broker again",
-    ),
-    SettingSpec(
-        "PORTAL_AUDIT_RETENTION_DAYS",
-        "unset: keep every audit event for ever",
-        "when set, `portal beat` deletes, every hour, only the audit events older than this "
-        "many days, leaving a checkpoint the chain verifies from (see [Audit](#audit))",
-    ),
-    SettingSpec(
-        "PORTAL_COGNITO_MAX_ATTEMPTS",
-        "`8`",
-        "attempts per Cognito call (throttles and transient errors) before the step is postponed",
-    ),
-    SettingSpec(
-        "PORTAL_COGNITO_RETRY_BASE_SECONDS",
-        "`0.25`",
-        "first backoff between attempts; it doubles per attempt, with full jitter",
-    ),
-    SettingSpec("PORTAL_COGNITO_RETRY_MAX_SECONDS", "`10`", "longest backoff between two attempts"),
-    SettingSpec(
-        "PORTAL_COGNITO_RATE_FRACTION",
-        "`1.0`",
-        "share (0-1] of Cognito's request-rate quotas the portal allows itself; lower it when "
-        "other applications in the account call Cognito too",
-    ),
-    SettingSpec(
-        "PORTAL_DRIFT_INTERVAL_HOURS",
-        "`24`",
-        "how often each ready tenant's live Cognito configuration is compared with its desired "
-        "state by the drift sweep",
-    ),
-    SettingSpec(
-        "PORTAL_DRIFT_BATCH",
-        "`200`",
-        "tenants the drift sweep checks per beat tick (every 5 minutes), oldest check first",
-    ),
-    SettingSpec(
-        "PORTAL_DRIFT_MAX_PER_SECOND",
-        "`5`",
-        "drift checks per second at most (each is 3 reads: a third of UserPoolClientRead and half "
-        "of UserPoolResourceRead at 5)",
-    ),
-    SettingSpec(
-        "PORTAL_LOG_FORMAT",
-        "`json` in production, `text` otherwise",
-        "`json`: one JSON object per line (request id, run id, no secrets); `text`: for people",
-    ),
-    SettingSpec(
-        "PORTAL_LOG_LEVEL",
-        "`INFO`",
-        "DEBUG, INFO, WARNING or ERROR (botocore, boto3 and urllib3 stay at WARNING: at DEBUG "
-        "they log request and response bodies)",
-    ),
-    SettingSpec(
-        "PORTAL_METRICS_TOKEN",
-        "none",
-        "when set, `portal metrics serve` answers only requests with "
-        "`Authorization: Bearer <token>`",
-    ),
-    SettingSpec(
-        "PORTAL_READYZ_COGNITO",
-        "off",
-        "`/readyz` also makes one cheap Cognito read (DescribeUserPool on a registered pool); "
-        "off by default, so a Cognito outage does not take the web out of its load balancer",
-    ),
-    SettingSpec(
-        "PORTAL_READYZ_TIMEOUT_SECONDS",
-        "`2`",
-        "how long each readiness check (database, broker, Cognito) may take",
-    ),
-    SettingSpec(
-        "PORTAL_API_RATE_LIMIT",
-        "`300`",
-        "requests a minute per API token; beyond it the API answers 429 with `Retry-After`",
-    ),
-    SettingSpec(
-        "PORTAL_ALLOW_LOOPBACK_WEBHOOKS",
-        "off",
-        "lets webhooks go to http and loopback URLs, for local development and tests",
-    ),
-    SettingSpec(
-        "PORTAL_WEBHOOK_MAX_ATTEMPTS",
-        "`8`",
-        "attempts per webhook delivery before it is marked failed",
-    ),
-    SettingSpec(
-        "PORTAL_WEBHOOK_RETRY_BASE_SECONDS",
-        "`30`",
-        "the first webhook retry's delay; each next one is 4 times longer (at most 12 h), "
-        "with jitter",
-    ),
-    SettingSpec(
-        "PORTAL_VENDOR_NAME",
-        "`Your vendor`",
-        "your company's name as customers see it on setup pages and in setup-link e-mails",
-    ),
-    SettingSpec(
-        "PORTAL_SMTP_URL",
-        "unset",
-        "`smtp://user:pass@host:587` (STARTTLS) or `smtps://user:pass@host:465`; lets staff "
-        "e-mail setup links (without it they copy them)",
-    ),
-    SettingSpec("PORTAL_SMTP_FROM", "`no-reply@<public host>`", "the sender of setup-link e-mails"),
-    SettingSpec(
-        "PORTAL_PREFLIGHT_TIMEOUT_SECONDS",
-        "`5`",
-        "how long each fetch of the issuer pre-flight on a setup page may take",
-    ),
-    SettingSpec(
-        "PORTAL_COGNITO_DOMAIN_OVERRIDE",
-        "unset",
-        "base URL the test sign-in uses instead of the pool's hosted domain (local testing only)",
-    ),
-    SettingSpec(
-        "PORTAL_COGNITO_ISSUER_OVERRIDE",
-        "unset",
-        "ID-token issuer the test sign-in expects instead of the pool's (local testing only)",
-    ),
-)
-KNOWN_SETTINGS = frozenset(
-    [s.name for s in SETTINGS] + [f"{s.name}_FILE" for s in SETTINGS if s.secret]
-)
-# Flask config keys that are not environment variables: set only through create_app(overrides).
-INTERNAL_CONFIG_KEYS = frozenset({"PORTAL_TASKS_EAGER", "PORTAL_API_BAD_TOKEN_LIMIT"})
-
-
-def settings_table() -> str:
-    """The README's configuration table, generated from SETTINGS."""
-    rows = ["| setting | default | what it changes |", "|---|---|---|"]
-    for spec in SETTINGS:
-        name = f"`{spec.name}`" + (" (+`_FILE`)" if spec.secret else "")
-        rows.append(f"| {name} | {spec.default} | {spec.description} |")
-    return "\n".join(rows)
+APP_DIR_NAME = "cognito-tenant-portal"
+EXTENSION_KEY = "portal.settings"
 
 
 class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message names it."""
 
 
-def parse_bool(name: str, raw: str) -> bool:
-    """Read a boolean the way operators write them: 1/0, true/false, yes/no, on/off."""
+# --- Parsers: (name, raw text) -> value, or SettingsError naming the variable -----------------
+
+Parser = Callable[[str, str], Any]
+
+
+def text(_name: str, raw: str) -> str:
+    return raw.strip()
+
+
+def boolean(name: str, raw: str) -> bool:
+    """1/0, true/false, yes/no, on/off, the way operators write them."""
     word = raw.strip().lower()
     if word in TRUE_WORDS:
         return True
@@ -247,272 +51,8 @@ def parse_bool(name: str, raw: str) -> bool:
     raise SettingsError(f"{name} must be one of 1/0, true/false, yes/no, on/off (got {raw!r})")
 
 
-def read_setting(environ: Mapping[str, str], name: str) -> str | None:
-    """Return NAME from the environment, or the contents of the file named by NAME_FILE."""
-    value = environ.get(name)
-    file_name = environ.get(f"{name}_FILE")
-    if value and file_name:
-        raise SettingsError(f"set either {name} or {name}_FILE, not both")
-    if file_name:
-        try:
-            return Path(file_name).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise SettingsError(
-                f"{name}_FILE names {file_name}, which cannot be read: {exc}"
-            ) from exc
-    return value or None
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The portal's resolved configuration."""
-
-    env: str
-    instance_path: Path
-    secret_key: str
-    encryption_keys: tuple[str, ...]
-    database_url: str
-    broker_url: str
-    redis_url: str | None
-    public_url: str
-    allow_loopback_issuers: bool
-    run_lease_seconds: int = 120
-    stale_queued_seconds: int = 120
-    cognito_max_attempts: int = 8
-    cognito_retry_base_seconds: float = 0.25
-    cognito_retry_max_seconds: float = 10.0
-    cognito_rate_fraction: float = 1.0
-    drift_interval_hours: float = 24.0
-    drift_batch: int = 200
-    drift_max_per_second: float = 5.0
-    log_format: str = "text"
-    log_level: str = "INFO"
-    metrics_token: str | None = None
-    readyz_cognito: bool = False
-    readyz_timeout_seconds: float = 2.0
-    allow_loopback_webhooks: bool = False
-    api_rate_limit: int = 300
-    webhook_max_attempts: int = 8
-    webhook_retry_base_seconds: int = 30
-    vendor_name: str = "Your vendor"
-    smtp_url: str | None = None
-    smtp_from: str | None = None
-    preflight_timeout_seconds: float = 5.0
-    cognito_domain_override: str | None = None
-    cognito_issuer_override: str | None = None
-    audit_retention_days: int | None = None
-    warnings: tuple[str, ...] = field(default=())
-
-    @property
-    def is_production(self) -> bool:
-        return self.env == "production"
-
-    def flask_config(self) -> dict[str, object]:
-        """The Flask config keys these settings map to."""
-        return {
-            "PORTAL_ENV": self.env,
-            "SECRET_KEY": self.secret_key,
-            "PORTAL_ENCRYPTION_KEYS": self.encryption_keys,
-            "SQLALCHEMY_DATABASE_URI": self.database_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(self.database_url),
-            "PORTAL_BROKER_URL": self.broker_url,
-            "PORTAL_REDIS_URL": self.redis_url,
-            "PORTAL_PUBLIC_URL": self.public_url,
-            "PORTAL_ALLOW_LOOPBACK_ISSUERS": self.allow_loopback_issuers,
-            "PORTAL_RUN_LEASE_SECONDS": self.run_lease_seconds,
-            "PORTAL_STALE_QUEUED_SECONDS": self.stale_queued_seconds,
-            "PORTAL_COGNITO_MAX_ATTEMPTS": self.cognito_max_attempts,
-            "PORTAL_COGNITO_RETRY_BASE_SECONDS": self.cognito_retry_base_seconds,
-            "PORTAL_COGNITO_RETRY_MAX_SECONDS": self.cognito_retry_max_seconds,
-            "PORTAL_COGNITO_RATE_FRACTION": self.cognito_rate_fraction,
-            "PORTAL_DRIFT_INTERVAL_HOURS": self.drift_interval_hours,
-            "PORTAL_DRIFT_BATCH": self.drift_batch,
-            "PORTAL_DRIFT_MAX_PER_SECOND": self.drift_max_per_second,
-            "PORTAL_LOG_FORMAT": self.log_format,
-            "PORTAL_LOG_LEVEL": self.log_level,
-            "PORTAL_METRICS_TOKEN": self.metrics_token,
-            "PORTAL_READYZ_COGNITO": self.readyz_cognito,
-            "PORTAL_READYZ_TIMEOUT_SECONDS": self.readyz_timeout_seconds,
-            "PORTAL_ALLOW_LOOPBACK_WEBHOOKS": self.allow_loopback_webhooks,
-            "PORTAL_API_RATE_LIMIT": self.api_rate_limit,
-            "PORTAL_WEBHOOK_MAX_ATTEMPTS": self.webhook_max_attempts,
-            "PORTAL_WEBHOOK_RETRY_BASE_SECONDS": self.webhook_retry_base_seconds,
-            "PORTAL_VENDOR_NAME": self.vendor_name,
-            "PORTAL_SMTP_URL": self.smtp_url,
-            "PORTAL_SMTP_FROM": self.smtp_from,
-            "PORTAL_PREFLIGHT_TIMEOUT_SECONDS": self.preflight_timeout_seconds,
-            "PORTAL_COGNITO_DOMAIN_OVERRIDE": self.cognito_domain_override,
-            "PORTAL_COGNITO_ISSUER_OVERRIDE": self.cognito_issuer_override,
-            "PORTAL_AUDIT_RETENTION_DAYS": self.audit_retention_days,
-            "SESSION_COOKIE_HTTPONLY": True,
-            "SESSION_COOKIE_SAMESITE": "Lax",
-            "SESSION_COOKIE_SECURE": self.public_url.startswith("https://"),
-            "WTF_CSRF_TIME_LIMIT": None,
-        }
-
-
-def process_role(argv: list[str] | None = None) -> str:
-    """What this process is (worker, beat, web, cli): shown in pg_stat_activity."""
-    args = sys.argv if argv is None else argv
-    program = os.path.basename(args[0]) if args else ""
-    command = args[1] if len(args) > 1 else ""
-    if command in ("worker", "beat", "dev", "emulator"):
-        return command
-    if "gunicorn" in program or command == "run":
-        return "web"
-    return "cli"
-
-
-def engine_options(database_url: str) -> dict[str, object]:
-    """Engine options: SQLite waits for locks instead of failing; pools check liveness."""
-    if database_url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    options: dict[str, object] = {"pool_pre_ping": True, "pool_recycle": 1800}
-    if database_url.startswith("postgresql"):
-        # A database that does not answer fails a connection (and /readyz) in 5s, not minutes;
-        # the application name shows what each connection is in pg_stat_activity.
-        options["connect_args"] = {
-            "connect_timeout": 5,
-            "application_name": f"portal-{process_role()}",
-        }
-    return options
-
-
-def default_instance_path() -> Path:
-    """Where local state lives unless PORTAL_INSTANCE_PATH says otherwise."""
-    return Path.cwd() / "instance"
-
-
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Resolve settings from the environment; fail fast in production, self-provision in dev."""
-    env_vars = os.environ if environ is None else environ
-    env = (env_vars.get("PORTAL_ENV") or "development").strip().lower()
-    if env not in ENVIRONMENTS:
-        raise SettingsError(f"PORTAL_ENV must be development or production (got {env!r})")
-    instance = Path(env_vars.get("PORTAL_INSTANCE_PATH") or default_instance_path()).resolve()
-    values = {name: read_setting(env_vars, name) for name in SECRET_SETTINGS}
-    warnings: list[str] = []
-
-    if env == "production":
-        missing = [n for n in ("PORTAL_SECRET_KEY", "PORTAL_ENCRYPTION_KEYS") if not values[n]]
-        if missing:
-            raise SettingsError(
-                "production refuses to start without "
-                + " and ".join(missing)
-                + " (set each, or the same name with _FILE pointing at a file holding it)"
-            )
-    secret_key = values["PORTAL_SECRET_KEY"] or _instance_secret(
-        instance, "secret_key", lambda: secrets.token_urlsafe(48), warnings
-    )
-    keys_raw = values["PORTAL_ENCRYPTION_KEYS"] or _instance_secret(
-        instance, "encryption_keys", lambda: Fernet.generate_key().decode(), warnings
-    )
-    encryption_keys = parse_encryption_keys(keys_raw)
-
-    database_url = values["PORTAL_DATABASE_URL"] or f"sqlite:///{instance / 'portal.db'}"
-    database_url = normalise_database_url(database_url)
-    broker_url = values["PORTAL_BROKER_URL"] or f"filesystem://{instance / 'broker'}"
-    redis_url = values["PORTAL_REDIS_URL"]
-    if not redis_url and broker_url.startswith(("redis://", "rediss://")):
-        redis_url = broker_url
-    public_url = (env_vars.get("PORTAL_PUBLIC_URL") or "http://localhost:8000").rstrip("/")
-    parts = urlsplit(public_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SettingsError(
-            f"PORTAL_PUBLIC_URL must be an absolute http(s) URL (got {public_url!r})"
-        )
-    if env == "production" and parts.scheme != "https":
-        warnings.append("PORTAL_PUBLIC_URL is not https: session cookies will not be marked Secure")
-    allow_loopback = parse_bool(
-        "PORTAL_ALLOW_LOOPBACK_ISSUERS", env_vars.get("PORTAL_ALLOW_LOOPBACK_ISSUERS") or "0"
-    )
-    log_format, log_level = log_settings(env_vars)
-    return Settings(
-        env=env,
-        instance_path=instance,
-        secret_key=secret_key,
-        encryption_keys=encryption_keys,
-        database_url=database_url,
-        broker_url=broker_url,
-        redis_url=redis_url,
-        public_url=public_url,
-        allow_loopback_issuers=allow_loopback,
-        run_lease_seconds=_int(env_vars, "PORTAL_RUN_LEASE_SECONDS", 120),
-        stale_queued_seconds=_int(env_vars, "PORTAL_STALE_QUEUED_SECONDS", 120),
-        cognito_max_attempts=_int(env_vars, "PORTAL_COGNITO_MAX_ATTEMPTS", 8),
-        cognito_retry_base_seconds=_float(env_vars, "PORTAL_COGNITO_RETRY_BASE_SECONDS", 0.25),
-        cognito_retry_max_seconds=_float(env_vars, "PORTAL_COGNITO_RETRY_MAX_SECONDS", 10.0),
-        cognito_rate_fraction=_float(env_vars, "PORTAL_COGNITO_RATE_FRACTION", 1.0, upper=1.0),
-        drift_interval_hours=_float(env_vars, "PORTAL_DRIFT_INTERVAL_HOURS", 24.0),
-        drift_batch=_int(env_vars, "PORTAL_DRIFT_BATCH", 200),
-        drift_max_per_second=_float(env_vars, "PORTAL_DRIFT_MAX_PER_SECOND", 5.0),
-        log_format=log_format,
-        log_level=log_level,
-        metrics_token=values["PORTAL_METRICS_TOKEN"],
-        readyz_cognito=parse_bool(
-            "PORTAL_READYZ_COGNITO", env_vars.get("PORTAL_READYZ_COGNITO") or "0"
-        ),
-        readyz_timeout_seconds=_float(env_vars, "PORTAL_READYZ_TIMEOUT_SECONDS", 2.0),
-        allow_loopback_webhooks=parse_bool(
-            "PORTAL_ALLOW_LOOPBACK_WEBHOOKS", env_vars.get("PORTAL_ALLOW_LOOPBACK_WEBHOOKS") or "0"
-        ),
-        api_rate_limit=_int(env_vars, "PORTAL_API_RATE_LIMIT", 300),
-        webhook_max_attempts=_int(env_vars, "PORTAL_WEBHOOK_MAX_ATTEMPTS", 8),
-        webhook_retry_base_seconds=_int(env_vars, "PORTAL_WEBHOOK_RETRY_BASE_SECONDS", 30),
-        vendor_name=(env_vars.get("PORTAL_VENDOR_NAME") or "").strip() or "Your vendor",
-        smtp_url=_smtp_url(values["PORTAL_SMTP_URL"]),
-        smtp_from=(env_vars.get("PORTAL_SMTP_FROM") or "").strip() or None,
-        preflight_timeout_seconds=_float(env_vars, "PORTAL_PREFLIGHT_TIMEOUT_SECONDS", 5.0),
-        cognito_domain_override=_base_url(env_vars, "PORTAL_COGNITO_DOMAIN_OVERRIDE"),
-        cognito_issuer_override=_base_url(env_vars, "PORTAL_COGNITO_ISSUER_OVERRIDE"),
-        audit_retention_days=_optional_int(env_vars, "PORTAL_AUDIT_RETENTION_DAYS"),
-        warnings=tuple(warnings),
-    )
-
-
-def log_settings(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
-    """PORTAL_LOG_FORMAT and PORTAL_LOG_LEVEL, checked: json by default in production."""
-    env_vars = os.environ if environ is None else environ
-    production = (env_vars.get("PORTAL_ENV") or "").strip().lower() == "production"
-    log_format = (env_vars.get("PORTAL_LOG_FORMAT") or ("json" if production else "text")).lower()
-    if log_format not in LOG_FORMATS:
-        raise SettingsError(f"PORTAL_LOG_FORMAT must be text or json (got {log_format!r})")
-    log_level = (env_vars.get("PORTAL_LOG_LEVEL") or "INFO").upper()
-    if log_level not in LOG_LEVELS:
-        raise SettingsError(
-            f"PORTAL_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)} (got {log_level!r})"
-        )
-    return log_format, log_level
-
-
-def parse_encryption_keys(raw: str) -> tuple[str, ...]:
-    """Split and check comma-separated Fernet keys; the first one encrypts."""
-    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
-    if not keys:
-        raise SettingsError("PORTAL_ENCRYPTION_KEYS holds no key")
-    for position, key in enumerate(keys, start=1):
-        try:
-            Fernet(key.encode())
-        except (ValueError, TypeError) as exc:
-            raise SettingsError(
-                f"PORTAL_ENCRYPTION_KEYS key #{position} is not a Fernet key "
-                "(32 url-safe base64-encoded bytes)"
-            ) from exc
-    return keys
-
-
-def normalise_database_url(url: str) -> str:
-    """Use psycopg 3 for plain postgresql:// URLs."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
-
-
-def _int(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name)
-    if raw is None or raw == "":
-        return default
+def whole(name: str, raw: str) -> int:
+    """A positive whole number."""
     try:
         value = int(raw)
     except ValueError as exc:
@@ -522,53 +62,552 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-def _float(
-    environ: Mapping[str, str], name: str, default: float, upper: float | None = None
-) -> float:
-    raw = environ.get(name)
-    if raw is None or raw == "":
-        return default
+def number(name: str, raw: str) -> float:
+    """A number greater than 0."""
     try:
         value = float(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a number (got {raw!r})") from exc
-    if not value > 0 or (upper is not None and value > upper):
-        bound = f" and at most {upper}" if upper is not None else ""
-        raise SettingsError(f"{name} must be greater than 0{bound} (got {raw})")
+    if not value > 0:
+        raise SettingsError(f"{name} must be greater than 0 (got {raw})")
     return value
 
 
-def _optional_int(environ: Mapping[str, str], name: str) -> int | None:
-    """A positive whole number, or None when the setting is unset or empty."""
-    if not (environ.get(name) or "").strip():
-        return None
-    return _int(environ, name, 0)
+def fraction(name: str, raw: str) -> float:
+    """A share in (0, 1]."""
+    value = number(name, raw)
+    if value > 1.0:
+        raise SettingsError(f"{name} must be greater than 0 and at most 1.0 (got {raw})")
+    return value
 
 
-def _base_url(environ: Mapping[str, str], name: str) -> str | None:
-    """An optional absolute http(s) base URL, without its trailing slash."""
-    raw = (environ.get(name) or "").strip().rstrip("/")
-    if not raw:
-        return None
-    parts = urlsplit(raw)
+def one_of(*choices: str, upper: bool = False) -> Parser:
+    def parse(name: str, raw: str) -> str:
+        value = raw.strip().upper() if upper else raw.strip().lower()
+        if value not in choices:
+            raise SettingsError(f"{name} must be one of {', '.join(choices)} (got {raw!r})")
+        return value
+
+    return parse
+
+
+def http_url(name: str, raw: str) -> str:
+    """An absolute http(s) URL, without its trailing slash."""
+    value = raw.strip().rstrip("/")
+    parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SettingsError(f"{name} must be an absolute http(s) URL (got {raw!r})")
-    return raw
+        raise SettingsError(f"{name} must be an absolute http(s) URL (got {value!r})")
+    return value
 
 
-def _smtp_url(raw: str | None) -> str | None:
+def folder(_name: str, raw: str) -> Path:
+    return Path(raw).expanduser().resolve()
+
+
+def database_url(_name: str, raw: str) -> str:
+    """A SQLAlchemy URL; plain postgresql:// URLs use psycopg 3."""
+    url = raw.strip()
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def fernet_keys(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated Fernet keys; the first one encrypts. Never echoed in an error."""
+    from cryptography.fernet import Fernet
+
+    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
+    if not keys:
+        raise SettingsError(f"{name} holds no key")
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError) as exc:
+            raise SettingsError(
+                f"{name} key #{position} is not a Fernet key (32 url-safe base64-encoded bytes)"
+            ) from exc
+    return keys
+
+
+def smtp_url(name: str, raw: str) -> str:
     """smtp://[user:pass@]host[:port] (STARTTLS) or smtps://... (TLS from the start)."""
-    if not raw:
-        return None
-    parts = urlsplit(raw.strip())
+    value = raw.strip()
+    parts = urlsplit(value)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         # Never echo the value: it may hold the SMTP password.
-        raise SettingsError("PORTAL_SMTP_URL must look like smtp://user:pass@host:587 or smtps://")
-    return raw.strip()
+        raise SettingsError(f"{name} must look like smtp://user:pass@host:587 or smtps://")
+    return value
+
+
+# --- Defaults computed from the settings read before them --------------------------------------
+
+
+def default_instance_path(_values: Mapping[str, Any]) -> Path:
+    """One folder per user, found the same wherever a command runs (XDG base directories)."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home).expanduser().resolve() / APP_DIR_NAME
+
+
+def _sqlite_in_instance(values: Mapping[str, Any]) -> str:
+    return f"sqlite:///{values['instance_path'] / 'portal.db'}"
+
+
+def _broker_in_instance(values: Mapping[str, Any]) -> str:
+    return f"filesystem://{values['instance_path'] / 'broker'}"
+
+
+def _redis_of_broker(values: Mapping[str, Any]) -> str | None:
+    broker = values["broker_url"]
+    return broker if broker.startswith(("redis://", "rediss://")) else None
+
+
+def _log_format_of_env(values: Mapping[str, Any]) -> str:
+    return "json" if values["env"] == "production" else "text"
+
+
+# --- The rows ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """How one setting is read and documented."""
+
+    env: str | None  # None: internal, set only through create_app's overrides
+    parse: Parser
+    default: Any
+    doc: str
+    shown: str  # the README's "default" column
+    secret: bool = False  # may be read from the file named by NAME_FILE
+    derive: Callable[[Mapping[str, Any]], Any] | None = None
+    required_in_production: bool = False
+    section: str = "tuning"  # where .env.example lists it
+    example: str | None = None  # .env.example's value (sections required/recommended/optional)
+    hint: str = ""  # .env.example: how to generate it
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The environment variables this row reads."""
+        if self.env is None:
+            return ()
+        return (self.env, f"{self.env}_FILE") if self.secret else (self.env,)
+
+
+def setting(
+    env: str | None,
+    parse: Parser,
+    default: Any = None,
+    *,
+    doc: str,
+    shown: str | None = None,
+    **options: Any,
+) -> Any:
+    """A Settings field whose metadata is its row."""
+    if shown is None:
+        shown = "unset" if default is None else f"`{_env_text(default)}`"
+    row = Row(env, parse, default, doc, shown, **options)
+    return field(metadata={"row": row})
+
+
+def _env_text(value: Any) -> str:
+    """A value as one would write it in the environment."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The portal's resolved configuration; `current_settings()` inside an app context."""
+
+    env: str = setting(
+        "PORTAL_ENV",
+        one_of(*ENVIRONMENTS),
+        "development",
+        doc="`production` refuses to start without `PORTAL_SECRET_KEY` and "
+        "`PORTAL_ENCRYPTION_KEYS`; development generates and keeps its own in the instance "
+        "folder, with a warning",
+        section="stack",
+        example="production",
+    )
+    instance_path: Path = setting(
+        "PORTAL_INSTANCE_PATH",
+        folder,
+        derive=default_instance_path,
+        doc="where local state lives (development keys, SQLite, the file broker); the same "
+        "folder for every command, wherever it runs",
+        shown="`$XDG_DATA_HOME/cognito-tenant-portal` (`~/.local/share/...`)",
+        section="stack",
+        example="/var/lib/portal",
+    )
+    secret_key: str | None = setting(
+        "PORTAL_SECRET_KEY",
+        text,
+        doc="signs sessions and CSRF tokens",
+        shown="generated (dev)",
+        secret=True,
+        required_in_production=True,
+        section="required",
+        example="",
+        hint='python3 -c "import secrets; print(secrets.token_urlsafe(48))"',
+    )
+    encryption_keys: tuple[str, ...] | None = setting(
+        "PORTAL_ENCRYPTION_KEYS",
+        fernet_keys,
+        doc="comma-separated Fernet keys; the first encrypts, all decrypt (rotate by prepending "
+        "a new key)",
+        shown="generated (dev)",
+        secret=True,
+        required_in_production=True,
+        section="required",
+        example="",
+        hint='python3 -c "from cryptography.fernet import Fernet; '
+        'print(Fernet.generate_key().decode())"',
+    )
+    database_url: str = setting(
+        "PORTAL_DATABASE_URL",
+        database_url,
+        derive=_sqlite_in_instance,
+        doc="SQLAlchemy URL; `postgresql://` uses psycopg 3; SQLite runs in WAL mode with a busy "
+        "timeout",
+        shown="SQLite in the instance folder",
+        secret=True,
+        section="stack",
+        example="postgresql://portal:PASSWORD@db.example.internal:5432/portal",
+    )
+    broker_url: str = setting(
+        "PORTAL_BROKER_URL",
+        text,
+        derive=_broker_in_instance,
+        doc="Celery broker; Redis in production",
+        shown="a file-based broker in the instance folder",
+        secret=True,
+        section="stack",
+        example="redis://redis:6379/0",
+    )
+    redis_url: str | None = setting(
+        "PORTAL_REDIS_URL",
+        text,
+        derive=_redis_of_broker,
+        doc="shared state: the account-wide Cognito rate limiter; without it, an in-process "
+        "limiter for a single local worker",
+        shown="the broker URL when it is Redis",
+        secret=True,
+        section="stack",
+        example="redis://redis:6379/0",
+    )
+    public_url: str = setting(
+        "PORTAL_PUBLIC_URL",
+        http_url,
+        "http://localhost:8000",
+        doc="the portal's own base URL, for links and the test sign-in callback",
+        section="required",
+        example="https://portal.example.com",
+    )
+    allow_loopback_issuers: bool = setting(
+        "PORTAL_ALLOW_LOOPBACK_ISSUERS",
+        boolean,
+        False,
+        doc="lets http and loopback issuers through the SSRF guard, for local development and "
+        "tests",
+    )
+    run_lease_seconds: int = setting(
+        "PORTAL_RUN_LEASE_SECONDS",
+        whole,
+        120,
+        doc="how long a worker's claim on a run lasts without renewal before another worker may "
+        "take it over",
+    )
+    stale_queued_seconds: int = setting(
+        "PORTAL_STALE_QUEUED_SECONDS",
+        whole,
+        120,
+        doc="how long a queued run may wait before the sweep sends it to the broker again",
+    )
+    audit_retention_days: int | None = setting(
+        "PORTAL_AUDIT_RETENTION_DAYS",
+        whole,
+        doc="when set, `portal beat` deletes, every hour, only the audit events older than this "
+        "many days, leaving a checkpoint the chain verifies from (see [Audit](#audit))",
+        shown="unset: keep every audit event for ever",
+    )
+    cognito_max_attempts: int = setting(
+        "PORTAL_COGNITO_MAX_ATTEMPTS",
+        whole,
+        8,
+        doc="attempts per Cognito call (throttles and transient errors) before the step is "
+        "postponed",
+    )
+    cognito_retry_base_seconds: float = setting(
+        "PORTAL_COGNITO_RETRY_BASE_SECONDS",
+        number,
+        0.25,
+        doc="first backoff between attempts; it doubles per attempt, with full jitter",
+    )
+    cognito_retry_max_seconds: float = setting(
+        "PORTAL_COGNITO_RETRY_MAX_SECONDS",
+        number,
+        10.0,
+        doc="longest backoff between two attempts",
+    )
+    cognito_rate_fraction: float = setting(
+        "PORTAL_COGNITO_RATE_FRACTION",
+        fraction,
+        1.0,
+        doc="share (0-1] of Cognito's request-rate quotas the portal allows itself; lower it "
+        "when other applications in the account call Cognito too",
+        shown="`1.0`",
+    )
+    drift_interval_hours: float = setting(
+        "PORTAL_DRIFT_INTERVAL_HOURS",
+        number,
+        24.0,
+        doc="how often each ready tenant's live Cognito configuration is compared with its "
+        "desired state by the drift sweep",
+    )
+    drift_batch: int = setting(
+        "PORTAL_DRIFT_BATCH",
+        whole,
+        200,
+        doc="tenants the drift sweep checks per beat tick (every 5 minutes), oldest check first",
+    )
+    drift_max_per_second: float = setting(
+        "PORTAL_DRIFT_MAX_PER_SECOND",
+        number,
+        5.0,
+        doc="drift checks per second at most (each is 3 reads: a third of UserPoolClientRead "
+        "and half of UserPoolResourceRead at 5)",
+    )
+    log_format: str = setting(
+        "PORTAL_LOG_FORMAT",
+        one_of(*LOG_FORMATS),
+        derive=_log_format_of_env,
+        example="json",
+        doc="`json`: one JSON object per line (request id, run id, no secrets); `text`: for people",
+        shown="`json` in production, `text` otherwise",
+    )
+    log_level: str = setting(
+        "PORTAL_LOG_LEVEL",
+        one_of(*LOG_LEVELS, upper=True),
+        "INFO",
+        doc="DEBUG, INFO, WARNING or ERROR (botocore, boto3 and urllib3 stay at WARNING: at "
+        "DEBUG they log request and response bodies)",
+    )
+    metrics_token: str | None = setting(
+        "PORTAL_METRICS_TOKEN",
+        text,
+        doc="when set, `portal metrics serve` answers only requests with "
+        "`Authorization: Bearer <token>`",
+        shown="none",
+        secret=True,
+        section="recommended",
+        example="",
+        hint='python3 -c "import secrets; print(secrets.token_urlsafe(32))"',
+    )
+    readyz_cognito: bool = setting(
+        "PORTAL_READYZ_COGNITO",
+        boolean,
+        False,
+        doc="`/readyz` also makes one cheap Cognito read (DescribeUserPool on a registered "
+        "pool); off by default, so a Cognito outage does not take the web out of its load "
+        "balancer",
+    )
+    readyz_timeout_seconds: float = setting(
+        "PORTAL_READYZ_TIMEOUT_SECONDS",
+        number,
+        2.0,
+        doc="how long each readiness check (database, broker, Cognito) may take",
+    )
+    api_rate_limit: int = setting(
+        "PORTAL_API_RATE_LIMIT",
+        whole,
+        300,
+        doc="requests a minute per API token; beyond it the API answers 429 with `Retry-After`",
+    )
+    allow_loopback_webhooks: bool = setting(
+        "PORTAL_ALLOW_LOOPBACK_WEBHOOKS",
+        boolean,
+        False,
+        doc="lets webhooks go to http and loopback URLs, for local development and tests",
+    )
+    webhook_max_attempts: int = setting(
+        "PORTAL_WEBHOOK_MAX_ATTEMPTS",
+        whole,
+        8,
+        doc="attempts per webhook delivery before it is marked failed",
+    )
+    webhook_retry_base_seconds: int = setting(
+        "PORTAL_WEBHOOK_RETRY_BASE_SECONDS",
+        whole,
+        30,
+        doc="the first webhook retry's delay; each next one is 4 times longer (at most 12 h), "
+        "with jitter",
+    )
+    vendor_name: str = setting(
+        "PORTAL_VENDOR_NAME",
+        text,
+        "Your vendor",
+        doc="your company's name as customers see it on setup pages and in setup-link e-mails",
+        section="optional",
+        example="Your vendor",
+    )
+    smtp_url: str | None = setting(
+        "PORTAL_SMTP_URL",
+        smtp_url,
+        doc="`smtp://user:pass@host:587` (STARTTLS) or `smtps://user:pass@host:465`; lets staff "
+        "e-mail setup links (without it they copy them)",
+        secret=True,
+        section="optional",
+        example="smtp://user:password@smtp.example.com:587",
+    )
+    smtp_from: str | None = setting(
+        "PORTAL_SMTP_FROM",
+        text,
+        doc="the sender of setup-link e-mails",
+        shown="`no-reply@<public host>`",
+        section="optional",
+        example="no-reply@portal.example.com",
+    )
+    preflight_timeout_seconds: float = setting(
+        "PORTAL_PREFLIGHT_TIMEOUT_SECONDS",
+        number,
+        5.0,
+        doc="how long each fetch of the issuer pre-flight on a setup page may take",
+    )
+    cognito_domain_override: str | None = setting(
+        "PORTAL_COGNITO_DOMAIN_OVERRIDE",
+        http_url,
+        doc="base URL the test sign-in uses instead of the pool's hosted domain (local testing "
+        "only)",
+    )
+    cognito_issuer_override: str | None = setting(
+        "PORTAL_COGNITO_ISSUER_OVERRIDE",
+        http_url,
+        doc="ID-token issuer the test sign-in expects instead of the pool's (local testing only)",
+    )
+    # Internal: set only through create_app's overrides (tests, benchmarks).
+    tasks_eager: bool = setting(None, boolean, False, doc="run Celery tasks in the caller")
+    api_bad_token_limit: int = setting(
+        None, whole, 30, doc="unknown API tokens one address may present per 10 minutes"
+    )
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def mail_sender(self) -> str:
+        """PORTAL_SMTP_FROM, or no-reply at the portal's own host."""
+        host = urlsplit(self.public_url).hostname or "localhost"
+        return self.smtp_from or f"no-reply@{host}"
+
+    def flask_config(self) -> dict[str, object]:
+        """Flask's and its extensions' own keys; the portal reads `current_settings()`."""
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(self.database_url),
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.public_url.startswith("https://"),
+            "WTF_CSRF_TIME_LIMIT": None,
+        }
+
+
+ROWS: tuple[tuple[str, Row], ...] = tuple(
+    (f.name, f.metadata["row"]) for f in fields(Settings) if "row" in f.metadata
+)
+KNOWN_SETTINGS = frozenset(name for _attr, row in ROWS for name in row.names)
+
+
+def row_of(env: str) -> Row:
+    return next(row for _attr, row in ROWS if row.env == env)
+
+
+def read_setting(environ: Mapping[str, str], name: str, secret: bool) -> str | None:
+    """NAME from the environment, or (secrets) the contents of the file named by NAME_FILE."""
+    value = environ.get(name)
+    file_name = environ.get(f"{name}_FILE") if secret else None
+    if value and file_name:
+        raise SettingsError(f"set either {name} or {name}_FILE, not both")
+    if file_name:
+        try:
+            value = Path(file_name).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError(
+                f"{name}_FILE names {file_name}, which cannot be read: {exc}"
+            ) from exc
+    if value is None or not value.strip():
+        return None
+    return value
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Read every row from the environment (nothing is written); fail fast on a bad value.
+
+    OVERRIDES, by field name, replace what the environment says (tests and benchmarks).
+    """
+    env_vars = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    values: dict[str, Any] = {}
+    for attr, row in ROWS:
+        if attr in overrides:
+            values[attr] = overrides.pop(attr)
+            continue
+        raw = read_setting(env_vars, row.env, row.secret) if row.env else None
+        if raw is not None:
+            values[attr] = row.parse(row.env, raw)
+        elif row.derive is not None:
+            values[attr] = row.derive(values)
+        else:
+            values[attr] = row.default
+    if overrides:
+        raise SettingsError(f"unknown settings: {', '.join(sorted(overrides))}")
+    missing = [
+        row.env
+        for attr, row in ROWS
+        if row.required_in_production and values[attr] is None and values["env"] == "production"
+    ]
+    if missing:
+        raise SettingsError(
+            "production refuses to start without "
+            + " and ".join(missing)
+            + " (set each, or the same name with _FILE pointing at a file holding it)"
+        )
+    warnings = []
+    if values["env"] == "production" and not values["public_url"].startswith("https://"):
+        warnings.append("PORTAL_PUBLIC_URL is not https: session cookies will not be marked Secure")
+    return Settings(**values, warnings=tuple(warnings))
+
+
+def provision_instance(settings: Settings) -> Settings:
+    """Development: the secret key and encryption keys kept in the instance folder, made once."""
+    if settings.secret_key and settings.encryption_keys:
+        return settings
+    from cryptography.fernet import Fernet
+
+    warnings = list(settings.warnings)
+    secret_key = settings.secret_key or _instance_secret(
+        settings.instance_path, "secret_key", lambda: secrets.token_urlsafe(48), warnings
+    )
+    keys = settings.encryption_keys or fernet_keys(
+        "PORTAL_ENCRYPTION_KEYS",
+        _instance_secret(
+            settings.instance_path,
+            "encryption_keys",
+            lambda: Fernet.generate_key().decode(),
+            warnings,
+        ),
+    )
+    return replace(settings, secret_key=secret_key, encryption_keys=keys, warnings=tuple(warnings))
 
 
 def _instance_secret(instance: Path, name: str, make, warnings: list[str]) -> str:
-    """Development only: read or create a secret kept in the instance folder."""
     path = instance / name
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
@@ -586,3 +625,42 @@ def _instance_secret(instance: Path, name: str, make, warnings: list[str]) -> st
         temporary.unlink(missing_ok=True)
     warnings.append(f"development: generated {name} in {path}; set it explicitly in production")
     return value
+
+
+def settings_of(app: Any) -> Settings:
+    """The settings an app was built with."""
+    return app.extensions[EXTENSION_KEY]
+
+
+def current_settings() -> Settings:
+    """The settings of the app in the current context."""
+    from flask import current_app
+
+    return settings_of(current_app)
+
+
+def process_role(argv: list[str] | None = None) -> str:
+    """What this process is (worker, beat, web, cli): shown in pg_stat_activity."""
+    args = sys.argv if argv is None else argv
+    program = os.path.basename(args[0]) if args else ""
+    command = args[1] if len(args) > 1 else ""
+    if command in ("worker", "beat", "dev", "emulator"):
+        return command
+    if "gunicorn" in program or command == "run":
+        return "web"
+    return "cli"
+
+
+def engine_options(url: str) -> dict[str, object]:
+    """Engine options: SQLite waits for locks instead of failing; pools check liveness."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    options: dict[str, object] = {"pool_pre_ping": True, "pool_recycle": 1800}
+    if url.startswith("postgresql"):
+        # A database that does not answer fails a connection (and /readyz) in 5s, not minutes;
+        # the application name shows what each connection is in pg_stat_activity.
+        options["connect_args"] = {
+            "connect_timeout": 5,
+            "application_name": f"portal-{process_role()}",
+        }
+    return options

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from flask import current_app
+
+from portal.config import current_settings
 
 
 class SecretUnreadable(RuntimeError):
@@ -11,7 +12,7 @@ class SecretUnreadable(RuntimeError):
 
 
 def _fernet() -> MultiFernet:
-    keys = current_app.config["PORTAL_ENCRYPTION_KEYS"]
+    keys = current_settings().encryption_keys
     return MultiFernet([Fernet(k.encode()) for k in keys])
 
 

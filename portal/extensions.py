@@ -1,10 +1,11 @@
-"""Flask extension objects, bound to the app in create_app."""
+"""The database extension, bound to the app in create_app (the web layer's own extensions are in
+portal.web.extensions, Flask-Migrate in portal.app)."""
 
-from flask_login import LoginManager
-from flask_migrate import Migrate
+import sqlite3
+
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -23,6 +24,15 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
-csrf = CSRFProtect()
-login_manager = LoginManager()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """SQLite: WAL so workers and the web can share the file, and wait for locks, don't fail."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

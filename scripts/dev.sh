@@ -8,5 +8,7 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e .
+.venv/bin/python -m pip install --quiet -e ".[dev]"
+# The checkout's own instance folder (instance/dev-env.sh points other terminals at it too).
+export PORTAL_INSTANCE_PATH="${PORTAL_INSTANCE_PATH:-$PWD/instance}"
 exec .venv/bin/portal dev "$@"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from portal.config import SettingsError, load_settings
+from portal.config import SettingsError, load_settings, provision_instance
 
 KEY_A = Fernet.generate_key().decode()
 KEY_B = Fernet.generate_key().decode()
@@ -152,7 +152,6 @@ def test_an_empty_secret_file_counts_as_missing_in_production(
 def test_booleans_accept_every_spelling(instance: Path, raw: str, expected: bool) -> None:
     settings = settings_for(instance, PORTAL_ALLOW_LOOPBACK_ISSUERS=raw)
     assert settings.allow_loopback_issuers is expected
-    assert settings.flask_config()["PORTAL_ALLOW_LOOPBACK_ISSUERS"] is expected
 
 
 def test_loopback_issuers_are_off_by_default(instance: Path) -> None:
@@ -170,8 +169,14 @@ def test_a_bad_boolean_names_the_variable_and_the_value(instance: Path, raw: str
 # --- Development provides its own keys -------------------------------------------------------
 
 
+def test_reading_the_settings_writes_nothing(instance: Path) -> None:
+    settings = settings_for(instance)
+    assert settings.secret_key is None and settings.encryption_keys is None
+    assert not instance.exists()
+
+
 def test_development_generates_keys_once_and_keeps_them(instance: Path) -> None:
-    first = settings_for(instance)
+    first = provision_instance(settings_for(instance))
     assert first.env == "development"
     for name in ("secret_key", "encryption_keys"):
         path = instance / name
@@ -181,14 +186,16 @@ def test_development_generates_keys_once_and_keeps_them(instance: Path) -> None:
     assert len(first.secret_key) >= 32
     token = Fernet(first.encryption_keys[0].encode()).encrypt(b"client secret")
 
-    second = settings_for(instance)
+    second = provision_instance(settings_for(instance))
     assert second.secret_key == first.secret_key
     assert second.encryption_keys == first.encryption_keys
     assert Fernet(second.encryption_keys[0].encode()).decrypt(token) == b"client secret"
 
 
 def test_development_with_explicit_keys_generates_nothing(instance: Path) -> None:
-    settings = settings_for(instance, PORTAL_SECRET_KEY="given", PORTAL_ENCRYPTION_KEYS=KEY_A)
+    settings = provision_instance(
+        settings_for(instance, PORTAL_SECRET_KEY="given", PORTAL_ENCRYPTION_KEYS=KEY_A)
+    )
     assert settings.secret_key == "given"
     assert settings.warnings == ()
     assert not (instance / "secret_key").exists()
@@ -196,8 +203,8 @@ def test_development_with_explicit_keys_generates_nothing(instance: Path) -> Non
 
 
 def test_separate_instance_folders_get_separate_keys(tmp_path: Path) -> None:
-    one = settings_for(tmp_path / "one")
-    two = settings_for(tmp_path / "two")
+    one = provision_instance(settings_for(tmp_path / "one"))
+    two = provision_instance(settings_for(tmp_path / "two"))
     assert one.secret_key != two.secret_key
     assert one.encryption_keys != two.encryption_keys
 

@@ -5,6 +5,13 @@ from __future__ import annotations
 from celery import Celery, Task
 from flask import Flask
 
+from portal.config import settings_of
+
+TASK_MODULES = (
+    "portal.workers.tasks",
+    "portal.workers.audit_tasks",
+    "portal.workers.webhook_tasks",
+)
 BEAT_SCHEDULE = {
     "sweep-stale-runs": {"task": "portal.sweep_stale_runs", "schedule": 30.0},
     "drift-sweep": {"task": "portal.drift_sweep", "schedule": 300.0},
@@ -18,19 +25,24 @@ BEAT_SCHEDULE = {
 }
 
 
-def celery_init_app(app: Flask) -> Celery:
-    """Create the Celery app whose tasks run inside the Flask app context (Flask's pattern)."""
+def celery_init_app(app: Flask, make_folders: bool = True) -> Celery:
+    """Create the Celery app whose tasks run inside the Flask app context (Flask's pattern).
+
+    MAKE_FOLDERS: create the file broker's folders (not for commands that keep no state).
+    """
 
     from portal.observability.context import task_context
 
     class FlaskTask(Task):
         def __call__(self, *args: object, **kwargs: object) -> object:
-            # ops: task_context restores the request id carried in the message headers
+            # task_context restores the request id carried in the message headers
             with app.app_context(), task_context(self.request):
                 return self.run(*args, **kwargs)
 
-    broker = app.config["PORTAL_BROKER_URL"]
-    celery_app = Celery(app.name, task_cls=FlaskTask)
+    broker = settings_of(app).broker_url
+    # The task modules are imported by worker and beat processes (include=), not by every
+    # process that only sends a task by name.
+    celery_app = Celery(app.name, task_cls=FlaskTask, include=TASK_MODULES)
     celery_app.config_from_object(
         {
             "broker_url": "filesystem://localhost/"
@@ -44,27 +56,26 @@ def celery_init_app(app: Flask) -> Celery:
             "task_serializer": "json",
             "accept_content": ["json"],
             "broker_connection_retry_on_startup": True,
-            "broker_transport_options": _transport_options(broker),
+            "broker_transport_options": _transport_options(broker, make_folders),
             "beat_schedule": BEAT_SCHEDULE,
             "worker_hijack_root_logger": False,
-            "task_always_eager": bool(app.config.get("PORTAL_TASKS_EAGER", False)),
+            "task_always_eager": settings_of(app).tasks_eager,
         }
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     _warm_clients_on_start(celery_app, app)
-    from portal.workers import audit_tasks, tasks, webhook_tasks  # noqa: F401  (registers the tasks)
-
     return celery_app
 
 
-def _transport_options(broker: str) -> dict[str, object]:
+def _transport_options(broker: str, make_folders: bool) -> dict[str, object]:
     if broker.startswith("filesystem://"):
         folder = broker.removeprefix("filesystem://")
         import os
 
         for sub in ("out", "processed", "control"):
-            os.makedirs(os.path.join(folder, sub), exist_ok=True)
+            if make_folders:
+                os.makedirs(os.path.join(folder, sub), exist_ok=True)
         return {
             "data_folder_in": os.path.join(folder, "out"),
             "data_folder_out": os.path.join(folder, "out"),

@@ -30,7 +30,7 @@ def worker_id(task_id: str | None) -> str:
 def run_provisioning(self, run_id: int) -> str:
     """Carry out one run's pending steps."""
     try:
-        # ops: logs, audit events and Cognito call lines carry the run id and the request id
+        # logs, audit events and Cognito call lines carry the run id and the request id
         with (
             run_context(run_id) as request_id,
             acting_as(dataclasses.replace(SYSTEM, request_id=request_id)),

@@ -1,77 +1,68 @@
-"""The `portal` command line: same commands as `flask --app portal ...`, usable from anywhere."""
+"""The `portal` command line, usable from anywhere (also as `flask --app portal ...`).
+
+Commands are listed here with their one-line help and loaded only when one is run, so that
+`portal --help` imports nothing but click. Each command says what it needs (portal.cli.needs):
+nothing, an app, or a migrated database; the app is built only after the command's arguments
+were parsed, so `--help` anywhere writes nothing and costs nothing.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
-from flask import Flask
-from flask.cli import FlaskGroup, routes_command, shell_command
 
-from portal.config import SettingsError
+from portal.cli.needs import APP, DATABASE, MIGRATIONS, NOTHING, WEB, prepare
 
-
-def _make_app() -> Flask:
-    from portal import create_app
-
-    try:
-        return create_app()
-    except SettingsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-
-
-def register_cli(app: Flask) -> None:
-    """Add the portal's commands to the app's CLI group."""
-    from portal.cli import lifecycle, pools, processes, runs, tenants, users
-    from portal.devtools.emulator.cli import emulator_command
-
-    app.cli.add_command(users.group)
-    app.cli.add_command(pools.group)
-    lifecycle.register(tenants.group)
-    lifecycle.register_pool_commands(pools.group)
-    app.cli.add_command(tenants.group)
-    app.cli.add_command(runs.group)
-    app.cli.add_command(processes.worker_command)
-    app.cli.add_command(processes.beat_command)
-    app.cli.add_command(processes.run_command)
-    app.cli.add_command(processes.dev_command)
-    app.cli.add_command(emulator_command, "emulator")
-    # ops: least-privilege policy, metrics exporter, container health probes
-    from portal.cli import ops
-
-    app.cli.add_command(ops.aws_policy_command)
-    app.cli.add_command(ops.metrics_group)
-    app.cli.add_command(ops.probe_group)
-    from portal.cli import audit
-
-    app.cli.add_command(audit.group)
-
-    from portal.cli import imports, tokens
-
-    app.cli.add_command(tokens.group)
-    tenants.group.add_command(imports.import_command)
+# name: (module:attribute, one-line help, what its commands need unless they say otherwise)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "db": ("portal.cli.database:group", "Apply and inspect the database migrations.", MIGRATIONS),
+    "users": ("portal.cli.users:group", "Manage portal users.", DATABASE),
+    "pools": ("portal.cli.pools:group", "Register user pools and see their usage.", DATABASE),
+    "tenants": ("portal.cli.tenants:group", "Create, onboard and inspect tenants.", DATABASE),
+    "runs": ("portal.cli.runs:group", "Inspect and nudge the run queue.", DATABASE),
+    "tokens": ("portal.cli.tokens:group", "API tokens for people and applications.", DATABASE),
+    "audit": ("portal.cli.audit:group", "Verify, export and prune the audit log.", DATABASE),
+    "worker": ("portal.cli.processes:worker_command", "Run a Celery worker.", DATABASE),
+    "beat": ("portal.cli.processes:beat_command", "Run the Celery beat scheduler.", DATABASE),
+    "run": ("portal.cli.processes:run_command", "Serve the web app (gunicorn in production).", WEB),
+    "dev": ("portal.cli.processes:dev_command", "The whole local stack (dev extra).", NOTHING),
+    "emulator": ("portal.cli.processes:emulator_command", "Local Cognito (dev extra).", NOTHING),
+    "aws-policy": ("portal.cli.ops:aws_policy_command", "The IAM policy the portal needs.", APP),
+    "metrics": ("portal.cli.ops:metrics_group", "The Prometheus endpoint.", APP),
+    "probe": ("portal.cli.ops:probe_group", "Health checks for container orchestrators.", APP),
+    "shell": ("flask.cli:shell_command", "A Python shell in the app's context.", DATABASE),
+    "routes": ("flask.cli:routes_command", "Show the web app's routes.", WEB),
+}
 
 
-@click.group(
-    cls=FlaskGroup,
-    create_app=_make_app,
-    add_default_commands=False,
-    add_version_option=False,
-    set_debug_flag=False,
-    load_dotenv=False,
-)
+class PortalCommands(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        target, _help, default = COMMANDS[name]
+        module_name, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        return prepare(command, default)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
+
+
+@click.group(cls=PortalCommands)
 def cli() -> None:
-    """Onboard tenants onto AWS Cognito single sign-on with their own OIDC identity provider."""
-
-
-cli.add_command(shell_command)
-cli.add_command(routes_command)
+    """Onboard tenants onto AWS Cognito single sign-on with their own identity provider."""
 
 
 def main() -> None:
-    # ops: PORTAL_LOG_FORMAT (json in production), request/run ids, redaction; wire loggers
-    # stay at WARNING (at DEBUG botocore logs request and response bodies).
+    from portal.config import SettingsError
     from portal.observability.logs import configure_logging
 
     try:

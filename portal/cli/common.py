@@ -10,14 +10,6 @@ from typing import Any
 
 import click
 
-from portal.cognito.errors import CognitoError
-from portal.extensions import db
-from portal.oidc.ssrf import FetchFailed, FetchRefused
-from portal.services.audit.actors import acting_as, cli_actor
-from portal.services.pools.registry import NoPoolHasRoom
-from portal.services.tenants.records import UnknownTenant
-from portal.validation import ValidationError
-
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 
@@ -48,6 +40,15 @@ def operator_command(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # Imported when a command runs, not when `portal --help` lists the commands.
+        from portal.cognito.errors import CognitoError
+        from portal.extensions import db
+        from portal.oidc.ssrf import FetchFailed, FetchRefused
+        from portal.services.audit.actors import acting_as, cli_actor
+        from portal.services.pools.registry import NoPoolHasRoom
+        from portal.services.tenants.records import UnknownTenant
+        from portal.validation import ValidationError
+
         context = click.get_current_context(silent=True)
         with acting_as(cli_actor(context.command_path if context else None)):
             try:

@@ -9,10 +9,11 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from portal.cli.common import EXIT_FAILED, InvalidInput, emit_json, say
+from portal.cli.needs import NOTHING, database_ready, needs
+from portal.config import current_settings
 
 
 @click.command("aws-policy")
@@ -27,7 +28,6 @@ from portal.cli.common import EXIT_FAILED, InvalidInput, emit_json, say
     help="Also allow this pool (e.g. one you are about to register). Repeatable.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print only the policy document.")
-@with_appcontext
 def aws_policy_command(account_id: str | None, pools: tuple[str, ...], as_json: bool) -> None:
     """Print the IAM policy the portal needs: the Cognito actions it calls, on its pools."""
     from portal.cognito.policy import build_policy
@@ -40,7 +40,11 @@ def aws_policy_command(account_id: str | None, pools: tuple[str, ...], as_json: 
         named = [(pool_id, region_of(pool_id)) for pool_id in pools]
     except ValidationError as exc:
         raise InvalidInput(f"--pool: {exc.message}") from exc
-    registered = db.session.execute(select(UserPool.user_pool_id, UserPool.region)).all()
+    registered = (
+        db.session.execute(select(UserPool.user_pool_id, UserPool.region)).all()
+        if database_ready(current_app.config["SQLALCHEMY_DATABASE_URI"])
+        else []
+    )
     try:
         policy = build_policy([*map(tuple, registered), *named], account_id)
     except ValueError as exc:
@@ -69,12 +73,11 @@ def metrics_group() -> None:
 @metrics_group.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=9464, type=int, show_default=True, help="0 picks a free port.")
-@with_appcontext
 def metrics_serve_command(host: str, port: int) -> None:
     """Serve /metrics: every process's counters plus queue depth, pool usage, tenants."""
     from portal.observability.exporter import MULTIPROC_ENV, serve
 
-    if not current_app.config.get("PORTAL_METRICS_TOKEN") and host not in ("127.0.0.1", "::1"):
+    if not current_settings().metrics_token and host not in ("127.0.0.1", "::1"):
         say("warning: PORTAL_METRICS_TOKEN is not set: anyone who reaches this port can scrape")
     if not os.environ.get(MULTIPROC_ENV):
         say(f"warning: {MULTIPROC_ENV} is not set: only scrape-time gauges are served")
@@ -83,6 +86,7 @@ def metrics_serve_command(host: str, port: int) -> None:
 
 
 @metrics_group.command("reset")
+@needs(NOTHING)
 def metrics_reset_command() -> None:
     """Empty PROMETHEUS_MULTIPROC_DIR before a deployment's processes start."""
     from portal.observability.exporter import reset_multiprocess_dir
@@ -96,7 +100,6 @@ def probe_group() -> None:
 
 
 @probe_group.command("ready")
-@with_appcontext
 def probe_ready_command() -> None:
     """The same checks as /readyz (database, broker, optionally Cognito)."""
     from portal.observability.readiness import check_readiness, is_ready
@@ -110,7 +113,6 @@ def probe_ready_command() -> None:
 @probe_group.command("worker")
 @click.option("--node", help="Worker node name (default: celery@<this host>).")
 @click.option("--timeout", default=5.0, show_default=True, type=float)
-@with_appcontext
 def probe_worker_command(node: str | None, timeout: float) -> None:
     """Ping the Celery worker on this host through the broker."""
     node = node or f"celery@{socket.gethostname()}"

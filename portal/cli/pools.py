@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from portal.cli import lifecycle
 from portal.cli.common import emit_json, operator_command, say
 from portal.services.pools.registry import list_usage, register_pool, usage
 
@@ -80,3 +81,6 @@ def _print_usage(usages) -> None:
             f"{u.clients:>5}/{u.pool.max_clients:<5} "
             f"{u.identity_providers:>4}/{u.pool.max_identity_providers:<4} {styles:>7}  {state}"
         )
+
+
+lifecycle.register_pool_commands(group)  # close, open, set-quotas

@@ -1,10 +1,29 @@
-"""`portal worker`, `portal beat`, `portal run` and `portal dev`."""
+"""`portal worker`, `portal beat`, `portal run`, `portal dev` and `portal emulator`."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+
+from portal.cli.needs import NOTHING, needs
+
+# What the `dev` extra brings (pyproject.toml): the emulator's and the demo IdP's libraries.
+DEV_EXTRA_MODULES = ("moto", "oidc_provider_mock")
+DEV_EXTRA_HINT = "pip install 'cognito-tenant-portal[dev]'"
+
+
+def require_dev_extra(command: str) -> None:
+    """Exit 2 saying how to install the development tools when they are missing."""
+    missing = [m for m in DEV_EXTRA_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        click.echo(
+            f"error: `portal {command}` needs the development tools, which are not installed "
+            f"({', '.join(missing)} missing): {DEV_EXTRA_HINT}",
+            err=True,
+        )
+        raise click.exceptions.Exit(2)
 
 
 @click.command(
@@ -28,7 +47,6 @@ from flask.cli import with_appcontext
 @click.option("--beat", "-B", is_flag=True, help="Also run the scheduler (one per deployment).")
 @click.option("--loglevel", "-l", default="INFO", show_default=True)
 @click.pass_context
-@with_appcontext
 def worker_command(
     ctx: click.Context, concurrency: int, pool: str, beat: bool, loglevel: str
 ) -> None:
@@ -51,7 +69,6 @@ def worker_command(
 @click.command("beat", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("--loglevel", "-l", default="INFO", show_default=True)
 @click.pass_context
-@with_appcontext
 def beat_command(ctx: click.Context, loglevel: str) -> None:
     """Run the Celery beat scheduler (stale-run sweep, periodic checks)."""
     celery = current_app.extensions["celery"]
@@ -68,7 +85,6 @@ def beat_command(ctx: click.Context, loglevel: str) -> None:
 @click.command("run")
 @click.option("--host", "-h", default="127.0.0.1", show_default=True)
 @click.option("--port", "-p", type=int, default=8000, show_default=True)
-@with_appcontext
 def run_command(host: str, port: int) -> None:
     """Serve the web app with Werkzeug's server (use gunicorn in production)."""
     from werkzeug.serving import run_simple
@@ -87,8 +103,25 @@ def run_command(host: str, port: int) -> None:
     show_default=True,
     help="The demo customer identity provider (also plays Cognito's hosted pages).",
 )
+@needs(NOTHING)
 def dev_command(port: int, emulator_port: int, idp_port: int) -> None:
     """The whole local stack: Cognito emulator, demo identity provider, worker and web app."""
+    require_dev_extra("dev")
     from portal.devtools.devstack import run_dev_stack
 
     run_dev_stack(web_port=port, emulator_port=emulator_port, idp_port=idp_port)
+
+
+@click.command(
+    "emulator",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+@click.pass_context
+@needs(NOTHING)
+def emulator_command(ctx: click.Context) -> None:
+    """The local Cognito emulator alone (needs the dev extra); see `portal emulator --help`."""
+    require_dev_extra("emulator")
+    from portal.devtools.emulator.cli import emulator_command as emulator
+
+    emulator.main(ctx.args, prog_name="portal emulator", standalone_mode=True)

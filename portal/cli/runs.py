@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 
 from portal.cli.common import emit_json, operator_command, say
 from portal.services.engine.queue import sweep_stale_runs
@@ -26,9 +25,7 @@ def group() -> None:
 @operator_command
 def sweep(older_than: int | None, as_json: bool) -> None:
     """Send again the runs whose worker died or whose broker message was lost (beat does this)."""
-    if older_than is not None:
-        current_app.config["PORTAL_STALE_QUEUED_SECONDS"] = older_than
-    sent = sweep_stale_runs()
+    sent = sweep_stale_runs(older_than)
     if as_json:
         emit_json({"sent": sent})
     say(f"sent {len(sent)} run(s) to the workers again")

@@ -8,6 +8,7 @@ import time
 import click
 from sqlalchemy import func, select
 
+from portal.cli import imports, lifecycle
 from portal.cli.common import (
     InvalidInput,
     OperationFailed,
@@ -298,3 +299,8 @@ def credentials(slug, as_json) -> None:
         return
     for key, value in bundle.items():
         click.echo(f"{key:<15} {value}")
+
+
+# Life after day one and the CSV import are `portal tenants ...` commands too.
+lifecycle.register(group)
+group.add_command(imports.import_command)

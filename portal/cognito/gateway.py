@@ -16,20 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
-
-import boto3
-from botocore import xform_name
-from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    ReadTimeoutError,
-)
+from typing import TYPE_CHECKING, Any, Protocol
 
 from portal.cognito.errors import (
     AmbiguousOutcomeError,
@@ -41,6 +28,12 @@ from portal.cognito.errors import (
 from portal.cognito.limiter import NoLimiter, RateLimiter
 from portal.observability.metrics import record_cognito_call
 
+if TYPE_CHECKING:
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+# boto3 and botocore are imported where a call is made, not here: commands that only read the
+# database (e.g. `portal tenants show`) then start without loading them.
 log = logging.getLogger(__name__)
 
 READ_PREFIXES = ("Describe", "List", "Get")
@@ -92,6 +85,8 @@ class NullRecorder:
 
 
 def client_config() -> Config:
+    from botocore.config import Config
+
     return Config(
         retries={"total_max_attempts": 1, "mode": "standard"},
         connect_timeout=5,
@@ -105,6 +100,8 @@ _client_lock = threading.Lock()
 
 @functools.lru_cache(maxsize=16)
 def _cached_client(region: str):
+    import boto3
+
     return boto3.session.Session().client("cognito-idp", region_name=region, config=client_config())
 
 
@@ -154,6 +151,17 @@ class CognitoGateway:
         self, operation: str, user_pool_id: str | None = None, **params: Any
     ) -> dict[str, Any]:
         """Make one logical call, retrying transient failures; raise a classified CognitoError."""
+        from botocore import xform_name
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            ConnectionClosedError,
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            NoCredentialsError,
+            ReadTimeoutError,
+        )
+
         if user_pool_id is not None:
             params.setdefault("UserPoolId", user_pool_id)
         method = getattr(self.client, xform_name(operation))
@@ -238,7 +246,7 @@ class CognitoGateway:
         self.counts[operation] = self.counts.get(operation, 0) + 1
         seconds = time.perf_counter() - clock
         duration_ms = int(seconds * 1000)
-        record_cognito_call(operation, outcome, seconds)  # ops: Prometheus counters
+        record_cognito_call(operation, outcome, seconds)  # Prometheus counters
         # One line per attempt; the logging filter adds the portal's request id and run id.
         log.info(
             "cognito %s pool=%s attempt=%d outcome=%s code=%s ms=%d aws_request_id=%s",

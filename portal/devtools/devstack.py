@@ -14,6 +14,8 @@ from pathlib import Path
 
 import click
 
+from portal.config import current_settings
+
 DEMO_ADMIN = "admin@example.com"
 DEMO_REGION = "us-east-1"
 DEMO_IDP_PORT = 9400
@@ -86,8 +88,7 @@ def _emulator_supports_state_file() -> bool:
 
 def prepare_database(info: dict) -> tuple[str, list[str]]:
     """Migrate, register the emulator's pools, and (re)set the demo admin's password."""
-    from flask_migrate import upgrade
-
+    from portal.app import upgrade_database
     from portal.extensions import db
     from portal.models import Role, User
     from portal.services.access.users import (
@@ -100,7 +101,7 @@ def prepare_database(info: dict) -> tuple[str, list[str]]:
     from portal.services.pools.registry import find_pool, register_pool
 
     notes: list[str] = []
-    upgrade()
+    upgrade_database()
     with acting_as(Actor("cli", "portal-dev", "portal dev (local stack)")):
         for pool in info["pools"]:
             if find_pool(pool["user_pool_id"]) is None:
@@ -119,7 +120,6 @@ def prepare_database(info: dict) -> tuple[str, list[str]]:
 
 
 def run_dev_stack(web_port: int, emulator_port: int, idp_port: int = DEMO_IDP_PORT) -> None:
-    from flask import current_app
 
     from portal import create_app
 
@@ -154,7 +154,7 @@ def run_dev_stack(web_port: int, emulator_port: int, idp_port: int = DEMO_IDP_PO
         app = create_app()
         with app.app_context():
             password, notes = prepare_database(info)
-            public_url = current_app.config["PORTAL_PUBLIC_URL"]
+            public_url = current_settings().public_url
         worker = subprocess.Popen(
             [
                 sys.executable,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from flask_login import UserMixin
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,8 +20,9 @@ class Role(StrEnum):
     AUDITOR = "auditor"
 
 
-class User(UserMixin, db.Model):
-    """A person who signs in to the portal."""
+class User(db.Model):
+    """A person who signs in to the portal (Flask-Login's user interface, without importing it
+    where no page is served)."""
 
     __tablename__ = "users"
 
@@ -38,9 +38,15 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    is_anonymous = False
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses disabled users
         return self.is_enabled
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.is_active
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"

@@ -23,6 +23,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, ThreadingWSGIServer
 from sqlalchemy import func, select
 
+from portal.config import settings_of
+
 log = logging.getLogger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # kombu's Redis transport keeps priority levels 3, 6 and 9 of a queue in separate lists.
@@ -53,7 +55,7 @@ class PortalStateCollector:
         yield up
 
     def _queue(self) -> Iterable[Metric]:
-        broker = self.app.config["PORTAL_BROKER_URL"]
+        broker = settings_of(self.app).broker_url
         if not broker.startswith(("redis://", "rediss://")):
             return []
         celery = self.app.extensions["celery"]
@@ -155,7 +157,7 @@ class _QuietHandler(WSGIRequestHandler):
 
 def serve(app: Flask, host: str, port: int, ready: Callable[[int], None] | None = None) -> None:
     """Serve /metrics until interrupted."""
-    wsgi = metrics_app(build_registry(app), app.config.get("PORTAL_METRICS_TOKEN"))
+    wsgi = metrics_app(build_registry(app), settings_of(app).metrics_token)
     server = make_server(host, port, wsgi, ThreadingWSGIServer, handler_class=_QuietHandler)
     if ready is not None:
         ready(server.server_port)

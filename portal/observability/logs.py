@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from pythonjsonlogger.json import JsonFormatter
 
-from portal.config import log_settings
+from portal.config import load_settings
 from portal.observability.context import current_request_id, current_run_id
 from portal.observability.redact import redact_text, redact_value
 
@@ -93,13 +93,13 @@ def configure_logging(
     log_format: str | None = None, level: str | None = None, stream: IO[str] | None = None
 ) -> logging.Handler:
     """Send every log line through one portal handler on the root logger (idempotent)."""
-    configured_format, configured_level = log_settings()
-    handler = make_handler(log_format or configured_format, stream)
+    settings = load_settings()
+    handler = make_handler(log_format or settings.log_format, stream)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(level or configured_level)
+    root.setLevel(level or settings.log_level)
     for name in WIRE_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     return handler
@@ -107,7 +107,8 @@ def configure_logging(
 
 def dict_config() -> dict[str, Any]:
     """The same set-up as a logging.config dict, for gunicorn's `logconfig_dict`."""
-    log_format, level = log_settings()
+    settings = load_settings()
+    log_format, level = settings.log_format, settings.log_level
     return {
         "version": 1,
         "disable_existing_loggers": False,

@@ -18,6 +18,8 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from portal.config import settings_of
+
 log = logging.getLogger(__name__)
 OK, UNAVAILABLE = "ok", "unavailable"
 # Shared and small: a hung dependency ties up at most this many threads, never the caller.
@@ -26,12 +28,12 @@ _executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="readiness")
 
 def check_readiness(app: Flask) -> dict[str, str]:
     """Run the checks concurrently; each answers "ok" or "unavailable" within the timeout."""
-    timeout = float(app.config.get("PORTAL_READYZ_TIMEOUT_SECONDS", 2.0))
+    timeout = settings_of(app).readyz_timeout_seconds
     from portal.extensions import db
 
     with app.app_context():
         engine = db.engine
-    with_cognito = bool(app.config.get("PORTAL_READYZ_COGNITO"))
+    with_cognito = settings_of(app).readyz_cognito
     futures = {
         "database": _executor.submit(_database, engine, with_cognito),
         "broker": _executor.submit(_broker, app, timeout),
@@ -90,7 +92,7 @@ def _redis(url: str, timeout: float) -> redis.Redis:
 
 
 def _broker(app: Flask, timeout: float) -> None:
-    url = app.config["PORTAL_BROKER_URL"]
+    url = settings_of(app).broker_url
     if url.startswith(("redis://", "rediss://")):
         _redis(url, timeout).ping()
         return

@@ -12,10 +12,6 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlencode, urljoin, urlsplit
 
-import certifi
-import urllib3
-from urllib3.exceptions import HTTPError as Urllib3Error
-
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_MAX_BYTES = 512 * 1024
 MAX_REDIRECTS = 3
@@ -199,6 +195,9 @@ def _request(
     host_header = name if port in (80, 443) else f"{name}:{port}"
     headers = {"Host": host_header, "User-Agent": USER_AGENT, "Accept": accept}
     headers.update(extra_headers or {})
+    import certifi  # only processes that fetch a customer URL load the HTTP stack
+    import urllib3
+
     common = {
         "port": port,
         "timeout": urllib3.Timeout(connect=timeout, read=timeout),
@@ -232,11 +231,13 @@ def _request(
         raise FetchFailed(f"{host} could not be reached: {_short(exc)}") from exc
     except (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError) as exc:
         raise FetchFailed(f"{host} did not answer within {timeout:.0f} seconds") from exc
-    except Urllib3Error as exc:
+    except urllib3.exceptions.HTTPError as exc:
         raise FetchFailed(f"{host} could not be reached: {_short(exc)}") from exc
 
 
 def _read_capped(response, max_bytes: int, url: str, deadline: float) -> bytes:
+    from urllib3.exceptions import HTTPError as Urllib3Error
+
     chunks: list[bytes] = []
     size = 0
     try:

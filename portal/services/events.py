@@ -6,6 +6,8 @@ say) that commit or roll back with the change itself. Payloads never carry a sec
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +16,12 @@ from portal.models import Tenant
 
 log = logging.getLogger(__name__)
 Listener = Callable[[str, Tenant | None, dict[str, Any]], None]
+# The portal's own listeners, in every process (web, worker, CLI); imported at the first event,
+# so a command that publishes none does not load them.
+LISTENERS = (
+    "portal.services.webhooks.endpoints:on_event",  # a delivery per subscribed endpoint
+    "portal.services.selfservice.setup_links:mark_used",  # a link has done its job
+)
 _listeners: list[Listener] = []
 
 TENANT_CREATED = "tenant.created"
@@ -37,12 +45,22 @@ EVENT_TYPES = (
 
 
 def subscribe(listener: Listener) -> None:
+    """Also tell LISTENER (tests listen this way)."""
     if listener not in _listeners:
         _listeners.append(listener)
+
+
+@functools.cache
+def portal_listeners() -> tuple[Listener, ...]:
+    found = []
+    for target in LISTENERS:
+        module, _, name = target.partition(":")
+        found.append(getattr(importlib.import_module(module), name))
+    return tuple(found)
 
 
 def publish(event_type: str, tenant: Tenant | None, **data: Any) -> None:
     """Tell every listener, in the current transaction."""
     assert event_type in EVENT_TYPES, event_type
-    for listener in list(_listeners):
+    for listener in (*portal_listeners(), *_listeners):
         listener(event_type, tenant, data)

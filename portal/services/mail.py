@@ -7,8 +7,7 @@ import ssl
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app
-
+from portal.config import current_settings
 from portal.validation import is_loopback_host
 
 TIMEOUT_SECONDS = 15
@@ -19,20 +18,16 @@ class MailFailed(Exception):
 
 
 def smtp_configured() -> bool:
-    return bool(current_app.config.get("PORTAL_SMTP_URL"))
+    return current_settings().smtp_url is not None
 
 
 def sender_address() -> str:
-    configured = current_app.config.get("PORTAL_SMTP_FROM")
-    if configured:
-        return configured
-    host = urlsplit(current_app.config["PORTAL_PUBLIC_URL"]).hostname or "localhost"
-    return f"no-reply@{host}"
+    return current_settings().mail_sender
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
     """Send a plain-text message: STARTTLS on smtp://, TLS from the start on smtps://."""
-    url = urlsplit(current_app.config["PORTAL_SMTP_URL"])
+    url = urlsplit(current_settings().smtp_url)
     host = url.hostname or ""
     user = unquote(url.username) if url.username else None
     password = unquote(url.password) if url.password else None

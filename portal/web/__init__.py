@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 
-from portal.extensions import login_manager
+from portal.web.extensions import csrf, login_manager
 
 
 def register_blueprints(app: Flask) -> None:
@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.web.navigation import init_navigation
     from portal.web.security import init_security
 
+    csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from portal.extensions import csrf
 from portal.observability.readiness import check_readiness, is_ready
 from portal.web.access import public
+from portal.web.extensions import csrf
 
 bp = Blueprint("health", __name__)
 csrf.exempt(bp)

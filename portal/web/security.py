@@ -8,6 +8,7 @@ import uuid
 from flask import Flask, g, request
 from flask_login import current_user
 
+from portal.config import settings_of
 from portal.services.audit.actors import Actor, _current
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -42,7 +43,7 @@ def init_security(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if request.endpoint != "static":
             headers["Cache-Control"] = "no-store"
-        if request.is_secure or app.config["PORTAL_PUBLIC_URL"].startswith("https://"):
+        if request.is_secure or settings_of(app).public_url.startswith("https://"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         headers["X-Request-Id"] = g.get("request_id", "")
         return response

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from portal.models import IdempotencyKey, Tenant, utcnow
 from portal.services.access.idempotency import purge_expired
+from tests.support.settings import set_settings
 
 BODY = {"slug": "acme", "name": "Acme", "callback_urls": ["https://app.example.com/cb"]}
 
@@ -91,7 +92,7 @@ def test_invalid_keys_are_refused(db, api_client):
 
 
 def test_each_token_is_rate_limited_with_retry_after(app, db, api_client, monkeypatch):
-    monkeypatch.setitem(app.config, "PORTAL_API_RATE_LIMIT", 5)
+    set_settings(monkeypatch, app, api_rate_limit=5)
     staff, auditor = api_client("staff"), api_client("auditor")
     statuses = [staff.get("/api/v1/token").status_code for _ in range(6)]
     assert statuses == [200] * 5 + [429]

@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
 from portal.web.api.openapi import openapi_path
 from portal.web.api.registry import OPERATIONS
 from tests.support import factories as f
+from tests.support.settings import set_settings
 from tests.support.web import isolated
 
 CHECKS = [
@@ -74,8 +75,8 @@ class IsolatedWsgi:
 @pytest.fixture
 def api_schema(app, db, api_tokens, cognito_emulator, oidc_idp, monkeypatch):
     """The live document, with a ready tenant named like the document's examples."""
-    monkeypatch.setitem(app.config, "PORTAL_API_RATE_LIMIT", 1_000_000)
-    monkeypatch.setitem(app.config, "PORTAL_API_BAD_TOKEN_LIMIT", 1_000_000)  # auth probes
+    set_settings(monkeypatch, app, api_rate_limit=1_000_000)
+    set_settings(monkeypatch, app, api_bad_token_limit=1_000_000)  # auth probes
     f.pool(cognito_emulator)
     [run] = f.onboard(f.tenant("acme-corp", oidc_idp))
     assert f.run_now(run) == "succeeded"

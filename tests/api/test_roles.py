@@ -13,6 +13,7 @@ from portal.services.tenants.records import create_tenant
 from portal.web.access import API, PUBLIC, rule_of
 from portal.web.api.registry import OPERATIONS, PRINCIPALS, WRITERS
 from tests.support.factories import TEST_ACTOR
+from tests.support.settings import set_settings
 
 EXPECTED_RULES = {
     # endpoint: who may call it. A new API route fails this test until its rule is written here.
@@ -79,7 +80,7 @@ def test_only_the_document_and_reference_are_public_under_the_api(app):
 def test_each_route_refuses_a_missing_or_invalid_token(app, api_client, api_tokens, monkeypatch):
     # Three bad tokens per route add up past the per-address limit on guessing; that limit has
     # its own test (test_idempotency_and_limits.py).
-    monkeypatch.setitem(app.config, "PORTAL_API_BAD_TOKEN_LIMIT", 1_000_000)
+    set_settings(monkeypatch, app, api_bad_token_limit=1_000_000)
     no_token = api_client(None)
     forged = api_client(token=api_tokens["admin"][:-4] + "abcd")
     garbage = api_client(token="not-a-token")

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, text
 
 from portal.models import AuditEvent, utcnow
-from portal.services.audit import event_digest
 from portal.services.audit.actors import Actor, acting_as
 from portal.services.audit.chain import current_head
 from portal.services.audit.export import begin_export, export_lines
 from portal.services.audit.query import AuditFilter
+from portal.services.audit.trail import event_digest
 from portal.services.audit.verifications import run_verification
 from portal.services.tenants.records import create_tenant
 from tests.support.audit import bulk_chain, seed_events

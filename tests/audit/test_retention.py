@@ -8,16 +8,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from portal.config import settings_of
 from portal.models import AuditCheckpoint, AuditEvent, utcnow
 from portal.services.audit.chain import current_head, verify_chain
 from portal.services.audit.retention import apply_retention
 from tests.support.audit import as_superuser, seed_events
+from tests.support.settings import set_settings
 
 
 @pytest.fixture
 def retention(app, monkeypatch):
     def set_days(days: int | None) -> None:
-        monkeypatch.setitem(app.config, "PORTAL_AUDIT_RETENTION_DAYS", days)
+        set_settings(monkeypatch, app, audit_retention_days=days)
 
     return set_days
 
@@ -27,7 +29,7 @@ def count(db) -> int:
 
 
 def test_nothing_is_ever_deleted_by_default(db, app):
-    assert app.config["PORTAL_AUDIT_RETENTION_DAYS"] is None
+    assert settings_of(app).audit_retention_days is None
     seed_events(db, 4)
     result = apply_retention(now=utcnow() + timedelta(days=3650))
     assert result.removed == 0 and result.retention_days is None

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from portal.workers import BEAT_SCHEDULE
-from portal.workers.audit_tasks import apply_audit_retention, publish_audit_head, verify_audit_chain
 from sqlalchemy import select
 
 from portal.models import AuditEvent, AuditVerification
 from portal.services.audit.actors import acting_as
 from portal.services.audit.chain import current_head
 from portal.services.audit.verifications import request_verification
+from portal.workers import BEAT_SCHEDULE
+from portal.workers.audit_tasks import apply_audit_retention, publish_audit_head, verify_audit_chain
 from tests.support.audit import seed_events
 from tests.support.factories import TEST_ACTOR
+from tests.support.settings import set_settings
 
 
 def test_the_beat_schedule_publishes_the_head_verifies_and_applies_retention():
@@ -55,6 +56,6 @@ def test_the_scheduled_verification_needs_no_request(db):
 def test_the_retention_task_removes_nothing_unless_configured(db, app, monkeypatch):
     seed_events(db, 2)
     assert apply_audit_retention.apply().get() == 0
-    monkeypatch.setitem(app.config, "PORTAL_AUDIT_RETENTION_DAYS", 1)
+    set_settings(monkeypatch, app, audit_retention_days=1)
     assert apply_audit_retention.apply().get() == 0  # nothing is a day old yet
     assert len(db.session.scalars(select(AuditEvent.id)).all()) == 2

@@ -24,6 +24,7 @@ from portal.services.tenants.records import create_tenant
 from tests.support import factories as f
 from tests.support.leakscan import database_text
 from tests.support.selfservice import new_link
+from tests.support.settings import set_settings
 from tests.support.web import PASSWORDS
 
 SECRET = "Br0wser-Customer-Secret-7q"
@@ -53,8 +54,8 @@ def portal_server(app, monkeypatch) -> Iterator[tuple[str, Recorder]]:
     recorder = Recorder(app)
     server = make_server("127.0.0.1", 0, recorder, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
-    monkeypatch.setitem(app.config, "PORTAL_PUBLIC_URL", base)
-    monkeypatch.setitem(app.config, "PORTAL_VENDOR_NAME", "Globex Cloud")
+    set_settings(monkeypatch, app, public_url=base)
+    set_settings(monkeypatch, app, vendor_name="Globex Cloud")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield base, recorder

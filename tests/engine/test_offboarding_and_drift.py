@@ -23,6 +23,7 @@ from portal.services.pools.registry import NoPoolHasRoom, find_pool, list_usage,
 from portal.services.tenants.handover import reveal_credentials
 from tests.support import factories as f
 from tests.support.factories import fresh, ready_tenant, run_latest
+from tests.support.settings import set_settings
 
 
 def live(pool_id: str) -> dict:
@@ -260,7 +261,7 @@ def test_expiry_reminders_are_emailed_to_staff_when_smtp_is_set(
     inbox, port = Inbox(), free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    monkeypatch.setitem(app.config, "PORTAL_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    set_settings(monkeypatch, app, smtp_url=f"smtp://127.0.0.1:{port}")
     try:
         tenant = ready_tenant(cognito_emulator, oidc_idp)
         with f.acting_as(f.TEST_ACTOR):

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import certifi
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -400,7 +401,7 @@ def test_https_connects_to_the_checked_address_and_verifies_the_name(
 ) -> None:
     with tls_server(tmp_path, "idp.rebind.test") as (secure, ca):
         secure.routes["/"] = (200, {}, b"over tls")
-        monkeypatch.setattr(ssrf.certifi, "where", lambda: str(ca))
+        monkeypatch.setattr(certifi, "where", lambda: str(ca))
         lookups = fake_dns(monkeypatch, {"idp.rebind.test": ["127.0.0.1", "10.0.0.1"]})
         result = guarded_get(f"https://idp.rebind.test:{secure.port}/", allow_loopback=True)
     assert result.body == b"over tls"
@@ -410,7 +411,7 @@ def test_https_connects_to_the_checked_address_and_verifies_the_name(
 
 def test_https_with_a_certificate_for_another_name_fails(monkeypatch, tmp_path: Path) -> None:
     with tls_server(tmp_path, "someone-else.test") as (secure, ca):
-        monkeypatch.setattr(ssrf.certifi, "where", lambda: str(ca))
+        monkeypatch.setattr(certifi, "where", lambda: str(ca))
         fake_dns(monkeypatch, {"idp.rebind.test": ["127.0.0.1"]})
         with pytest.raises(
             FetchFailed, match=re.escape("TLS certificate of idp.rebind.test is not valid")
@@ -429,7 +430,7 @@ def test_https_with_an_untrusted_certificate_fails(monkeypatch, tmp_path: Path) 
 def test_a_redirect_from_https_down_to_public_http_is_refused(monkeypatch, tmp_path: Path) -> None:
     with tls_server(tmp_path, "idp.rebind.test") as (secure, ca):
         secure.routes["/"] = redirect("http://plain.example.com/")
-        monkeypatch.setattr(ssrf.certifi, "where", lambda: str(ca))
+        monkeypatch.setattr(certifi, "where", lambda: str(ca))
         fake_dns(
             monkeypatch, {"idp.rebind.test": ["127.0.0.1"], "plain.example.com": ["93.184.215.14"]}
         )

@@ -20,6 +20,7 @@ from portal import create_app
 from tests.support import factories as f
 from tests.support.environment import ROOT
 from tests.support.net import free_port
+from tests.support.settings import set_settings
 
 SECRET_DB_PASSWORD = "hunter2-db-password"
 
@@ -92,13 +93,15 @@ def broken_app(database_port: int, broker_port: int):
     return create_app(
         {
             "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": (
+            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 5}},
+        },
+        settings={
+            "database_url": (
                 f"postgresql+psycopg://portal:{SECRET_DB_PASSWORD}@127.0.0.1:{database_port}/x"
             ),
-            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 5}},
-            "PORTAL_BROKER_URL": f"redis://:{SECRET_DB_PASSWORD}@127.0.0.1:{broker_port}/0",
-            "PORTAL_READYZ_TIMEOUT_SECONDS": 0.5,
-        }
+            "broker_url": f"redis://:{SECRET_DB_PASSWORD}@127.0.0.1:{broker_port}/0",
+            "readyz_timeout_seconds": 0.5,
+        },
     )
 
 
@@ -130,9 +133,9 @@ def test_readyz_says_unavailable_and_nothing_more_when_dependencies_are_down(
     assert "readiness: database" in logged and SECRET_DB_PASSWORD not in logged
 
 
-def test_readyz_can_check_cognito_with_one_cheap_read(app, db, cognito_emulator) -> None:
+def test_readyz_can_check_cognito_with_one_cheap_read(app, db, cognito_emulator, monkeypatch):
     f.pool(cognito_emulator)
-    app.config["PORTAL_READYZ_COGNITO"] = True
+    set_settings(monkeypatch, app, readyz_cognito=True)
     try:
         cognito_emulator.clear_calls()
         ok = probe(app, "/readyz")
@@ -144,7 +147,6 @@ def test_readyz_can_check_cognito_with_one_cheap_read(app, db, cognito_emulator)
         assert down.get_json()["checks"]["cognito"] == "unavailable"
         assert_reveals_nothing(down)
     finally:
-        app.config["PORTAL_READYZ_COGNITO"] = False
         cognito_emulator.configure(error_rate=0.0)
 
 

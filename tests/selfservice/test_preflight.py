@@ -16,6 +16,7 @@ from portal.services.audit.actors import acting_as
 from portal.services.tenants.records import create_tenant
 from tests.support import factories as f
 from tests.support.selfservice import new_link
+from tests.support.settings import set_settings
 
 SECRET = "preflight-s3cret-Qq1"
 
@@ -65,7 +66,7 @@ def refused_and_unsaved(db, response) -> str:
 def test_internal_addresses_are_refused_when_loopback_is_not_allowed(
     app, browser, db, token, monkeypatch, issuer, reason
 ):
-    monkeypatch.setitem(app.config, "PORTAL_ALLOW_LOOPBACK_ISSUERS", False)
+    set_settings(monkeypatch, app, allow_loopback_issuers=False)
     message = refused_and_unsaved(db, submit(browser, token, issuer))
     assert reason in message
     assert "will not" in message
@@ -127,7 +128,7 @@ def test_an_issuer_that_redirects_to_another_providers_document_is_refused(
 
 
 def test_an_issuer_that_never_answers_times_out(app, browser, db, token, monkeypatch):
-    monkeypatch.setitem(app.config, "PORTAL_PREFLIGHT_TIMEOUT_SECONDS", 1.0)
+    set_settings(monkeypatch, app, preflight_timeout_seconds=1.0)
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(5)  # connections are accepted by the kernel; nothing ever answers

@@ -26,6 +26,7 @@ from portal.services.selfservice.setup_links import revoke_link
 from portal.services.tenants.records import create_tenant
 from tests.support import factories as f
 from tests.support.selfservice import new_link
+from tests.support.settings import set_settings
 from tests.support.web import Browser
 
 SECRET = "cust0mer-s3cret-Xy9!"
@@ -115,7 +116,7 @@ def test_brute_forcing_tokens_is_throttled_per_address_even_for_a_valid_token(br
 def test_the_page_names_vendor_and_tenant_and_shows_what_to_register(
     app, browser, db, pool, monkeypatch
 ):
-    monkeypatch.setitem(app.config, "PORTAL_VENDOR_NAME", "Globex Cloud")
+    set_settings(monkeypatch, app, vendor_name="Globex Cloud")
     tenant = draft()
     assert tenant.pool is None
     tenant_id = tenant.id

@@ -18,6 +18,7 @@ from portal.models import AuditEvent, CognitoCall, SignInTest, Tenant, TenantSta
 from portal.services import events
 from tests.support import factories as f
 from tests.support.selfservice import StubCognito, new_link, query_of, ready_tenant
+from tests.support.settings import set_settings
 from tests.support.web import Browser
 
 
@@ -289,7 +290,7 @@ def test_the_callback_fetches_go_through_the_ssrf_guard(
     app, browser, db, acme, stub_cognito, cognito_at, monkeypatch
 ):
     cognito_at(stub_cognito.issuer)
-    monkeypatch.setitem(app.config, "PORTAL_ALLOW_LOOPBACK_ISSUERS", False)
+    set_settings(monkeypatch, app, allow_loopback_issuers=False)
     response, _ = _stub_flow(browser, acme[1], stub_cognito, acme[0], db)
     assert response.status_code == 422
     test = latest(db)

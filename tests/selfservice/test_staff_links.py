@@ -15,6 +15,7 @@ from portal.services.audit.actors import acting_as
 from portal.services.tenants.records import create_tenant
 from tests.support import factories as f
 from tests.support.selfservice import new_link
+from tests.support.settings import set_settings
 
 PAGE = "/tenants/acme/setup-links"
 
@@ -137,7 +138,7 @@ def test_a_failed_send_keeps_the_link_and_says_to_copy_it(app, signed_in, db, ac
     closed.bind(("127.0.0.1", 0))
     port = closed.getsockname()[1]
     closed.close()
-    monkeypatch.setitem(app.config, "PORTAL_SMTP_URL", f"smtp://user:pw-Zz9@127.0.0.1:{port}")
+    set_settings(monkeypatch, app, smtp_url=f"smtp://user:pw-Zz9@127.0.0.1:{port}")
     staff = signed_in("staff")
     create(staff, send_to="it@acme.example")
     page = staff.get(PAGE)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import insert, text
 
 from portal.models import AuditChainHead, AuditEvent, utcnow
-from portal.services import audit
-from portal.services.audit import HEAD_ID, event_digest
+from portal.services.audit import trail
 from portal.services.audit.actors import acting_as
+from portal.services.audit.trail import HEAD_ID, event_digest
 from tests.support.factories import TEST_ACTOR
 
 CHAINED = (
@@ -30,7 +30,7 @@ def seed_events(
     ids = []
     with acting_as(actor):
         for n in range(count):
-            event = audit.record(action, tenant, n=n, before={"v": n}, after={"v": n + 1})
+            event = trail.record(action, tenant, n=n, before={"v": n}, after={"v": n + 1})
             ids.append(event.id)
             if each:
                 db.session.commit()

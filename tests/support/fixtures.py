@@ -42,21 +42,17 @@ def cognito_emulator(local_cognito):
 @pytest.fixture(scope="session")
 def app(local_cognito):
     """The portal app on the test database, migrated from empty by its own migrations."""
-    from flask_migrate import upgrade
-
     from portal import create_app
+    from portal.app import upgrade_database
     from portal.extensions import db
 
     application = create_app(
-        {
-            "TESTING": True,
-            "PORTAL_COGNITO_MAX_ATTEMPTS": 6,
-            "PORTAL_COGNITO_RETRY_BASE_SECONDS": 0.02,
-        }
+        {"TESTING": True},
+        settings={"cognito_max_attempts": 6, "cognito_retry_base_seconds": 0.02},
     )
     with application.app_context():
         _drop_everything(db)
-        upgrade()
+        upgrade_database()
     install_leak_scan(LEAK_SCAN, application)
     return application
 
@@ -109,6 +105,10 @@ def db(app, redis_client):
     """An app context on an emptied database (the audit chain re-seeded)."""
     from portal.extensions import db as database
 
+    # A test that built another app (say, with a broken database) made its Celery app the
+    # current one; tasks applied in this test must run against the session's app.
+    app.extensions["celery"].set_current()
+    app.extensions["celery"].set_default()
     with app.app_context():
         yield database
         database.session.remove()

@@ -7,6 +7,8 @@ import socket
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.support.settings import set_settings
+
 
 class Inbox:
     def __init__(self) -> None:
@@ -26,7 +28,7 @@ def smtp_server(app, monkeypatch):
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    monkeypatch.setitem(app.config, "PORTAL_SMTP_URL", f"smtp://127.0.0.1:{port}")
-    monkeypatch.setitem(app.config, "PORTAL_VENDOR_NAME", "Globex Cloud")
+    set_settings(monkeypatch, app, smtp_url=f"smtp://127.0.0.1:{port}")
+    set_settings(monkeypatch, app, vendor_name="Globex Cloud")
     yield inbox
     controller.stop()

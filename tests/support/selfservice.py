@@ -27,6 +27,7 @@ from portal.models import SetupLink, Tenant
 from portal.services.audit.actors import acting_as
 from portal.services.selfservice.setup_links import create_link
 from tests.support import factories as f
+from tests.support.settings import set_settings
 
 COGNITO_USERS = [
     User(
@@ -149,8 +150,8 @@ def cognito_at(app, monkeypatch):
     """point(url): send the test sign-in's hosted-UI and issuer lookups to URL."""
 
     def point(url: str) -> None:
-        monkeypatch.setitem(app.config, "PORTAL_COGNITO_DOMAIN_OVERRIDE", url)
-        monkeypatch.setitem(app.config, "PORTAL_COGNITO_ISSUER_OVERRIDE", url)
+        set_settings(monkeypatch, app, cognito_domain_override=url)
+        set_settings(monkeypatch, app, cognito_issuer_override=url)
 
     return point
 

@@ -84,7 +84,7 @@ def test_staff_cannot_reach_admin_pages(signed_in):
 
 
 def test_every_form_rejects_a_missing_or_wrong_csrf_token(app, signed_in, cognito_emulator):
-    from portal.extensions import csrf
+    from portal.web.extensions import csrf
 
     admin = signed_in("admin")
     exempt_views = set(csrf._exempt_views)

@@ -99,14 +99,14 @@ def test_tenant_page_shows_settings_runs_and_audit_trail_newest_first(
 
 
 def test_audit_trail_pages_by_cursor(signed_in, db, cognito_emulator, oidc_idp):
-    from portal.services import audit
+    from portal.services.audit import trail
     from portal.services.audit.actors import acting_as
 
     f.pool(cognito_emulator)
     tenant = f.tenant("acme", oidc_idp)
     with acting_as(f.TEST_ACTOR):
         for n in range(30):
-            audit.record("note.added", tenant, n=n)
+            trail.record("note.added", tenant, n=n)
     db.session.commit()
     staff = signed_in("staff")
     first = staff.get("/tenants/acme").get_data(as_text=True)

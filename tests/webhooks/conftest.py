@@ -9,6 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.support.settings import set_settings
+
 
 @dataclass
 class Received:
@@ -58,4 +60,4 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def loopback_webhooks(app, monkeypatch):
     """Let webhooks reach 127.0.0.1 in this process (PORTAL_ALLOW_LOOPBACK_WEBHOOKS)."""
-    monkeypatch.setitem(app.config, "PORTAL_ALLOW_LOOPBACK_WEBHOOKS", True)
+    set_settings(monkeypatch, app, allow_loopback_webhooks=True)

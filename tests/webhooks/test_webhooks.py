@@ -18,6 +18,7 @@ from portal.services.webhooks import endpoints as webhooks
 from portal.services.webhooks.delivery import deliver, sign, sweep_deliveries
 from portal.validation import ValidationError
 from tests.support.factories import TEST_ACTOR
+from tests.support.settings import set_settings
 
 
 def endpoint(url: str, chosen=(events.TENANT_CREATED,)):
@@ -90,7 +91,7 @@ def test_a_tampered_body_fails_verification(db, loopback_webhooks, receiver):
 def test_failures_are_retried_with_growing_delays_then_given_up(
     app, db, loopback_webhooks, receiver, monkeypatch
 ):
-    monkeypatch.setitem(app.config, "PORTAL_WEBHOOK_MAX_ATTEMPTS", 3)
+    set_settings(monkeypatch, app, webhook_max_attempts=3)
     monkeypatch.setattr(webhooks, "enqueue_delivery", lambda *a, **k: True)
     import portal.services.webhooks.delivery as delivery_module
 

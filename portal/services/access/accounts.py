@@ -7,7 +7,6 @@ import pyotp
 from portal.crypto import decrypt, encrypt
 from portal.extensions import db
 from portal.models import User
-from portal.services import audit
 from portal.services.access.totp import verify_user_code
 from portal.services.access.users import (
     MIN_PASSWORD_LENGTH,
@@ -15,6 +14,7 @@ from portal.services.access.users import (
     hash_password,
     verify_password,
 )
+from portal.services.audit import trail
 from portal.validation import ValidationError
 
 TOTP_ISSUER = "Tenant SSO portal"
@@ -39,7 +39,7 @@ def change_own_password(user: User, current: str, new: str) -> None:
     check_new_password(new, "new_password")
     user.password_hash = hash_password(new)
     user.session_version += 1
-    audit.record("user.password_changed", **_who(user))
+    trail.record("user.password_changed", **_who(user))
     db.session.commit()
 
 
@@ -49,7 +49,7 @@ def reset_password(user: User, password: str | None = None) -> str:
     user.password_hash = hash_password(password)
     user.session_version += 1
     user.failed_logins, user.locked_until = 0, None
-    audit.record("user.password_reset", **_who(user))
+    trail.record("user.password_reset", **_who(user))
     db.session.commit()
     return password
 
@@ -63,7 +63,7 @@ def set_enabled(user: User, enabled: bool, by: User | None = None) -> None:
     user.is_enabled = enabled
     if not enabled:
         user.session_version += 1
-    audit.record(
+    trail.record(
         "user.enabled" if enabled else "user.disabled",
         before={"is_enabled": not enabled},
         after={"is_enabled": enabled},
@@ -76,7 +76,7 @@ def unlock(user: User) -> None:
     """Clear a lockout after repeated failed sign-ins."""
     before = {"failed_logins": user.failed_logins, "locked": user.locked_until is not None}
     user.failed_logins, user.locked_until = 0, None
-    audit.record("user.unlocked", before=before, **_who(user))
+    trail.record("user.unlocked", before=before, **_who(user))
     db.session.commit()
 
 
@@ -93,7 +93,7 @@ def enable_totp(user: User, secret: str, code: str) -> None:
     if not pyotp.TOTP(secret).verify((code or "").strip(), valid_window=1):
         raise ValidationError("code", "that code does not match; check your app's clock and retry")
     user.totp_secret_encrypted = encrypt(secret)
-    audit.record("user.totp_enabled", **_who(user))
+    trail.record("user.totp_enabled", **_who(user))
     db.session.commit()
 
 
@@ -102,7 +102,7 @@ def disable_totp(user: User, code: str) -> None:
     if not verify_user_code(user, code):
         raise ValidationError("code", "that code does not match; check your app's clock and retry")
     user.totp_secret_encrypted = None
-    audit.record("user.totp_disabled", **_who(user))
+    trail.record("user.totp_disabled", **_who(user))
     db.session.commit()
 
 

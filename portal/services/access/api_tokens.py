@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import ApiToken, Tenant, TokenKind, User, utcnow
-from portal.services import audit
+from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
 from portal.validation import ValidationError
 
@@ -73,7 +73,7 @@ def create_personal_token(user: User, name: str | None = None) -> IssuedToken:
     issued.token.user = user
     db.session.add(issued.token)
     db.session.flush()
-    audit.record(
+    trail.record(
         "api_token.created",
         token_id=issued.token.prefix,
         kind=TokenKind.PERSONAL.value,
@@ -107,7 +107,7 @@ def create_application_token(name: str, tenant_slugs: list[str] | None = None) -
     issued.token.tenants = tenants
     db.session.add(issued.token)
     db.session.flush()
-    audit.record(
+    trail.record(
         "api_token.created",
         token_id=issued.token.prefix,
         kind=TokenKind.APPLICATION.value,
@@ -132,7 +132,7 @@ def revoke_token(token: ApiToken) -> bool:
         return False
     token.revoked_at = utcnow()
     token.revoked_by = current_actor().label[:300]
-    audit.record(
+    trail.record(
         "api_token.revoked",
         token_id=token.prefix,
         kind=token.kind,

@@ -7,7 +7,7 @@ from typing import Any
 
 from portal.extensions import db
 from portal.models import PortalSetting
-from portal.services import audit
+from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
 
 REQUIRE_TOTP = "require_totp"
@@ -46,7 +46,7 @@ def set_setting(key: str, value: Any) -> None:
         db.session.add(row)
     row.value = value
     row.updated_by = current_actor().label
-    audit.record("settings.changed", before={key: before}, after={key: value})
+    trail.record("settings.changed", before={key: before}, after={key: value})
     db.session.commit()
     _cache.pop(key, None)
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Role, User
-from portal.services import audit
+from portal.services.audit import trail
 from portal.validation import ValidationError
 
 _hasher = PasswordHasher()
@@ -58,6 +58,6 @@ def create_user(email: str, role: str, password: str) -> User:
     user = User(email=email, role=role, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
-    audit.record("user.created", after={"email": email, "role": role, "user_id": user.id})
+    trail.record("user.created", after={"email": email, "role": role, "user_id": user.id})
     db.session.commit()
     return user

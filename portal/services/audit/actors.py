@@ -51,7 +51,7 @@ def cli_actor(command: str | None = None) -> Actor:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = str(os.getuid())
-    # ops: a request id per command, so its runs, tasks and Cognito calls can be followed
+    # a request id per command, so its runs, tasks and Cognito calls can be followed
     ssh = (os.environ.get("SSH_CLIENT") or os.environ.get("SSH_CONNECTION") or "").split()
     return Actor(
         "cli",

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, select
 
 from portal.extensions import db
 from portal.models import AuditChainHead, AuditCheckpoint, AuditEvent, utcnow
-from portal.services.audit import GENESIS, HEAD_ID, chained_fields, event_digest
+from portal.services.audit.trail import GENESIS, HEAD_ID, chained_fields, event_digest
 
 log = logging.getLogger("portal.audit")
 EVENTS = AuditEvent.__table__

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Tenant, utcnow
-from portal.services import audit
+from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
 from portal.services.audit.chain import checkpoint_dict, current_head, latest_checkpoint
 from portal.services.audit.query import AuditFilter, export_rows, filter_conditions
@@ -63,7 +63,7 @@ def begin_export(flt: AuditFilter, fmt: str) -> ExportPlan:
     tenant = (
         db.session.scalar(select(Tenant).where(Tenant.slug == flt.tenant)) if flt.tenant else None
     )
-    event = audit.record("audit.exported", tenant, format=fmt, filter=flt.to_dict())
+    event = trail.record("audit.exported", tenant, format=fmt, filter=flt.to_dict())
     db.session.commit()
     head = current_head()
     header = {

@@ -6,15 +6,15 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import delete, func, select, text
 
+from portal.config import current_settings
 from portal.extensions import db
 from portal.models import AuditCheckpoint, AuditEvent, utcnow
 from portal.models.audit import RETENTION_OPTION
-from portal.services import audit
-from portal.services.audit import lock_head
+from portal.services.audit import trail
 from portal.services.audit.chain import RETENTION_ACTION, current_head, latest_checkpoint
+from portal.services.audit.trail import lock_head
 
 log = logging.getLogger("portal.audit")
 BATCH = 50_000  # events removed per transaction, each batch with its own checkpoint
@@ -38,7 +38,7 @@ class RetentionResult:
 
 def apply_retention(now: datetime | None = None, batch: int = BATCH) -> RetentionResult:
     """Delete the events older than PORTAL_AUDIT_RETENTION_DAYS; nothing when it is unset."""
-    days = current_app.config.get("PORTAL_AUDIT_RETENTION_DAYS")
+    days = current_settings().audit_retention_days
     if not days:
         return RetentionResult(None, None, 0, [])
     cutoff = (now or utcnow()) - timedelta(days=int(days))
@@ -88,7 +88,7 @@ def _cut_once(cutoff: datetime, upto: int, days: int, batch: int) -> AuditCheckp
     db.session.add(checkpoint)
     db.session.flush()
     # In the chain too: a checkpoint without its event is reported by `audit verify`.
-    audit.record(
+    trail.record(
         RETENTION_ACTION,
         checkpoint_id=checkpoint.id,
         last_removed_id=checkpoint.last_removed_id,

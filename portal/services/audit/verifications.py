@@ -12,7 +12,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import AuditVerification, utcnow
 from portal.observability.context import message_headers
-from portal.services import audit
+from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
 from portal.services.audit.chain import ChainReport, ExpectedHead, verify_chain
 
@@ -71,7 +71,7 @@ def request_verification() -> tuple[AuditVerification, bool]:
     verification = AuditVerification(status="queued", requested_by=current_actor().label[:300])
     db.session.add(verification)
     db.session.flush()
-    audit.record("audit.verification_requested", verification_id=verification.id)
+    trail.record("audit.verification_requested", verification_id=verification.id)
     db.session.commit()
     try:
         # The id only; the request id rides in the headers, so the result links to the request.
@@ -105,13 +105,13 @@ def run_verification(
         db.session.rollback()
         verification.status, verification.finished_at = "failed", utcnow()
         verification.problem = f"the verification itself failed: {type(exc).__name__}"
-        audit.record(
+        trail.record(
             "audit.verified", verification_id=verification.id, status="failed", error=str(exc)
         )
         db.session.commit()
         raise
     _store(verification, report)
-    audit.record(
+    trail.record(
         "audit.verified",
         verification_id=verification.id,
         status=verification.status,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
-
 from portal.cognito.desired import DesiredTenant
+from portal.config import current_settings
 from portal.crypto import decrypt
 from portal.models import (
     Tenant,
@@ -53,7 +52,7 @@ def desired_state(
 
 def test_callback_url() -> str | None:
     """The portal's own test-sign-in callback, if Cognito would accept it as a callback URL."""
-    url = current_app.config["PORTAL_PUBLIC_URL"] + TEST_CALLBACK_PATH
+    url = current_settings().public_url + TEST_CALLBACK_PATH
     try:
         return check_redirect_url(url)
     except ValidationError:

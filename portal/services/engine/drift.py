@@ -7,12 +7,13 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import or_, select
 
+from portal.config import current_settings
 from portal.extensions import db
 from portal.models import DriftFinding, DriftStatus, Tenant, TenantStatus, utcnow
-from portal.services import audit, events
+from portal.services import events
+from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
 from portal.services.engine.desired import test_callback_url
 from portal.services.engine.lifecycle import apply_tenant, plan_tenant
@@ -59,7 +60,7 @@ def check_drift(tenant: Tenant) -> list[DriftFinding]:
     tenant.drift_detected_at = (tenant.drift_detected_at or now) if seen else None
     if new:
         db.session.flush()
-        audit.record(
+        trail.record(
             "drift.found",
             tenant,
             findings=[{"resource": f.resource, "action": f.action, "field": f.field} for f in new],
@@ -133,7 +134,7 @@ def accept(tenant: Tenant, finding_ids: list[int] | None = None) -> list[DriftFi
         finding.resolved_by = current_actor().label
     if not open_findings(tenant):
         tenant.drift_detected_at = None
-    audit.record(
+    trail.record(
         "drift.accepted",
         tenant,
         before=before,
@@ -146,7 +147,7 @@ def accept(tenant: Tenant, finding_ids: list[int] | None = None) -> list[DriftFi
 
 def tenants_due(limit: int) -> list[Tenant]:
     """Ready tenants whose last drift check is the oldest (never checked first)."""
-    interval = timedelta(hours=float(current_app.config.get("PORTAL_DRIFT_INTERVAL_HOURS", 24)))
+    interval = timedelta(hours=current_settings().drift_interval_hours)
     cutoff = utcnow() - interval
     return list(
         db.session.scalars(
@@ -169,9 +170,9 @@ def sweep(limit: int | None = None, pace: float | None = None) -> int:
     UserPoolClientRead (15 RPS) and half of UserPoolResourceRead (20 RPS), leaving the rest to
     onboarding; the shared limiter keeps the total under the quotas whatever else runs.
     """
-    config = current_app.config
-    limit = limit or int(config.get("PORTAL_DRIFT_BATCH", 200))
-    pace = pace if pace is not None else float(config.get("PORTAL_DRIFT_MAX_PER_SECOND", 5))
+    settings = current_settings()
+    limit = limit or settings.drift_batch
+    pace = pace if pace is not None else settings.drift_max_per_second
     checked = 0
     for tenant in tenants_due(limit):
         started = time.monotonic()

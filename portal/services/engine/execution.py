@@ -6,12 +6,12 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import or_, update
 
 from portal.cognito.errors import CognitoError, PermanentError, TransientError
 from portal.cognito.gateway import CallAttempt
 from portal.cognito.resources import STEPS_BY_NAME
+from portal.config import current_settings
 from portal.extensions import db
 from portal.models import (
     Run,
@@ -21,8 +21,8 @@ from portal.models import (
     Tenant,
     utcnow,
 )
-from portal.observability import metrics  # ops
-from portal.services import audit
+from portal.observability import metrics
+from portal.services.audit import trail
 from portal.services.engine import kinds
 from portal.services.engine.ledger import ledger_row
 
@@ -47,7 +47,7 @@ class RunLease:
     def __init__(self, run_id: int, worker: str) -> None:
         self.run_id = run_id
         self.worker = worker
-        self.seconds = int(current_app.config["PORTAL_RUN_LEASE_SECONDS"])
+        self.seconds = current_settings().run_lease_seconds
 
     def claim(self) -> bool:
         now = utcnow()
@@ -139,7 +139,7 @@ def execute_run(run_id: int, worker: str) -> RunResult:
     before = tenant.status
     tenant.status = kinds.working_status(run.kind, tenant.status)
     run.started_at = run.started_at or utcnow()
-    audit.record(
+    trail.record(
         "run.started",
         tenant,
         before={"status": before},
@@ -201,7 +201,7 @@ def _succeed(run: Run, tenant: Tenant) -> RunResult:
     run.status, run.finished_at, run.lease_until = RunStatus.SUCCEEDED, utcnow(), None
     kinds.on_success(run, tenant)
     db.session.commit()
-    metrics.record_run_finished(run)  # ops
+    metrics.record_run_finished(run)
     return RunResult(RunStatus.SUCCEEDED)
 
 
@@ -216,7 +216,7 @@ def _fail(run: Run, tenant: Tenant, step: Step | None, error: CognitoError) -> R
     run.error = explanation
     kinds.on_failure(run, tenant, step, error.code, explanation, error.request_id)
     db.session.commit()
-    metrics.record_run_finished(run, step)  # ops
+    metrics.record_run_finished(run, step)
     return RunResult(RunStatus.FAILED)
 
 
@@ -235,7 +235,7 @@ def _postpone(
     run.enqueued_at = utcnow()
     before = tenant.status
     tenant.status = kinds.queued_status(run.kind, tenant.status)
-    audit.record(
+    trail.record(
         "run.postponed",
         tenant,
         before={"status": before},
@@ -248,6 +248,6 @@ def _postpone(
         reason=error.explanation,
     )
     db.session.commit()
-    metrics.record_step(step.name, "postponed")  # ops
+    metrics.record_step(step.name, "postponed")
     log.warning("run %s postponed %.0fs after %s on %s", run.id, delay, error.code, step.name)
     return RunResult(RunStatus.QUEUED, retry_in=delay)

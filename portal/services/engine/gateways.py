@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-import redis
 from flask import current_app
 
 from portal.cognito.gateway import CallRecorder, CognitoGateway
 from portal.cognito.limiter import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from portal.config import current_settings
+
+if TYPE_CHECKING:
+    import redis
 
 _local_limiter = LocalRateLimiter()
 _lock = threading.Lock()
@@ -16,19 +20,21 @@ _lock = threading.Lock()
 
 def redis_client() -> redis.Redis | None:
     """The shared-state Redis of this app, or None when it runs without one."""
-    url = current_app.config.get("PORTAL_REDIS_URL")
+    url = current_settings().redis_url
     if not url:
         return None
     with _lock:
         clients = current_app.extensions.setdefault("portal_redis", {})
         if url not in clients:
+            import redis  # only processes that use Redis pay for importing it
+
             clients[url] = redis.Redis.from_url(url, socket_timeout=10, health_check_interval=30)
         return clients[url]
 
 
 def rate_limiter() -> RateLimiter:
     """Redis-backed when Redis is configured (all workers share it), else in-process."""
-    fraction = float(current_app.config.get("PORTAL_COGNITO_RATE_FRACTION", 1.0))
+    fraction = current_settings().cognito_rate_fraction
     client = redis_client()
     if client is None:
         _local_limiter.fraction = fraction
@@ -41,12 +47,12 @@ def rate_limiter() -> RateLimiter:
 
 
 def gateway_for(region: str, recorder: CallRecorder | None = None) -> CognitoGateway:
-    config = current_app.config
+    settings = current_settings()
     return CognitoGateway(
         region,
         limiter=rate_limiter(),
         recorder=recorder,
-        max_attempts=int(config.get("PORTAL_COGNITO_MAX_ATTEMPTS", 8)),
-        base_delay=float(config.get("PORTAL_COGNITO_RETRY_BASE_SECONDS", 0.25)),
-        max_delay=float(config.get("PORTAL_COGNITO_RETRY_MAX_SECONDS", 10.0)),
+        max_attempts=settings.cognito_max_attempts,
+        base_delay=settings.cognito_retry_base_seconds,
+        max_delay=settings.cognito_retry_max_seconds,
     )

@@ -29,7 +29,8 @@ from portal.models import (
     utcnow,
 )
 from portal.observability import metrics
-from portal.services import audit, events
+from portal.services import events
+from portal.services.audit import trail
 from portal.services.engine.desired import desired_state
 from portal.services.engine.gateways import gateway_for
 
@@ -175,7 +176,7 @@ def apply_facts(
     step.finished_at = utcnow()
     step.error_code = step.error_message = None
     if outcome.changes:
-        audit.record(
+        trail.record(
             f"cognito.{step.name}.{outcome.outcome}",
             tenant,
             run_id=step.run_id,
@@ -207,7 +208,7 @@ def on_success(run: Run, tenant: Tenant) -> None:
     elif run.kind in (RunKind.RETIRE_SECRET, RunKind.CANCEL_ROTATION):
         _forget_secret_rotation(tenant)
         tenant.last_error = None
-    audit.record(
+    trail.record(
         "run.succeeded",
         tenant,
         before={"status": before},
@@ -234,7 +235,7 @@ def on_failure(
     if run.kind in (RunKind.ONBOARD, RunKind.RECONCILE):
         tenant.status = TenantStatus.FAILED
     tenant.last_error = explanation  # offboarding stays "offboarding"; rotations stay ready
-    audit.record(
+    trail.record(
         "run.failed",
         tenant,
         before={"status": before},

@@ -24,7 +24,7 @@ from portal.models import (
     UserPool,
     utcnow,
 )
-from portal.services import audit
+from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
 from portal.services.engine import kinds
 from portal.services.engine.desired import desired_state
@@ -159,7 +159,7 @@ def update_tenant(
         return tenant
     if tenant.status == TenantStatus.READY and after != before:
         tenant.pending_changes_since = tenant.pending_changes_since or utcnow()
-    audit.record(
+    trail.record(
         "tenant.updated",
         tenant,
         before=before,
@@ -184,7 +184,7 @@ def retry(tenant: Tenant) -> Run:
             return existing, False
         run = resume(last)
         t.status = kinds.queued_status(run.kind, t.status)
-        audit.record("run.resumed", t, run_id=run.id, kind=run.kind)
+        trail.record("run.resumed", t, run_id=run.id, kind=run.kind)
         return run, True
 
     return queue_runs([tenant], prepare)[0]
@@ -218,7 +218,7 @@ def cancel(tenant: Tenant) -> Run:
         f"The {run.kind} run was cancelled by {current_actor().label}. "
         "Retry to continue from where it stopped."
     )
-    audit.record(
+    trail.record(
         "run.cancelled",
         tenant,
         before={"status": before},
@@ -248,7 +248,7 @@ def _queue_kind(tenant: Tenant, kind: str, action: str, **details: Any) -> Run:
         db.session.flush()
         details.setdefault("before", {"status": before})
         details.setdefault("after", {"status": t.status})
-        audit.record(action, t, run_id=run.id, kind=kind, **details)
+        trail.record(action, t, run_id=run.id, kind=kind, **details)
         return run, True
 
     return queue_runs([tenant], prepare)[0]
@@ -263,7 +263,7 @@ def offboard(tenant: Tenant, remove_users: bool = False) -> Run | None:
         before = tenant.status
         tenant.status, tenant.offboarded_at = TenantStatus.OFFBOARDED, utcnow()
         tenant.idp_client_secret_encrypted = None
-        audit.record(
+        trail.record(
             "tenant.offboarded",
             tenant,
             before={"status": before},
@@ -327,7 +327,7 @@ def cancel_secret_rotation(tenant: Tenant) -> Run | None:
     if tenant.new_client_secret_id is None:  # never reached Cognito
         tenant.secret_rotation_state = None
         tenant.new_client_secret_encrypted = None
-        audit.record("client_secret.rotation_cancelled", tenant)
+        trail.record("client_secret.rotation_cancelled", tenant)
         db.session.commit()
         return None
     tenant.secret_rotation_state = RotationState.CANCELLING

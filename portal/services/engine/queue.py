@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.cognito.resources import STEP_SETS
+from portal.config import current_settings
 from portal.extensions import db
 from portal.models import (
     Run,
@@ -21,8 +21,8 @@ from portal.models import (
     TenantStatus,
     utcnow,
 )
-from portal.observability.context import current_request_id  # ops
-from portal.services import audit
+from portal.observability.context import current_request_id
+from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
 from portal.services.engine.dispatch import enqueue_run
 from portal.services.pools.registry import place_tenant
@@ -52,7 +52,7 @@ def new_run(tenant: Tenant, kind: str) -> Run:
         kind=kind,
         status=RunStatus.QUEUED,
         actor=actor.label,
-        request_id=current_request_id(),  # ops: the actor's, or the one bound to this context
+        request_id=current_request_id(),  # the actor's, or the one bound to this context
         enqueued_at=utcnow(),
     )
     run.steps = [
@@ -103,7 +103,7 @@ def prepare_run(tenant: Tenant) -> tuple[Run, bool]:
     tenant.status = TenantStatus.QUEUED
     tenant.last_error = None
     db.session.flush()
-    audit.record(
+    trail.record(
         action,
         tenant,
         before={"status": before},
@@ -145,10 +145,15 @@ def queue_onboarding(tenants: list[Tenant]) -> list[Run]:
     return queue_runs(tenants, prepare_run)
 
 
-def sweep_stale_runs() -> list[int]:
-    """Re-send runs whose worker died or whose message was lost; claiming makes repeats harmless."""
+def sweep_stale_runs(older_than: int | None = None) -> list[int]:
+    """Re-send runs whose worker died or whose message was lost; claiming makes repeats harmless.
+
+    A queued run is stale after OLDER_THAN seconds (default: PORTAL_STALE_QUEUED_SECONDS).
+    """
     now = utcnow()
-    stale_queued = now - timedelta(seconds=int(current_app.config["PORTAL_STALE_QUEUED_SECONDS"]))
+    if older_than is None:
+        older_than = current_settings().stale_queued_seconds
+    stale_queued = now - timedelta(seconds=older_than)
     runs = db.session.scalars(
         select(Run)
         .where(

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Tenant, TenantStatus, utcnow
-from portal.services import audit, events
+from portal.services import events
+from portal.services.audit import trail
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def remind_expiring_secrets() -> list[str]:
             continue  # reminded at this threshold (or a later one) already
         tenant.idp_secret_reminded_days = threshold
         expired = days_left < 0
-        audit.record(
+        trail.record(
             "idp_secret.expiring",
             tenant,
             days_left=days_left,

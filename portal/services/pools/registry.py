@@ -12,7 +12,7 @@ from portal.cognito.pools import PoolHasNoDomain, read_pool
 from portal.extensions import db
 from portal.models import Tenant, TenantStatus, UserPool
 from portal.models.pools import MAX_STYLES
-from portal.services import audit
+from portal.services.audit import trail
 from portal.services.engine.gateways import gateway_for
 from portal.services.engine.ledger import TenantCallRecorder
 from portal.validation import ValidationError
@@ -207,7 +207,7 @@ def register_pool(
         pool.max_identity_providers = max_identity_providers
     db.session.add(pool)
     db.session.flush()
-    audit.record(
+    trail.record(
         "pool.registered",
         after={
             "user_pool_id": user_pool_id,
@@ -270,7 +270,7 @@ def set_closed(pool: UserPool, closed: bool) -> UserPool:
     if pool.closed == closed:
         return pool
     pool.closed = closed
-    audit.record("pool.closed" if closed else "pool.opened", user_pool_id=pool.user_pool_id)
+    trail.record("pool.closed" if closed else "pool.opened", user_pool_id=pool.user_pool_id)
     db.session.commit()
     return pool
 
@@ -293,7 +293,7 @@ def set_quotas(
             setattr(pool, name, value)
     after = {"max_clients": pool.max_clients, "max_identity_providers": pool.max_identity_providers}
     if after != before:
-        audit.record(
+        trail.record(
             "pool.quotas_changed", before=before, after=after, user_pool_id=pool.user_pool_id
         )
         db.session.commit()

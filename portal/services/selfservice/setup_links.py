@@ -9,15 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from portal.config import current_settings
 from portal.crypto import decrypt
 from portal.extensions import db
 from portal.models import LinkState, Run, SetupLink, Tenant, TenantStatus, utcnow
 from portal.oidc.discovery import IssuerCheck, check_issuer
-from portal.services import audit, events
+from portal.services import events
+from portal.services.audit import trail
 from portal.services.audit.actors import Actor, current_actor
 from portal.services.engine.queue import active_run, queue_onboarding
 from portal.services.pools.registry import place_tenant
@@ -60,11 +61,11 @@ def parse_duration(text: str) -> timedelta:
 
 
 def link_url(token: str) -> str:
-    return f"{current_app.config['PORTAL_PUBLIC_URL']}/setup/{token}"
+    return f"{current_settings().public_url}/setup/{token}"
 
 
 def vendor_name() -> str:
-    return current_app.config.get("PORTAL_VENDOR_NAME") or "Your vendor"
+    return current_settings().vendor_name
 
 
 def links_of(tenant: Tenant) -> list[SetupLink]:
@@ -95,7 +96,7 @@ def add_link(
     )
     db.session.add(link)
     db.session.flush()
-    audit.record(
+    trail.record(
         "setup_link.created",
         tenant,
         link_id=link.id,
@@ -134,7 +135,7 @@ def _revoke(link: SetupLink, reason: str) -> None:
     link.revoked_by = current_actor().label[:300]
     link.revoke_reason = reason
     db.session.flush()
-    audit.record("setup_link.revoked", link.tenant, link_id=link.id, reason=reason)
+    trail.record("setup_link.revoked", link.tenant, link_id=link.id, reason=reason)
 
 
 def revoke_link(link: SetupLink, reason: str = "revoked") -> bool:
@@ -174,7 +175,7 @@ def mark_opened(link: SetupLink) -> None:
     if link.opened_at is not None:
         return
     link.opened_at = utcnow()
-    audit.record("setup_link.opened", link.tenant, link_id=link.id)
+    trail.record("setup_link.opened", link.tenant, link_id=link.id)
     db.session.commit()
 
 
@@ -190,7 +191,7 @@ def ensure_placed(link: SetupLink) -> str | None:
     except NoPoolHasRoom:
         db.session.rollback()
         return "no-room"
-    audit.record("tenant.placed", tenant, user_pool_id=pool.user_pool_id, why="setup link opened")
+    trail.record("tenant.placed", tenant, user_pool_id=pool.user_pool_id, why="setup link opened")
     db.session.commit()
     return None
 
@@ -285,14 +286,14 @@ def submit(link: SetupLink, entry: Submission) -> IssuerCheck:
         )
     check = check_issuer(
         entry.issuer,
-        allow_loopback=current_app.config["PORTAL_ALLOW_LOOPBACK_ISSUERS"],
+        allow_loopback=current_settings().allow_loopback_issuers,
         groups_claim=groups,
         roles_claim=roles,
         check_endpoints=True,
-        timeout=float(current_app.config["PORTAL_PREFLIGHT_TIMEOUT_SECONDS"]),
+        timeout=current_settings().preflight_timeout_seconds,
     )
     if not check.ok:
-        audit.record(
+        trail.record(
             "setup_link.preflight_failed",
             tenant,
             link_id=link.id,
@@ -305,7 +306,7 @@ def submit(link: SetupLink, entry: Submission) -> IssuerCheck:
     link.submitted_at = utcnow()
     link.submissions += 1
     tenant.verified_at = tenant.verified_by = None  # new settings must be tested again
-    audit.record(
+    trail.record(
         "setup_link.submitted",
         tenant,
         before=before,
@@ -395,11 +396,7 @@ def mark_used(event_type: str, tenant: Tenant | None, data: dict[str, Any]) -> N
     if link is None or link.submitted_at is None or link.used_at is not None:
         return
     link.used_at = utcnow()
-    audit.record("setup_link.used", tenant, link_id=link.id, run_id=data.get("run_id"))
-
-
-def init_events() -> None:
-    events.subscribe(mark_used)
+    trail.record("setup_link.used", tenant, link_id=link.id, run_id=data.get("run_id"))
 
 
 def expires_label(moment: datetime) -> str:
@@ -430,5 +427,5 @@ def send_link(link: SetupLink, token: str, to: str) -> None:
     )
     send_mail(to, f"Set up single sign-on to {vendor} for {tenant.name}", body)
     link.sent_to, link.sent_at = to, utcnow()
-    audit.record("setup_link.sent", tenant, link_id=link.id, sent_to=to)
+    trail.record("setup_link.sent", tenant, link_id=link.id, sent_to=to)
     db.session.commit()

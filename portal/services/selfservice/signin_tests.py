@@ -18,7 +18,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from flask import current_app
 from joserfc import jwt
 from joserfc.errors import (
     BadSignatureError,
@@ -32,11 +31,13 @@ from sqlalchemy import select, update
 
 from portal.cognito.errors import CognitoError
 from portal.cognito.pools import read_client_secret
+from portal.config import current_settings
 from portal.crypto import decrypt, encrypt
 from portal.extensions import db
 from portal.models import SetupLink, SignInOutcome, SignInTest, Tenant, TenantStatus, utcnow
 from portal.oidc.ssrf import FetchFailed, FetchRefused, guarded_get, guarded_post
-from portal.services import audit, events
+from portal.services import events
+from portal.services.audit import trail
 from portal.services.audit.actors import Actor, acting_as, current_actor
 from portal.services.engine.desired import TEST_CALLBACK_PATH
 from portal.services.engine.gateways import gateway_for
@@ -76,17 +77,17 @@ def _b64url(data: bytes) -> str:
 
 def cognito_domain(tenant: Tenant) -> str:
     """The hosted domain the test uses: the pool's, unless a setting points elsewhere (tests)."""
-    override = current_app.config.get("PORTAL_COGNITO_DOMAIN_OVERRIDE")
+    override = current_settings().cognito_domain_override
     return (override or tenant.pool.cognito_domain_url).rstrip("/")
 
 
 def cognito_issuer(tenant: Tenant) -> str:
-    override = current_app.config.get("PORTAL_COGNITO_ISSUER_OVERRIDE")
+    override = current_settings().cognito_issuer_override
     return (override or tenant.pool.issuer).rstrip("/")
 
 
 def callback_url() -> str:
-    return current_app.config["PORTAL_PUBLIC_URL"] + TEST_CALLBACK_PATH
+    return current_settings().public_url + TEST_CALLBACK_PATH
 
 
 def can_test(tenant: Tenant) -> bool:
@@ -132,7 +133,7 @@ def start_test(
     )
     db.session.add(test)
     db.session.flush()
-    audit.record(
+    trail.record(
         "signin_test.started",
         tenant,
         test_id=test.id,
@@ -253,7 +254,7 @@ class _Failure(Exception):
 
 
 def _allow_loopback() -> bool:
-    return bool(current_app.config["PORTAL_ALLOW_LOOPBACK_ISSUERS"])
+    return current_settings().allow_loopback_issuers
 
 
 def _exchange(test: SignInTest, tenant: Tenant, code: str) -> dict[str, Any]:
@@ -352,7 +353,7 @@ def shown_claims(claims: dict[str, Any]) -> dict[str, Any]:
     """The claims worth keeping and showing: protocol values and secret-looking ones removed."""
     kept = {}
     for name, value in claims.items():
-        if name in DROPPED_CLAIMS or audit._is_secret_key(name):
+        if name in DROPPED_CLAIMS or trail._is_secret_key(name):
             continue
         kept[name] = value
     return kept
@@ -414,7 +415,7 @@ def _succeed(test: SignInTest, tenant: Tenant, back: str | None, claims: dict) -
     warnings = groups_warnings(kept, tenant)
     before = {"verified_at": tenant.verified_at, "verified_by": tenant.verified_by}
     tenant.verified_at, tenant.verified_by = now, test.actor_label[:254]
-    audit.record(
+    trail.record(
         "signin_test.succeeded",
         tenant,
         test_id=test.id,
@@ -422,7 +423,7 @@ def _succeed(test: SignInTest, tenant: Tenant, back: str | None, claims: dict) -
         groups_arrived=parse_groups(kept.get(GROUPS_CLAIM)) is not None,
         warnings=warnings,
     )
-    audit.record(
+    trail.record(
         "tenant.verified",
         tenant,
         before=before,
@@ -438,7 +439,7 @@ def _fail(test: SignInTest, back: str | None, code: str, description: str) -> Fi
     test.outcome, test.finished_at = SignInOutcome.FAILED, utcnow()
     test.error_code, test.error_description = code[:128], description[:MAX_ERROR_TEXT]
     test.code_verifier_encrypted = test.return_token_encrypted = None
-    audit.record(
+    trail.record(
         "signin_test.failed",
         test.tenant,
         test_id=test.id,

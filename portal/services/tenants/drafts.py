@@ -14,7 +14,7 @@ from portal.crypto import decrypt
 from portal.extensions import db
 from portal.models import Run, Tenant, TenantStatus, WizardDraft, utcnow
 from portal.oidc.discovery import IssuerCheck
-from portal.services import audit
+from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
 from portal.services.engine.queue import queue_onboarding
 from portal.services.pools.registry import NoPoolHasRoom, find_pool, place_tenant, usage
@@ -122,7 +122,7 @@ def save_app_client(
         tenant.provider_name = _fresh_provider_name(tenant, slug)
         tenant.client_name = f"portal-{slug}-{secrets.token_hex(4)}"
     _complete(draft_of(tenant), 1)
-    audit.record(
+    trail.record(
         "tenant.draft_saved",
         tenant,
         step="app_client",
@@ -170,7 +170,7 @@ def save_attributes(tenant: Tenant, user_pool_id: str | None, include_roles: boo
     if not include_roles:
         tenant.roles_claim = None
     _complete(draft, 2)
-    audit.record(
+    trail.record(
         "tenant.draft_saved",
         tenant,
         step="attributes",
@@ -188,7 +188,7 @@ def save_customer_idp(tenant: Tenant) -> None:
     draft = draft_of(tenant)
     if not draft.idp_by_customer:
         draft.idp_by_customer = True
-        audit.record("tenant.draft_saved", tenant, step="provider", idp_by_customer=True)
+        trail.record("tenant.draft_saved", tenant, step="provider", idp_by_customer=True)
     _complete(draft, 3)
     db.session.commit()
 
@@ -228,7 +228,7 @@ def confirm_step(tenant: Tenant, step: int) -> None:
     draft = draft_of(tenant)
     if draft.completed < step:
         _complete(draft, step)
-        audit.record("tenant.draft_saved", tenant, step=STEPS[step - 1])
+        trail.record("tenant.draft_saved", tenant, step=STEPS[step - 1])
     db.session.commit()
 
 
@@ -238,7 +238,7 @@ def finish_for_customer(tenant: Tenant) -> None:
     _require_draft(tenant)
     draft = draft_of(tenant)
     draft.submitted_at = utcnow()
-    audit.record("tenant.draft_completed", tenant, waiting_for="customer identity provider")
+    trail.record("tenant.draft_completed", tenant, waiting_for="customer identity provider")
     db.session.commit()
 
 

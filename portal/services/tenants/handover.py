@@ -9,7 +9,7 @@ from portal.cognito.pools import read_client_secret
 from portal.crypto import decrypt
 from portal.extensions import db
 from portal.models import RotationState, Run, Tenant
-from portal.services import audit
+from portal.services.audit import trail
 from portal.services.engine.gateways import gateway_for
 from portal.services.engine.ledger import TenantCallRecorder
 from portal.validation import ValidationError
@@ -132,7 +132,7 @@ def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str
         gateway = gateway_for(tenant.pool.region, TenantCallRecorder(tenant.id))
         secret = read_client_secret(gateway, tenant.pool.user_pool_id, tenant.client_id)
         which = "current"
-    audit.record(
+    trail.record(
         "secret.revealed",
         tenant,
         what="cognito client secret",

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Tenant
-from portal.services import audit
+from portal.services.audit import trail
 from portal.services.selfservice import setup_links
 from portal.services.tenants.records import NewTenant, add_tenant, new_tenant_problems
 
@@ -177,7 +177,7 @@ def import_tenants(data: bytes, *, dry_run: bool = False) -> ImportReport:
     try:
         tenants = [add_tenant(new, used_names) for new in checked]
         links = {t.slug: setup_links.link_url(setup_links.add_link(t)[1]) for t in tenants}
-        audit.record("tenants.imported", rows=len(tenants), slugs=[t.slug for t in tenants])
+        trail.record("tenants.imported", rows=len(tenants), slugs=[t.slug for t in tenants])
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

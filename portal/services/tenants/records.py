@@ -6,14 +6,15 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
+from portal.config import current_settings
 from portal.crypto import encrypt
 from portal.extensions import db
 from portal.models import Tenant, TenantStatus, UserPool
 from portal.oidc.discovery import IssuerCheck, check_issuer
-from portal.services import audit, events
+from portal.services import events
+from portal.services.audit import trail
 from portal.services.pools.registry import find_pool
 from portal.validation import (
     ValidationError,
@@ -160,7 +161,7 @@ def add_tenant(new: NewTenant, used_provider_names: set[str] | None = None) -> T
     )
     db.session.add(tenant)
     db.session.flush()
-    audit.record("tenant.created", tenant, after=tenant_settings(tenant))
+    trail.record("tenant.created", tenant, after=tenant_settings(tenant))
     events.publish(events.TENANT_CREATED, tenant)
     return tenant
 
@@ -201,7 +202,7 @@ def tenant_settings(tenant: Tenant) -> dict[str, Any]:
 def preflight(issuer: str, groups_claim: str | None, roles_claim: str | None) -> IssuerCheck:
     return check_issuer(
         issuer,
-        allow_loopback=current_app.config["PORTAL_ALLOW_LOOPBACK_ISSUERS"],
+        allow_loopback=current_settings().allow_loopback_issuers,
         groups_claim=groups_claim,
         roles_claim=roles_claim,
         check_endpoints=True,
@@ -254,7 +255,7 @@ def set_idp(
     tenant.attributes_request_method = method
     if identifiers is not None:
         tenant.idp_identifiers = identifiers
-    audit.record(
+    trail.record(
         "tenant.idp_set",
         tenant,
         before=before,

@@ -19,9 +19,9 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
+from portal.config import current_settings
 from portal.crypto import SecretUnreadable
 from portal.extensions import db
 from portal.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, utcnow
@@ -30,7 +30,6 @@ from portal.services.webhooks.endpoints import enqueue_delivery, signing_key
 
 LEASE = timedelta(seconds=60)
 TIMEOUT_SECONDS = 10.0
-DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_RETRY_BASE_SECONDS = 30.0
 MAX_DELAY_SECONDS = 12 * 3600
 # A retry due within this many seconds is sent with a countdown (well under the broker's
@@ -55,7 +54,7 @@ def sign(key: bytes, message_id: str, timestamp: int, body: bytes) -> str:
 
 def retry_delay(attempts: int) -> float:
     """Exponential backoff with jitter: base, 4x base, 16x base, ... capped at 12 hours."""
-    base = float(current_app.config.get("PORTAL_WEBHOOK_RETRY_BASE_SECONDS", 30.0))
+    base = current_settings().webhook_retry_base_seconds
     delay = min(MAX_DELAY_SECONDS, base * 4 ** max(0, attempts - 1))
     return delay * random.uniform(0.9, 1.1)  # noqa: S311 - jitter, not security
 
@@ -125,7 +124,7 @@ def deliver(delivery_id: int) -> DeliveryOutcome:
             endpoint.url,
             body,
             headers={"User-Agent": WEBHOOK_USER_AGENT, **headers},
-            allow_loopback=bool(current_app.config.get("PORTAL_ALLOW_LOOPBACK_WEBHOOKS")),
+            allow_loopback=current_settings().allow_loopback_webhooks,
             timeout=TIMEOUT_SECONDS,
             max_bytes=64 * 1024,
             accept="*/*",
@@ -158,7 +157,7 @@ def deliver(delivery_id: int) -> DeliveryOutcome:
         )
         db.session.commit()
         return DeliveryOutcome(DeliveryStatus.SUCCEEDED)
-    max_attempts = int(current_app.config.get("PORTAL_WEBHOOK_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+    max_attempts = current_settings().webhook_max_attempts
     if delivery.attempts >= max_attempts:
         delivery.status, delivery.finished_at, delivery.next_attempt_at = (
             DeliveryStatus.FAILED,

@@ -15,10 +15,11 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, has_app_context
+from flask import current_app, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event, select
 
+from portal.config import current_settings
 from portal.crypto import decrypt, encrypt
 from portal.extensions import db
 from portal.models import (
@@ -29,7 +30,8 @@ from portal.models import (
     utcnow,
 )
 from portal.oidc.ssrf import address_refusal
-from portal.services import audit, events
+from portal.services import events
+from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
 from portal.validation import ValidationError, is_loopback_host
 
@@ -54,15 +56,6 @@ def event_choices() -> list[tuple[str, str]]:
     return [(e, EVENT_LABELS.get(e, e)) for e in events.EVENT_TYPES]
 
 
-def init_app(app: Flask) -> None:
-    """Subscribe to domain events and hand new deliveries to the workers after each commit."""
-    events.subscribe(on_event)
-    if not event.contains(FlaskSession, "after_flush", _collect_new_deliveries):
-        event.listen(FlaskSession, "after_flush", _collect_new_deliveries)
-        event.listen(FlaskSession, "after_commit", _enqueue_collected)
-        event.listen(FlaskSession, "after_rollback", _forget_collected)
-
-
 # --- endpoints -------------------------------------------------------------------------------
 
 
@@ -79,7 +72,7 @@ def signing_key(endpoint: WebhookEndpoint) -> bytes:
 def check_webhook_url(url: str) -> str:
     """https (http only to loopback when PORTAL_ALLOW_LOOPBACK_WEBHOOKS is on); no internal IPs."""
     value = (url or "").strip()
-    allow_loopback = bool(current_app.config.get("PORTAL_ALLOW_LOOPBACK_WEBHOOKS"))
+    allow_loopback = current_settings().allow_loopback_webhooks
     try:
         parts = urlsplit(value)
         _ = parts.hostname, parts.port
@@ -152,7 +145,7 @@ def create_endpoint(
     )
     db.session.add(endpoint)
     db.session.flush()
-    audit.record("webhook.created", endpoint_id=endpoint.id, after=endpoint_settings(endpoint))
+    trail.record("webhook.created", endpoint_id=endpoint.id, after=endpoint_settings(endpoint))
     db.session.commit()
     return endpoint, secret
 
@@ -176,7 +169,7 @@ def update_endpoint(
     elif enabled:
         endpoint.disabled_at = None
     endpoint.enabled = enabled
-    audit.record(
+    trail.record(
         "webhook.updated", endpoint_id=endpoint.id, before=before, after=endpoint_settings(endpoint)
     )
     db.session.commit()
@@ -187,14 +180,14 @@ def rotate_secret(endpoint: WebhookEndpoint) -> str:
     """Replace the signing secret at once; the new one is shown once."""
     secret = new_signing_secret()
     endpoint.secret_encrypted = encrypt(secret)
-    audit.record("webhook.secret_rotated", endpoint_id=endpoint.id, url=endpoint.url)
+    trail.record("webhook.secret_rotated", endpoint_id=endpoint.id, url=endpoint.url)
     db.session.commit()
     return secret
 
 
 def delete_endpoint(endpoint: WebhookEndpoint) -> None:
     """Remove an endpoint and its delivery log."""
-    audit.record("webhook.deleted", endpoint_id=endpoint.id, before=endpoint_settings(endpoint))
+    trail.record("webhook.deleted", endpoint_id=endpoint.id, before=endpoint_settings(endpoint))
     db.session.delete(endpoint)
     db.session.commit()
 
@@ -237,7 +230,7 @@ def tenant_facts(tenant: Tenant | None) -> dict[str, Any] | None:
 
 def build_payload(event_type: str, tenant: Tenant | None, data: dict[str, Any]) -> dict[str, Any]:
     """The Standard Webhooks payload shape: type, timestamp and data."""
-    body = audit.redact({k: v for k, v in data.items() if v is not None})
+    body = trail.redact({k: v for k, v in data.items() if v is not None})
     return {
         "type": event_type,
         "timestamp": utcnow().isoformat().replace("+00:00", "Z"),
@@ -287,7 +280,7 @@ def send_test_event(endpoint: WebhookEndpoint) -> WebhookDelivery:
     )
     db.session.add(delivery)
     db.session.flush()
-    audit.record("webhook.test_sent", endpoint_id=endpoint.id, delivery_id=delivery.id)
+    trail.record("webhook.test_sent", endpoint_id=endpoint.id, delivery_id=delivery.id)
     db.session.commit()
     return delivery
 
@@ -305,7 +298,7 @@ def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
     )
     db.session.add(again)
     db.session.flush()
-    audit.record(
+    trail.record(
         "webhook.redelivered",
         endpoint_id=delivery.endpoint_id,
         delivery_id=again.id,
@@ -359,3 +352,11 @@ def enqueue_delivery(delivery_id: int, countdown: float | None = None) -> bool:
         )
         return False
     return True
+
+
+# Deliveries made in a transaction go to the workers after its commit (events.LISTENERS brings
+# on_event, and with it these hooks, into every process that publishes an event).
+if not event.contains(FlaskSession, "after_flush", _collect_new_deliveries):
+    event.listen(FlaskSession, "after_flush", _collect_new_deliveries)
+    event.listen(FlaskSession, "after_commit", _enqueue_collected)
+    event.listen(FlaskSession, "after_rollback", _forget_collected)

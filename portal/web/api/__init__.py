@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from portal.extensions import csrf
 from portal.web.api import (  # noqa: F401  (register the operations)
     activity,
     lifecycle,
@@ -15,6 +14,7 @@ from portal.web.api import (  # noqa: F401  (register the operations)
 from portal.web.api.auth import guard_api_request
 from portal.web.api.problems import http_problem
 from portal.web.api.registry import OPERATIONS, bp
+from portal.web.extensions import csrf
 
 __all__ = ["OPERATIONS", "bp"]
 

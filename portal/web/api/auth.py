@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
+from portal.config import current_settings
 from portal.services.access import throttle
 from portal.services.access.api_tokens import authenticate
 from portal.services.audit.actors import Actor
@@ -12,7 +13,6 @@ from portal.web.api.problems import ApiProblem, problem_response
 from portal.web.api.registry import MAX_BODY_BYTES, OPERATIONS
 
 WINDOW_SECONDS = 60
-BAD_TOKENS_PER_ADDRESS = 30  # per 10 minutes; guessing a 256-bit secret is hopeless anyway
 CHALLENGE = 'Bearer realm="portal-api"'
 
 
@@ -55,7 +55,7 @@ def _token():
         )
     token = authenticate(credentials.strip(), request.remote_addr)
     if token is None:
-        limit = int(current_app.config.get("PORTAL_API_BAD_TOKEN_LIMIT", BAD_TOKENS_PER_ADDRESS))
+        limit = current_settings().api_bad_token_limit
         verdict = throttle.hit(f"api-bad-token:{request.remote_addr}", limit, 600)
         if not verdict.allowed:
             raise ApiProblem(
@@ -72,7 +72,7 @@ def _token():
 
 
 def _rate_limit(token) -> None:
-    limit = int(current_app.config.get("PORTAL_API_RATE_LIMIT", 300))
+    limit = current_settings().api_rate_limit
     verdict = throttle.hit(f"api-token:{token.prefix}", limit, WINDOW_SECONDS)
     if not verdict.allowed:
         raise ApiProblem(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import url_for
 
-from portal.services.audit import redact
+from portal.services.audit.trail import redact
 from portal.services.engine import lifecycle
 from portal.services.engine.queue import latest_run
 from portal.services.tenants.records import get_tenant

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from portal.extensions import db, login_manager
+from portal.extensions import db
 from portal.models import User
+from portal.web.extensions import login_manager
 
 
 @login_manager.user_loader

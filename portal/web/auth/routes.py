@@ -10,9 +10,9 @@ from flask_login import current_user, login_user, logout_user
 
 from portal.extensions import db
 from portal.models import utcnow
-from portal.services import audit
 from portal.services.access import throttle
 from portal.services.access.users import find_user, verify_password
+from portal.services.audit import trail
 from portal.services.audit.actors import Actor, acting_as
 from portal.web.access import ALL_ROLES, public, roles
 from portal.web.auth.forms import LoginForm, LogoutForm, TotpForm
@@ -96,7 +96,7 @@ def _record_failure(user) -> None:
     if locked:
         user.locked_until = utcnow() + LOCKOUT
     with acting_as(_user_actor(user)):
-        audit.record("auth.sign_in_failed", failed_attempts=user.failed_logins, locked=locked)
+        trail.record("auth.sign_in_failed", failed_attempts=user.failed_logins, locked=locked)
     db.session.commit()
 
 
@@ -105,7 +105,7 @@ def _complete_login(user, target: str):
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()
     login_user(user)
     with acting_as(_user_actor(user)):
-        audit.record("auth.signed_in")
+        trail.record("auth.signed_in")
     db.session.commit()
     return redirect(target)
 
@@ -140,7 +140,7 @@ def logout():
     form = LogoutForm()
     if form.validate_on_submit():
         with acting_as(_user_actor(current_user)):
-            audit.record("auth.signed_out")
+            trail.record("auth.signed_out")
         db.session.commit()
         logout_user()
         session.clear()

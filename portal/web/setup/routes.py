@@ -55,11 +55,6 @@ GUIDES = (
 FORM_FIELDS = ("issuer", "client_id", "client_secret", "groups_claim", "roles_claim", "domains")
 
 
-@bp.record_once
-def _subscribe(_state) -> None:
-    links.init_events()
-
-
 def _too_many(retry_after: int):
     response = current_app.make_response(
         (

@@ -16,8 +16,8 @@ from flask import (
 from flask_login import current_user
 
 from portal.extensions import db
-from portal.services import audit
 from portal.services.access import throttle
+from portal.services.audit import trail
 from portal.services.audit.actors import acting_as
 from portal.services.selfservice import setup_links as links
 from portal.services.selfservice import signin_tests as tests
@@ -117,7 +117,7 @@ def callback():
     actor = tests.actor_of(test, address, _agent(), g.get("request_id"))
     if not tests.claim(test):
         with acting_as(actor):
-            audit.record("signin_test.replay_refused", test.tenant, test_id=test.id)
+            trail.record("signin_test.replay_refused", test.tenant, test_id=test.id)
             db.session.commit()
         return _refused(
             "This sign-in test has already been completed; its answer cannot be used twice. "

@@ -1,16 +1,13 @@
 #!/usr/bin/env python3
-"""Rewrite the README's configuration table from portal/config.py's SETTINGS."""
+"""Rewrite the README's configuration table and .env.example from portal/config.py's rows."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from portal.settings_docs import env_example, settings_table
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from portal.config import settings_table  # noqa: E402
-
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
 
 
@@ -20,6 +17,7 @@ def main() -> None:
     head, _, rest = text.partition(START)
     _, _, tail = rest.partition(END)
     readme.write_text(f"{head}{START}\n{settings_table()}\n{END}{tail}", encoding="utf-8")
+    (ROOT / ".env.example").write_text(env_example(), encoding="utf-8")
 
 
 if __name__ == "__main__":
