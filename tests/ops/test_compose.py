@@ -313,13 +313,18 @@ def test_an_external_database_url_in_env_wins(services) -> None:
 # --- Pinned dependencies ----------------------------------------------------------------------
 
 
-def test_constraints_pin_every_runtime_dependency_within_pyproject() -> None:
+def constraint_pins() -> dict[str, str]:
     pins: dict[str, str] = {}
     for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
             name, _, version = line.partition("==")
             assert version, f"not an exact pin: {line}"
             pins[canonicalize_name(name)] = version
+    return pins
+
+
+def test_constraints_pin_every_runtime_dependency_within_pyproject() -> None:
+    pins = constraint_pins()
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     for raw in project["dependencies"]:
         requirement = Requirement(raw)
@@ -328,6 +333,17 @@ def test_constraints_pin_every_runtime_dependency_within_pyproject() -> None:
         assert requirement.specifier.contains(pins[name], prereleases=True), (
             f"constraints.txt pins {name}=={pins[name]}, outside {requirement.specifier}"
         )
-    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    assert "--requirement constraints.txt" in dockerfile
-    assert "--constraint constraints.txt" in dockerfile
+
+
+def test_constraints_leave_out_the_emulator_and_the_test_tools() -> None:
+    pins = constraint_pins()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime = {canonicalize_name(Requirement(r).name) for r in project["dependencies"]}
+    extras = {
+        canonicalize_name(Requirement(raw).name)
+        for requirements in project["optional-dependencies"].values()
+        for raw in requirements
+    }
+    heavy = {"moto", "sympy", "cfn-lint", "docker", "networkx", "uvicorn", "oidc-provider-mock"}
+    assert "moto" in extras and "pytest" in extras
+    assert sorted((extras - runtime | heavy) & set(pins)) == []
