@@ -62,7 +62,7 @@ class Image:
         result = subprocess.run(
             [str(self.bin / "python"), "-c", code],
             cwd=cwd,
-            env=bare_env(self, cwd / "instance"),
+            env=bare_env(self, cwd.parent / "instance"),
             capture_output=True,
             text=True,
             timeout=120,
@@ -105,6 +105,7 @@ def bare_env(image: Image, instance: Path) -> dict[str, str]:
 
 
 def portal(image: Image, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`portal ARGS` from the image, run in CWD with the instance folder beside it."""
     return subprocess.run(
         [str(image.bin / "portal"), *args],
         cwd=cwd,
@@ -165,20 +166,22 @@ def elsewhere(tmp_path: Path) -> Path:
     return folder
 
 
-def sign_in_page_works(base: str) -> requests.Session:
-    """/login renders its form and every asset it links; a session holding its CSRF cookie."""
+def sign_in_page_works(base: str) -> tuple[requests.Session, str]:
+    """/login renders its form and every asset it links: a session and the form's CSRF token."""
     session = requests.Session()
     page = session.get(f"{base}/login", timeout=10)
     assert page.status_code == 200
-    for field in ('name="email"', 'name="password"', 'name="csrf_token"'):
+    for field in ('name="email"', 'name="password"'):
         assert field in page.text
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
+    assert csrf, page.text
     assets = re.findall(r'(?:href|src)="(/static/[^"?]+)', page.text)
     assert any(a.endswith(".css") for a in assets), assets
     for asset in assets:
         response = session.get(base + asset, timeout=10)
         assert response.status_code == 200, asset
         assert response.content, asset
-    return session
+    return session, csrf[1]
 
 
 # --- What the wheel holds ----------------------------------------------------------------------
@@ -315,17 +318,10 @@ def test_the_installed_portal_migrates_serves_pages_and_runs_a_worker(
         wait_for_http(f"{base}/healthz", log)
         ready = requests.get(f"{base}/readyz", timeout=10)
         assert ready.status_code == 200 and ready.json()["status"] == "ready"
-        session = sign_in_page_works(base)
+        session, csrf = sign_in_page_works(base)
         signed_in = session.post(
             f"{base}/login",
-            data={
-                "email": "admin@example.com",
-                "password": password,
-                "csrf_token": re.search(
-                    r'name="csrf_token" type="hidden" value="([^"]+)"',
-                    session.get(f"{base}/login", timeout=10).text,
-                )[1],
-            },
+            data={"email": "admin@example.com", "password": password, "csrf_token": csrf},
             timeout=10,
         )
         assert signed_in.status_code == 200 and "Sign out" in signed_in.text
@@ -360,8 +356,8 @@ def test_the_image_command_serves_the_portal(image: Image, elsewhere: Path) -> N
 def test_dev_commands_say_how_to_install_the_dev_extra(image: Image, elsewhere: Path) -> None:
     """`portal emulator` and `portal dev` without the dev extra: exit 2 and the pip command.
 
-    The command line is being rewritten on main (issue 15, item 3); until that lands this test
-    fails here: the commands end with a ModuleNotFoundError traceback instead.
+    The message comes with the command-line rewrite on main; until that lands this test fails
+    on this branch: both commands end with a ModuleNotFoundError traceback (exit 1) instead.
     """
     for command in (
         ["emulator"],
