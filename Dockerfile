@@ -1,6 +1,24 @@
 # The portal's image: web (gunicorn), worker, beat and the metrics exporter all run from it.
 # Dependencies are pinned by constraints.txt (regenerate with scripts/constraints.py).
-FROM python:3.11-slim-bookworm
+# No container engine runs in CI: scripts/replay_dockerfile.py replays these install steps in
+# clean virtual environments and tests/ops/test_packaging.py runs the portal from the result.
+# Keep RUN paths relative to WORKDIR so that the replay can follow them.
+
+# Build stage: the wheel, from the same folders a checkout has.
+FROM python:3.11-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY portal ./portal
+COPY workers ./workers
+COPY migrations ./migrations
+COPY templates ./templates
+COPY static ./static
+RUN pip wheel --no-deps --wheel-dir dist .
+
+# The image: the production closure and the wheel, nothing of the source tree.
+FROM python:3.11-slim-bookworm AS runtime
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -20,19 +38,16 @@ RUN groupadd --system --gid 10001 portal \
 WORKDIR /app
 
 # Dependencies first (their own layer, rebuilt only when the pins change): the constraints
-# file lists the full closure of runtime dependencies with exact versions.
+# file lists the whole production closure with exact versions.
 COPY constraints.txt ./
 RUN pip install --requirement constraints.txt
 
-# Then the portal itself, editable so templates/, static/ and migrations/ are found beside it.
-COPY pyproject.toml README.md ./
-COPY portal ./portal
-COPY workers ./workers
-COPY migrations ./migrations
-COPY templates ./templates
-COPY static ./static
-RUN pip install --no-deps --constraint constraints.txt --editable . \
-    && python -m compileall -q portal workers
+# Then the wheel. --no-index: every dependency must already be there, so a closure that
+# constraints.txt misses fails the build instead of pulling an unpinned version. pip compiles
+# the portal's bytecode while installing (the portal user could not write it later).
+COPY --from=build /src/dist ./dist
+RUN pip install --no-index --constraint constraints.txt dist/*.whl \
+    && rm -rf dist
 
 USER portal
 EXPOSE 8000 9464

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the portal into .venv and run the whole local stack (`portal dev`).
-# Needs only Python 3.11+; everything runs on this machine against a local Cognito emulator.
+# Needs only Python 3.11+; everything runs on this machine against a local Cognito emulator
+# (the `dev` extra brings its libraries and the demo identity provider's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"

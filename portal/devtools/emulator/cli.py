@@ -9,12 +9,14 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .emulator import Emulator
 from .seed import EmulatorPool
+
+if TYPE_CHECKING:
+    from .emulator import Emulator
 
 log = logging.getLogger(__name__)
 SAVE_EVERY_SECONDS = 5.0
@@ -63,6 +65,8 @@ def emulator_command(
     state_file: Path | None,
 ) -> None:
     """Run a local Cognito (moto plus AWS's rules); print one JSON line with endpoint and pools."""
+    from .emulator import Emulator  # moto, from the dev extra: only when the emulator runs
+
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.INFO,
