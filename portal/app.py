@@ -54,9 +54,9 @@ def create_app(
 
         register_blueprints(app)
 
-    from portal.workers import celery_init_app
+    from portal.workers import KEEPS_STATE
 
-    celery_init_app(app, make_folders=provision)
+    app.extensions[KEEPS_STATE] = provision  # Celery is built on first use (portal.workers)
 
     from portal.cli import cli
 

@@ -488,7 +488,6 @@ class Settings:
         doc="ID-token issuer the test sign-in expects instead of the pool's (local testing only)",
     )
     # Internal: set only through create_app's overrides (tests, benchmarks).
-    tasks_eager: bool = setting(None, boolean, False, doc="run Celery tasks in the caller")
     api_bad_token_limit: int = setting(
         None, whole, 30, doc="unknown API tokens one address may present per 10 minutes"
     )

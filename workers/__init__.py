@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from celery import Celery, Task
+from typing import TYPE_CHECKING
+
 from flask import Flask
 
 from portal.config import settings_of
 
+if TYPE_CHECKING:
+    from celery import Celery
+
+KEEPS_STATE = "portal.keeps_state"  # set by create_app: whether this app provisions local state
 TASK_MODULES = (
     "portal.workers.tasks",
     "portal.workers.audit_tasks",
@@ -25,11 +30,22 @@ BEAT_SCHEDULE = {
 }
 
 
+def celery_of(app: Flask) -> Celery:
+    """The app's Celery app, made on first use: a command that sends no task never builds it."""
+    # The tasks keep the app itself, never the current_app proxy (worker threads have no context).
+    app = getattr(app, "_get_current_object", lambda: app)()
+    celery_app = app.extensions.get("celery")
+    if celery_app is None:
+        celery_app = celery_init_app(app, make_folders=app.extensions[KEEPS_STATE])
+    return celery_app
+
+
 def celery_init_app(app: Flask, make_folders: bool = True) -> Celery:
     """Create the Celery app whose tasks run inside the Flask app context (Flask's pattern).
 
     MAKE_FOLDERS: create the file broker's folders (not for commands that keep no state).
     """
+    from celery import Celery, Task
 
     from portal.observability.context import task_context
 
@@ -59,7 +75,6 @@ def celery_init_app(app: Flask, make_folders: bool = True) -> Celery:
             "broker_transport_options": _transport_options(broker, make_folders),
             "beat_schedule": BEAT_SCHEDULE,
             "worker_hijack_root_logger": False,
-            "task_always_eager": settings_of(app).tasks_eager,
         }
     )
     celery_app.set_default()

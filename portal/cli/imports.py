@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from portal.cli.common import InvalidInput, emit_json, operator_command, say
-from portal.services.tenants.imports import import_tenants
 
 
 @click.command("import")
@@ -19,6 +18,8 @@ def import_command(csv_file, dry_run: bool, as_json: bool) -> None:
     Every row is checked first; if any has a problem nothing is imported, each problem is
     reported with its row number (the header is row 1) and the exit code is 2.
     """
+    from portal.services.tenants.imports import import_tenants  # loaded only for an import
+
     report = import_tenants(csv_file.read(), dry_run=dry_run)
     if as_json:
         emit_json(report.to_dict())

@@ -9,11 +9,14 @@ import click
 from sqlalchemy import select
 
 from portal.cli.common import InvalidInput, OperationFailed, emit_json, operator_command, say
+from portal.cli.lazy import lazy
 from portal.extensions import db
 from portal.models import Run, RunStatus, Step
-from portal.services.engine import drift, lifecycle
-from portal.services.pools.registry import find_pool, set_closed, set_quotas
-from portal.services.tenants.records import get_tenant
+
+drift = lazy("portal.services.engine.drift")
+lifecycle = lazy("portal.services.engine.lifecycle")
+registry = lazy("portal.services.pools.registry")
+records = lazy("portal.services.tenants.records")
 
 TERMINAL = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
 
@@ -105,7 +108,7 @@ def register(group: click.Group) -> None:
         secret_expires,
     ) -> None:
         """Change a tenant's settings; then `plan` shows and `apply` makes the Cognito changes."""
-        tenant = get_tenant(slug)
+        tenant = records.get_tenant(slug)
         lifecycle.update_tenant(
             tenant,
             name=name,
@@ -125,7 +128,7 @@ def register(group: click.Group) -> None:
     @operator_command
     def plan(slug, as_json) -> None:
         """Show the exact Cognito changes applying the tenant's settings would make (reads only)."""
-        result = lifecycle.plan_tenant(get_tenant(slug))
+        result = lifecycle.plan_tenant(records.get_tenant(slug))
         if as_json:
             emit_json(result.to_dict())
             return
@@ -144,7 +147,7 @@ def register(group: click.Group) -> None:
     @operator_command
     def apply(slug, wait, timeout, as_json) -> None:
         """Apply the tenant's settings to Cognito as a run (only differences are changed)."""
-        finish(lifecycle.apply_tenant(get_tenant(slug)), wait, timeout, as_json, slug)
+        finish(lifecycle.apply_tenant(records.get_tenant(slug)), wait, timeout, as_json, slug)
 
     @group.command("retry")
     @click.argument("slug")
@@ -152,14 +155,14 @@ def register(group: click.Group) -> None:
     @operator_command
     def retry(slug, wait, timeout, as_json) -> None:
         """Retry the tenant's failed or cancelled run from the step where it stopped."""
-        finish(lifecycle.retry(get_tenant(slug)), wait, timeout, as_json, slug)
+        finish(lifecycle.retry(records.get_tenant(slug)), wait, timeout, as_json, slug)
 
     @group.command("cancel")
     @click.argument("slug")
     @operator_command
     def cancel(slug) -> None:
         """Cancel the tenant's queued or running run (a worker stops before its next call)."""
-        run = lifecycle.cancel(get_tenant(slug))
+        run = lifecycle.cancel(records.get_tenant(slug))
         say(f"{slug}: run {run.id} cancelled; `portal tenants retry {slug}` continues it")
 
     @group.command("offboard")
@@ -174,7 +177,7 @@ def register(group: click.Group) -> None:
     @operator_command
     def offboard(slug, yes, remove_users, wait, timeout, as_json) -> None:
         """Remove the tenant's style, app client and provider; keep the tenant and its history."""
-        tenant = get_tenant(slug)
+        tenant = records.get_tenant(slug)
         if not yes:
             say(
                 f"This removes {slug}'s managed-login style, app client and identity provider "
@@ -194,7 +197,9 @@ def register(group: click.Group) -> None:
     @operator_command
     def rotate(slug, wait, timeout, as_json) -> None:
         """Add a second app-client secret; the old one keeps working until `retire-secret`."""
-        finish(lifecycle.start_secret_rotation(get_tenant(slug)), wait, timeout, as_json, slug)
+        finish(
+            lifecycle.start_secret_rotation(records.get_tenant(slug)), wait, timeout, as_json, slug
+        )
 
     @group.command("retire-secret")
     @click.argument("slug")
@@ -202,7 +207,7 @@ def register(group: click.Group) -> None:
     @operator_command
     def retire(slug, wait, timeout, as_json) -> None:
         """Delete the old app-client secret once the application uses the new one."""
-        finish(lifecycle.retire_old_secret(get_tenant(slug)), wait, timeout, as_json, slug)
+        finish(lifecycle.retire_old_secret(records.get_tenant(slug)), wait, timeout, as_json, slug)
 
     @group.command("cancel-rotation")
     @click.argument("slug")
@@ -210,7 +215,9 @@ def register(group: click.Group) -> None:
     @operator_command
     def cancel_rotation(slug, wait, timeout, as_json) -> None:
         """Withdraw the new app-client secret; the old one stays."""
-        finish(lifecycle.cancel_secret_rotation(get_tenant(slug)), wait, timeout, as_json, slug)
+        finish(
+            lifecycle.cancel_secret_rotation(records.get_tenant(slug)), wait, timeout, as_json, slug
+        )
 
     @group.command("check-drift")
     @click.argument("slugs", nargs=-1, required=True)
@@ -220,7 +227,7 @@ def register(group: click.Group) -> None:
         """Compare live Cognito with each tenant's desired state (reads only); exit 1 on drift."""
         report = {}
         for slug in slugs:
-            findings = drift.check_drift(get_tenant(slug))
+            findings = drift.check_drift(records.get_tenant(slug))
             report[slug] = [
                 {
                     "id": f.id,
@@ -254,7 +261,7 @@ def register(group: click.Group) -> None:
     @operator_command
     def accept(slug, finding_ids) -> None:
         """Take the live values as the tenant's settings (where a setting can express them)."""
-        accepted = drift.accept(get_tenant(slug), list(finding_ids) or None)
+        accepted = drift.accept(records.get_tenant(slug), list(finding_ids) or None)
         say(f"{slug}: accepted {len(accepted)} finding(s)")
 
     @group.command("move")
@@ -265,8 +272,8 @@ def register(group: click.Group) -> None:
     @operator_command
     def move(slug, target, yes, wait, timeout, as_json) -> None:
         """Re-provision the tenant in another pool; the old resources stay until finish-move."""
-        tenant = get_tenant(slug)
-        pool = find_pool(target)
+        tenant = records.get_tenant(slug)
+        pool = registry.find_pool(target)
         if pool is None:
             raise InvalidInput(f"user pool {target} is not registered")
         if not yes:
@@ -289,7 +296,7 @@ def register(group: click.Group) -> None:
     @operator_command
     def finish_move(slug, wait, timeout, as_json) -> None:
         """Remove the resources the tenant left in its previous pool."""
-        finish(lifecycle.finish_move(get_tenant(slug)), wait, timeout, as_json, slug)
+        finish(lifecycle.finish_move(records.get_tenant(slug)), wait, timeout, as_json, slug)
 
 
 def register_pool_commands(group: click.Group) -> None:
@@ -298,7 +305,7 @@ def register_pool_commands(group: click.Group) -> None:
     @operator_command
     def close(user_pool_id) -> None:
         """Place no new tenants in this pool (its tenants stay)."""
-        set_closed(_pool(user_pool_id), True)
+        registry.set_closed(_pool(user_pool_id), True)
         say(f"{user_pool_id} is closed to new tenants")
 
     @group.command("open")
@@ -306,7 +313,7 @@ def register_pool_commands(group: click.Group) -> None:
     @operator_command
     def open_(user_pool_id) -> None:
         """Let the portal place new tenants in this pool again."""
-        set_closed(_pool(user_pool_id), False)
+        registry.set_closed(_pool(user_pool_id), False)
         say(f"{user_pool_id} is open to new tenants")
 
     @group.command("set-quotas")
@@ -316,12 +323,12 @@ def register_pool_commands(group: click.Group) -> None:
     @operator_command
     def quotas(user_pool_id, max_clients, max_idps) -> None:
         """Record quota increases AWS granted (app clients, identity providers)."""
-        set_quotas(_pool(user_pool_id), max_clients, max_idps)
+        registry.set_quotas(_pool(user_pool_id), max_clients, max_idps)
         say(f"{user_pool_id}: quotas recorded")
 
 
 def _pool(user_pool_id: str):
-    pool = find_pool(user_pool_id)
+    pool = registry.find_pool(user_pool_id)
     if pool is None:
         raise InvalidInput(f"user pool {user_pool_id} is not registered")
     return pool

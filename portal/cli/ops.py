@@ -14,6 +14,7 @@ from sqlalchemy import select
 from portal.cli.common import EXIT_FAILED, InvalidInput, emit_json, say
 from portal.cli.needs import NOTHING, database_ready, needs
 from portal.config import current_settings
+from portal.workers import celery_of
 
 
 @click.command("aws-policy")
@@ -116,7 +117,7 @@ def probe_ready_command() -> None:
 def probe_worker_command(node: str | None, timeout: float) -> None:
     """Ping the Celery worker on this host through the broker."""
     node = node or f"celery@{socket.gethostname()}"
-    replies = current_app.extensions["celery"].control.ping(destination=[node], timeout=timeout)
+    replies = celery_of(current_app).control.ping(destination=[node], timeout=timeout)
     alive = any(node in reply for reply in replies)
     emit_json({"node": node, "status": "ok" if alive else "no answer"})
     if not alive:

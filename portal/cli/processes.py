@@ -8,6 +8,7 @@ import click
 from flask import current_app
 
 from portal.cli.needs import NOTHING, needs
+from portal.workers import celery_of
 
 # What the `dev` extra brings (pyproject.toml): the emulator's and the demo IdP's libraries.
 DEV_EXTRA_MODULES = ("moto", "oidc_provider_mock")
@@ -63,7 +64,7 @@ def worker_command(
     if beat:
         argv.append("--beat")
         argv.append(f"--schedule={current_app.instance_path}/celerybeat-schedule")
-    current_app.extensions["celery"].worker_main(argv)
+    celery_of(current_app).worker_main(argv)
 
 
 @click.command("beat", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -71,7 +72,7 @@ def worker_command(
 @click.pass_context
 def beat_command(ctx: click.Context, loglevel: str) -> None:
     """Run the Celery beat scheduler (stale-run sweep, periodic checks)."""
-    celery = current_app.extensions["celery"]
+    celery = celery_of(current_app)
     celery.start(
         [
             "beat",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from portal.cli.common import InvalidInput, emit_json, operator_command, say
-from portal.services.selfservice import setup_links as links
-from portal.services.tenants.records import get_tenant
+from portal.cli.lazy import lazy
+
+links = lazy("portal.services.selfservice.setup_links")
+records = lazy("portal.services.tenants.records")
 
 
 @click.command("setup-link")
@@ -21,7 +23,7 @@ from portal.services.tenants.records import get_tenant
 @operator_command
 def setup_link_command(slug: str, expires: str, as_json: bool) -> None:
     """Create a setup link for the customer (replaces the current one); the URL is shown once."""
-    tenant = get_tenant(slug)
+    tenant = records.get_tenant(slug)
     link, token, replaced = links.create_link(tenant, links.parse_duration(expires))
     url = links.link_url(token)
     if replaced is not None:
@@ -50,7 +52,7 @@ def setup_link_command(slug: str, expires: str, as_json: bool) -> None:
 @operator_command
 def revoke_link_command(slug: str, as_json: bool) -> None:
     """Revoke the tenant's current setup link."""
-    tenant = get_tenant(slug)
+    tenant = records.get_tenant(slug)
     link = links.current_link(tenant)
     if link is None:
         raise InvalidInput(f"tenant {tenant.slug} has no setup link to revoke")

@@ -24,6 +24,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, ThreadingWSGIServe
 from sqlalchemy import func, select
 
 from portal.config import settings_of
+from portal.workers import celery_of
 
 log = logging.getLogger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -58,7 +59,7 @@ class PortalStateCollector:
         broker = settings_of(self.app).broker_url
         if not broker.startswith(("redis://", "rediss://")):
             return []
-        celery = self.app.extensions["celery"]
+        celery = celery_of(self.app)
         queue = celery.conf.task_default_queue
         client = redis.Redis.from_url(broker, socket_timeout=2, socket_connect_timeout=2)
         try:

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from portal.config import settings_of
+from portal.workers import celery_of
 
 log = logging.getLogger(__name__)
 OK, UNAVAILABLE = "ok", "unavailable"
@@ -96,7 +97,7 @@ def _broker(app: Flask, timeout: float) -> None:
     if url.startswith(("redis://", "rediss://")):
         _redis(url, timeout).ping()
         return
-    with app.extensions["celery"].connection_for_write() as conn:
+    with celery_of(app).connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=timeout)
 
 

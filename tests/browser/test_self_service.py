@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 from portal.models import AuditEvent, LinkState, SetupLink, Tenant, utcnow
 from portal.services.audit.actors import acting_as
 from portal.services.tenants.records import create_tenant
+from portal.workers import celery_of
 from tests.support import factories as f
 from tests.support.leakscan import database_text
 from tests.support.selfservice import new_link
@@ -66,7 +67,7 @@ def portal_server(app, monkeypatch) -> Iterator[tuple[str, Recorder]]:
 @pytest.fixture
 def sent_tasks(app, monkeypatch) -> list[dict]:
     """Every task message the web process sends to the broker."""
-    celery = app.extensions["celery"]
+    celery = celery_of(app)
     original = celery.send_task
     seen: list[dict] = []
 

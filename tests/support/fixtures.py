@@ -13,6 +13,7 @@ import pytest
 import redis as redis_lib
 from sqlalchemy import text
 
+from portal.workers import celery_of
 from tests.support.environment import REGION, TEST_REDIS_URL
 from tests.support.leakscan import LEAK_SCAN, database_text, redis_text
 from tests.support.leakscan import install as install_leak_scan
@@ -107,8 +108,8 @@ def db(app, redis_client):
 
     # A test that built another app (say, with a broken database) made its Celery app the
     # current one; tasks applied in this test must run against the session's app.
-    app.extensions["celery"].set_current()
-    app.extensions["celery"].set_default()
+    celery_of(app).set_current()
+    celery_of(app).set_default()
     with app.app_context():
         yield database
         database.session.remove()

@@ -15,6 +15,7 @@ from portal.observability.context import message_headers
 from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
 from portal.services.audit.chain import ChainReport, ExpectedHead, verify_chain
+from portal.workers import celery_of
 
 log = logging.getLogger("portal.audit")
 VERIFY_TASK = "portal.verify_audit_chain"
@@ -75,7 +76,7 @@ def request_verification() -> tuple[AuditVerification, bool]:
     db.session.commit()
     try:
         # The id only; the request id rides in the headers, so the result links to the request.
-        current_app.extensions["celery"].send_task(
+        celery_of(current_app).send_task(
             VERIFY_TASK, args=[verification.id], headers=message_headers()
         )
     except Exception as exc:  # the broker is down: say so rather than spin forever

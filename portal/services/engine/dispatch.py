@@ -7,6 +7,7 @@ import logging
 from flask import current_app
 
 from portal.observability.context import message_headers
+from portal.workers import celery_of
 
 log = logging.getLogger(__name__)
 RUN_TASK = "portal.run"
@@ -14,7 +15,7 @@ RUN_TASK = "portal.run"
 
 def enqueue_run(run_id: int, countdown: float | None = None) -> bool:
     """Send the run's id to the broker; if the broker is down the stale-run sweep sends it later."""
-    celery = current_app.extensions["celery"]
+    celery = celery_of(current_app)
     try:
         # The request id travels in the message headers (ops), never in the arguments.
         celery.send_task(RUN_TASK, args=[run_id], countdown=countdown, headers=message_headers())

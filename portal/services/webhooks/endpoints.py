@@ -34,6 +34,7 @@ from portal.services import events
 from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
 from portal.validation import ValidationError, is_loopback_host
+from portal.workers import celery_of
 
 DELIVER_TASK = "portal.webhook_deliver"
 TEST_EVENT = "webhook.test"
@@ -341,7 +342,7 @@ def _forget_collected(session) -> None:
 
 def enqueue_delivery(delivery_id: int, countdown: float | None = None) -> bool:
     """Send the delivery's id to the broker; when that fails, the sweep sends it later."""
-    celery = current_app.extensions["celery"]
+    celery = celery_of(current_app)
     try:
         celery.send_task(DELIVER_TASK, args=[delivery_id], countdown=countdown)
     except Exception as exc:
