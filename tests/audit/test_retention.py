@@ -13,6 +13,8 @@ from portal.services.audit.chain import current_head, verify_chain
 from portal.services.audit.retention import apply_retention
 from tests.support.audit import as_superuser, seed_events
 
+pytestmark = [pytest.mark.dialect]
+
 
 @pytest.fixture
 def retention(app, monkeypatch):

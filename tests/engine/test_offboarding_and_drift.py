@@ -24,6 +24,8 @@ from portal.services.tenants.handover import reveal_credentials
 from tests.support import factories as f
 from tests.support.factories import fresh, ready_tenant, run_latest
 
+pytestmark = [pytest.mark.dialect]
+
 
 def live(pool_id: str) -> dict:
     cognito = f.cognito_client()
@@ -158,6 +160,7 @@ def test_a_live_value_can_be_accepted_as_the_new_setting(db, cognito_emulator, o
         assert drift.check_drift(tenant) == []
 
 
+@pytest.mark.slow
 def test_the_drift_sweep_stays_under_the_read_quotas(db, cognito_emulator, oidc_idp):
     f.pool(cognito_emulator)
     tenants = [f.tenant(f"tenant-{n}", oidc_idp) for n in range(6)]

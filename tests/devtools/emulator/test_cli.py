@@ -16,6 +16,8 @@ from tests.support.environment import ROOT
 
 from .conftest import make_client
 
+pytestmark = [pytest.mark.slow]
+
 
 def start(*extra: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
