@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import asdict
+from typing import Any
 
 import pytest
 import redis as redis_lib
 from sqlalchemy import text
 
 from tests.support.environment import REGION, TEST_REDIS_URL
-from tests.support.leakscan import LEAK_SCAN, database_text, redis_text
+from tests.support.leakscan import LEAK_SCAN, Tally, database_text, redis_text
 from tests.support.leakscan import install as install_leak_scan
 
 
@@ -61,18 +63,36 @@ def app(local_cognito):
     return application
 
 
-def pytest_sessionfinish(session, exitstatus) -> None:
-    """The leak scan's verdict over the whole session: any finding fails the run."""
-    violations = LEAK_SCAN.finish()
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and (LEAK_SCAN.idp_secrets or LEAK_SCAN.client_secrets):
-        reporter.write_line(
-            f"leak scan: {len(LEAK_SCAN.idp_secrets)} customer IdP secrets and "
-            f"{len(LEAK_SCAN.client_secrets)} Cognito client secrets followed; "
-            f"{len(violations)} finding(s)"
-        )
-    if violations:
-        for line in sorted(set(violations))[:50]:
+# The controller's collection of the workers' verdicts (pytest-xdist only).
+WORKER_TALLIES = pytest.StashKey[list[Tally]]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """xdist controller: keep the leak-scan verdict a worker sent when it finished."""
+    sent = getattr(node, "workeroutput", {}).get("leak_scan")
+    if sent is not None:
+        node.config.stash.setdefault(WORKER_TALLIES, []).append(Tally(**sent))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The leak scan's verdict over the whole session: any finding fails the run.
+
+    Under xdist a worker's exit status never reaches the controller, so each worker hands its
+    verdict over in workeroutput and the controller adds them up and fails the run.
+    """
+    config = session.config
+    tally = LEAK_SCAN.tally()
+    if hasattr(config, "workeroutput"):  # an xdist worker: the controller gives the verdict
+        config.workeroutput["leak_scan"] = asdict(tally)
+        return
+    for sent in config.stash.get(WORKER_TALLIES, []):
+        tally.add(sent)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and (tally.idp_secrets or tally.client_secrets or tally.violations):
+        reporter.write_line(tally.summary())
+    if tally.violations:
+        for line in sorted(set(tally.violations))[:50]:
             if reporter is not None:
                 reporter.write_line(f"LEAK: {line}", red=True)
         session.exitstatus = 1
