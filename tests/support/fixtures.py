@@ -41,6 +41,24 @@ def cognito_emulator(local_cognito):
     return local_cognito
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id with argon2's cheapest parameters in the test process.
+
+    The portal's parameters cost about 0.15 s a hash and as much a check; hundreds of tests make
+    users and sign in, and at full cost the hashing took a third of the web tests' time. The same
+    code hashes and verifies, and a hash made with the real parameters (by a CLI subprocess) still
+    verifies.
+    """
+    from argon2 import PasswordHasher, profiles
+
+    from portal.services.access import users
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(users, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+        yield
+
+
 @pytest.fixture(scope="session")
 def app(local_cognito):
     """The portal app on the test database, migrated from empty by its own migrations."""
