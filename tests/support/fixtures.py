@@ -157,14 +157,36 @@ def db(app, redis_client):
         forget_cached()
 
 
+# Tables whose triggers refuse DELETE (the append-only audit trail).
+GUARDED_TABLES = text(
+    "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger "
+    "WHERE NOT tgisinternal AND tgrelid::regclass::text = ANY(:tables)"
+)
+RESTART_SEQUENCES = text(
+    "SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s "
+    "JOIN pg_class c ON c.oid = s.seqrelid WHERE c.relnamespace = current_schema()::regnamespace"
+)
+
+
 def _empty_tables(database) -> None:
+    """Empty every table and restart the ids, as TRUNCATE ... RESTART IDENTITY would.
+
+    On PostgreSQL, TRUNCATE makes a new file per table: 0.16 s a test for all of them, against a
+    few milliseconds for DELETE on the rows one test leaves. So only the tables whose triggers
+    refuse DELETE are truncated; the rest are deleted from, and the sequences set back.
+    """
     tables = [t.name for t in reversed(database.metadata.sorted_tables)]
     with database.engine.begin() as conn:
+        truncated: list[str] = []
         if database.engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
+            truncated = list(conn.execute(GUARDED_TABLES, {"tables": tables}).scalars())
+            if truncated:
+                conn.execute(text("TRUNCATE " + ", ".join(truncated) + " CASCADE"))
+        for table in tables:
+            if table not in truncated:
                 conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our own table names
+        if database.engine.dialect.name == "postgresql":
+            conn.execute(RESTART_SEQUENCES)
         conn.execute(
             text(
                 "INSERT INTO audit_chain_head (id, last_hash, last_event_id, events) "
