@@ -65,7 +65,7 @@ def test_offboarding_removes_style_client_provider_in_order_and_keeps_history(
     schema = f.cognito_client().describe_user_pool(UserPoolId=pool_id)["UserPool"]
     assert "custom:groups" in {a["Name"] for a in schema["SchemaAttributes"]}  # attributes stay
     # The history stays complete for auditors.
-    runs = db.session.scalars(select(Run).where(Run.tenant_id == tenant.id)).all()
+    runs = db.session.scalars(select(Run).where(Run.tenant_id == tenant.id).order_by(Run.id)).all()
     assert [r.kind for r in runs] == ["onboard", "offboard"]
     actions = [
         e.action
