@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run them.
 #
-#   scripts/test.sh --fast [pytest args]   the lane to run while working (a minute or two):
+#   scripts/test.sh --fast [pytest args]   the lane to run while working (about two minutes):
 #       ruff, then every test not marked slow or browser, on PostgreSQL and Redis.
 #   scripts/test.sh [pytest args]          everything; what CI (.ci/run) runs: ruff, the whole
 #       suite on PostgreSQL and Redis, then the tests marked `dialect` again on SQLite.
