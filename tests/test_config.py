@@ -215,6 +215,8 @@ def test_separate_instance_folders_get_separate_keys(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("raw", "position"),
     [("not-a-fernet-key", "#1"), (f"{KEY_A},short", "#2"), (KEY_A[:-4], "#1")],
+    # Fixed ids: the keys are random, and xdist needs every worker to collect the same names.
+    ids=["not-a-key", "second-key-short", "truncated-key"],
 )
 def test_a_bad_fernet_key_is_rejected_without_echoing_it(
     instance: Path, raw: str, position: str

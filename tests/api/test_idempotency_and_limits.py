@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.models import IdempotencyKey, Tenant, utcnow
@@ -13,6 +14,7 @@ from tests.support.settings import set_settings
 BODY = {"slug": "acme", "name": "Acme", "callback_urls": ["https://app.example.com/cb"]}
 
 
+@pytest.mark.dialect
 def test_same_key_and_body_replays_the_first_response(db, api_client):
     staff = api_client("staff")
     first = staff.post("/api/v1/tenants", BODY, headers={"Idempotency-Key": "create-acme-1"})
@@ -28,6 +30,7 @@ def test_same_key_and_body_replays_the_first_response(db, api_client):
     assert db.session.scalar(select(func.count(Tenant.id))) == 1
 
 
+@pytest.mark.dialect
 def test_same_key_with_another_body_is_refused(db, api_client):
     staff = api_client("staff")
     staff.post("/api/v1/tenants", BODY, headers={"Idempotency-Key": "k-1"})
@@ -39,6 +42,7 @@ def test_same_key_with_another_body_is_refused(db, api_client):
     assert db.session.scalar(select(func.count(Tenant.id))) == 1
 
 
+@pytest.mark.dialect
 def test_keys_belong_to_one_token(db, api_client):
     first = api_client("staff").post("/api/v1/tenants", BODY, headers={"Idempotency-Key": "k"})
     second = api_client("admin").post("/api/v1/tenants", BODY, headers={"Idempotency-Key": "k"})
@@ -46,6 +50,7 @@ def test_keys_belong_to_one_token(db, api_client):
     assert second.status_code == 422 and "exists already" in second.get_json()["detail"]
 
 
+@pytest.mark.dialect
 def test_an_error_answer_is_replayed_too_and_keys_expire(db, api_client):
     staff = api_client("staff")
     assert staff.post("/api/v1/tenants", BODY).status_code == 201
@@ -65,6 +70,7 @@ def test_an_error_answer_is_replayed_too_and_keys_expire(db, api_client):
     assert db.session.scalar(select(func.count(IdempotencyKey.id))) == 0
 
 
+@pytest.mark.dialect
 def test_a_key_still_in_progress_answers_409(db, api_client, api_tokens):
     from portal.services.access import idempotency
     from portal.services.access.api_tokens import find_token

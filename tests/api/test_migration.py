@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+
+pytestmark = [pytest.mark.dialect]
 
 OWN_TABLES = {
     "api_tokens",

@@ -93,6 +93,7 @@ def _node_id_for_schemathesis(request):
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(
     max_examples=40,

@@ -7,6 +7,8 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 
 @pytest.fixture
 def live_portal(app, db):
@@ -17,7 +19,6 @@ def live_portal(app, db):
     server.shutdown()
 
 
-@pytest.mark.browser
 def test_the_reference_page_renders_every_operation_without_csp_violations(live_portal):
     from playwright.sync_api import sync_playwright
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from portal.models import AuditEvent, Run, Tenant, TenantStatus
@@ -76,6 +77,7 @@ def test_bodies_that_are_not_json_are_refused_clearly(db, api_client):
     assert huge.status_code == 413
 
 
+@pytest.mark.dialect
 def test_list_tenants_with_pagination_and_filters(db, api_client):
     staff = api_client("staff")
     for slug in ("alpha", "bravo", "charlie", "delta", "echo"):

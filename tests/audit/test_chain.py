@@ -11,6 +11,8 @@ from portal.models import AuditChainHead, AuditEvent, AuditImmutableError, Audit
 from portal.services.audit.chain import ExpectedHead, current_head, verify_chain
 from tests.support.audit import as_superuser, seed_events, swap_ids
 
+pytestmark = [pytest.mark.dialect]
+
 
 @pytest.fixture
 def cli(app, db):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
+import pytest
 from sqlalchemy import select, update
 
 from portal.models import AuditEvent, Role, Run, RunStatus
@@ -33,6 +34,7 @@ def events(db) -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
 
 
+@pytest.mark.slow
 def test_walking_the_services_leaves_an_event_for_every_state_change(
     app, db, cognito_emulator, oidc_idp
 ):

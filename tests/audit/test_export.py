@@ -7,6 +7,7 @@ import io
 import json
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select, text
 
 from portal.models import AuditEvent, utcnow
@@ -19,6 +20,8 @@ from portal.services.audit.verifications import run_verification
 from portal.services.tenants.records import create_tenant
 from tests.support.audit import bulk_chain, seed_events
 from tests.support.factories import TEST_ACTOR
+
+pytestmark = [pytest.mark.dialect]
 
 
 def export_text(flt: AuditFilter, fmt: str) -> str:

@@ -15,6 +15,8 @@ from portal.services.audit.retention import apply_retention
 from tests.support.audit import as_superuser, seed_events
 from tests.support.settings import set_settings
 
+pytestmark = [pytest.mark.dialect]
+
 
 @pytest.fixture
 def retention(app, monkeypatch):

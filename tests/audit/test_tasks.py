@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 from sqlalchemy import select
 
 from portal.models import AuditEvent, AuditVerification
@@ -32,6 +33,7 @@ def test_the_head_is_published_as_one_log_line(db, caplog):
     assert line == f"audit chain head hash={head.hash} event_id={head.event_id} events=3"
 
 
+@pytest.mark.dialect
 def test_a_requested_verification_is_carried_out_once_however_often_delivered(db):
     seed_events(db, 4)
     with acting_as(TEST_ACTOR):
@@ -48,11 +50,13 @@ def test_a_requested_verification_is_carried_out_once_however_often_delivered(db
     assert len(verified) == 1 and verified[0].actor_type == "system"
 
 
+@pytest.mark.dialect
 def test_the_scheduled_verification_needs_no_request(db):
     seed_events(db, 2)
     assert verify_audit_chain.apply().get() == "intact"
 
 
+@pytest.mark.dialect
 def test_the_retention_task_removes_nothing_unless_configured(db, app, monkeypatch):
     seed_events(db, 2)
     assert apply_audit_retention.apply().get() == 0

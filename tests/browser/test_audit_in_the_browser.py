@@ -14,7 +14,7 @@ from tests.support.audit import as_superuser
 from tests.support.browser import overflows_horizontally, screenshot, unlabelled_fields
 from tests.support.web import PASSWORDS
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def sign_in_as_auditor(page, base: str) -> None:

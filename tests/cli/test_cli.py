@@ -170,6 +170,7 @@ def test_onboard_wait_times_out_with_exit_1(cli, db, cognito_emulator, oidc_idp)
     assert json.loads(result.stdout)[0]["status"] == "queued"
 
 
+@pytest.mark.slow
 def test_onboard_wait_reports_a_failed_run_with_exit_1(cli, db, cognito_emulator, oidc_idp, app):
     pool = f.pool(cognito_emulator)
     cognito_emulator.set_pool_quotas(pool.user_pool_id, max_clients=0)

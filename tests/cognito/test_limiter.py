@@ -51,6 +51,7 @@ def test_a_call_takes_a_slot_in_its_category_and_its_per_pool_operation_bucket()
     assert len(buckets("DescribeUserPool", "us-east-1_abc", "us-east-1", 1.0)) == 1
 
 
+@pytest.mark.slow
 def test_two_workers_sharing_redis_stay_under_five_per_second_per_pool(redis_client):
     """Two limiter instances (two worker processes) over one Redis: 5 RPS per operation and pool."""
     stamps: list[float] = []

@@ -23,6 +23,8 @@ import boto3
 import pytest
 import requests
 
+pytestmark = [pytest.mark.slow]
+
 STARTUP_SECONDS = 90
 IDP_SECRET = "customer-idp-secret-" + secrets.token_hex(8)  # the demo IdP accepts any secret
 

@@ -14,6 +14,8 @@ from portal.services.engine.execution import execute_run
 from tests.support import factories as f
 from tests.support.crash import Killed, expire_lease, kill_after
 
+pytestmark = [pytest.mark.dialect]
+
 
 def resources(pool_id: str, tenant: Tenant) -> tuple[int, int, int]:
     cognito = f.cognito_client()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from portal.models import CognitoCall, Run, RunStatus, StepStatus, Tenant, TenantStatus
@@ -15,6 +16,7 @@ def ops(db, run_id: int) -> list[str]:
     return [(c.operation, c.outcome) for c in rows]
 
 
+@pytest.mark.dialect
 def test_permanent_error_stops_the_run_and_resume_redoes_nothing(db, cognito_emulator, oidc_idp):
     pool = f.pool(cognito_emulator)
     cognito_emulator.set_pool_quotas(pool.user_pool_id, max_identity_providers=0)
@@ -56,6 +58,7 @@ def test_permanent_error_stops_the_run_and_resume_redoes_nothing(db, cognito_emu
     assert len(clients) == 1
 
 
+@pytest.mark.slow
 def test_throttling_and_internal_errors_are_retried_and_recorded(db, cognito_emulator, oidc_idp):
     f.pool(cognito_emulator)
     tenants = [f.tenant(f"tenant-{n}", oidc_idp) for n in range(3)]
@@ -70,6 +73,7 @@ def test_throttling_and_internal_errors_are_retried_and_recorded(db, cognito_emu
         assert db.session.get(Tenant, tenant.id).status == TenantStatus.READY
 
 
+@pytest.mark.dialect
 def test_a_run_that_keeps_failing_transiently_is_postponed_not_failed(
     db, cognito_emulator, oidc_idp, app
 ):

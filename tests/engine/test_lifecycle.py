@@ -122,6 +122,7 @@ def test_client_secret_rotation_never_leaves_the_client_without_a_working_secret
     } <= actions
 
 
+@pytest.mark.dialect
 def test_rotation_survives_a_crash_after_the_secret_was_added(
     db, cognito_emulator, oidc_idp, monkeypatch
 ):
@@ -150,6 +151,7 @@ def test_cancelling_a_rotation_withdraws_the_new_secret(db, cognito_emulator, oi
     assert secret_ids(fresh(db, tenant)) == [old_id]
 
 
+@pytest.mark.dialect
 def test_cancel_then_retry_continues_where_the_run_stopped(db, cognito_emulator, oidc_idp):
     f.pool(cognito_emulator)
     tenant = f.tenant("acme", oidc_idp)
@@ -167,6 +169,7 @@ def test_cancel_then_retry_continues_where_the_run_stopped(db, cognito_emulator,
     assert fresh(db, tenant).status == TenantStatus.READY
 
 
+@pytest.mark.dialect
 def test_cancelling_a_running_run_stops_its_worker_before_the_next_call(
     app, db, cognito_emulator, oidc_idp, monkeypatch
 ):

@@ -25,6 +25,8 @@ from tests.support import factories as f
 from tests.support.factories import fresh, ready_tenant, run_latest
 from tests.support.settings import set_settings
 
+pytestmark = [pytest.mark.dialect]
+
 
 def live(pool_id: str) -> dict:
     cognito = f.cognito_client()
@@ -64,7 +66,7 @@ def test_offboarding_removes_style_client_provider_in_order_and_keeps_history(
     schema = f.cognito_client().describe_user_pool(UserPoolId=pool_id)["UserPool"]
     assert "custom:groups" in {a["Name"] for a in schema["SchemaAttributes"]}  # attributes stay
     # The history stays complete for auditors.
-    runs = db.session.scalars(select(Run).where(Run.tenant_id == tenant.id)).all()
+    runs = db.session.scalars(select(Run).where(Run.tenant_id == tenant.id).order_by(Run.id)).all()
     assert [r.kind for r in runs] == ["onboard", "offboard"]
     actions = [
         e.action
@@ -159,6 +161,7 @@ def test_a_live_value_can_be_accepted_as_the_new_setting(db, cognito_emulator, o
         assert drift.check_drift(tenant) == []
 
 
+@pytest.mark.slow
 def test_the_drift_sweep_stays_under_the_read_quotas(db, cognito_emulator, oidc_idp):
     f.pool(cognito_emulator)
     tenants = [f.tenant(f"tenant-{n}", oidc_idp) for n in range(6)]

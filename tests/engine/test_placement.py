@@ -8,6 +8,8 @@ from portal.models import Tenant
 from portal.services.pools.registry import NoPoolHasRoom, list_usage
 from tests.support import factories as f
 
+pytestmark = [pytest.mark.dialect]
+
 
 def fill_styles(emulator, pool_id: str, count: int) -> None:
     """Give the pool COUNT clients with styles that the portal does not own (the vendor's own)."""
@@ -21,6 +23,7 @@ def fill_styles(emulator, pool_id: str, count: int) -> None:
         )
 
 
+@pytest.mark.slow
 def test_tenants_spread_over_pools_and_skip_a_pool_with_20_styles(db, cognito_emulator, oidc_idp):
     full = cognito_emulator.seed(pools=1)[0]
     fill_styles(cognito_emulator, full.user_pool_id, 20)
@@ -40,6 +43,7 @@ def test_tenants_spread_over_pools_and_skip_a_pool_with_20_styles(db, cognito_em
     assert usage[full.user_pool_id].styles == 20 and not usage[full.user_pool_id].has_room
 
 
+@pytest.mark.slow
 def test_all_pools_full_is_refused_before_any_cognito_call(db, cognito_emulator, oidc_idp):
     full = cognito_emulator.seed(pools=1)[0]
     fill_styles(cognito_emulator, full.user_pool_id, 20)
@@ -57,6 +61,7 @@ def test_all_pools_full_is_refused_before_any_cognito_call(db, cognito_emulator,
     assert db.session.get(Tenant, tenant.id).status == "draft"
 
 
+@pytest.mark.slow
 def test_the_twentieth_style_fills_the_pool(db, cognito_emulator, oidc_idp):
     only = cognito_emulator.seed(pools=1)[0]
     fill_styles(cognito_emulator, only.user_pool_id, 19)

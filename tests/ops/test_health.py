@@ -161,6 +161,7 @@ def run_portal(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_probe_ready_is_the_readyz_check_for_processes_without_a_port(app, db) -> None:
     ready = run_portal("probe", "ready")
     assert ready.returncode == 0, ready.stderr
@@ -170,6 +171,7 @@ def test_probe_ready_is_the_readyz_check_for_processes_without_a_port(app, db) -
     assert json.loads(down.stdout)["checks"]["broker"] == "unavailable"
 
 
+@pytest.mark.slow
 def test_the_compose_web_command_serves_the_probes_with_json_logs(app, db, tmp_path) -> None:
     """Run gunicorn exactly as docker-compose.yml does (but on a free local port)."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))

@@ -91,6 +91,7 @@ def exporter(app, tmp_path: Path) -> Iterator[Exporter]:
     server.stop()
 
 
+@pytest.mark.slow
 def test_the_exporter_wants_the_token(exporter) -> None:
     for token in (None, "wrong-token"):
         with pytest.raises(urllib.error.HTTPError) as refused:
@@ -103,6 +104,7 @@ def test_the_exporter_wants_the_token(exporter) -> None:
     assert exporter.get(token=TOKEN).status == 200
 
 
+@pytest.mark.slow
 def test_the_exporter_reads_queue_depth_pool_usage_and_tenants_at_scrape_time(
     exporter, db, cognito_emulator, oidc_idp, redis_client
 ) -> None:
@@ -126,6 +128,7 @@ def test_the_web_app_does_not_serve_metrics(app, db) -> None:
         assert client.get("/metrics").status_code == 404
 
 
+@pytest.mark.slow
 def test_metrics_reset_empties_the_multiprocess_folder(tmp_path: Path) -> None:
     (tmp_path / "counter_123.db").write_bytes(b"x")
     (tmp_path / "histogram_456.db").write_bytes(b"x")

@@ -7,12 +7,15 @@ import random
 import threading
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.models import CognitoCall, Run, RunStatus, Tenant, TenantStatus
 from portal.services.engine.queue import queue_onboarding
 from tests.support import factories as f
 from tests.support.harness import kill_trial, orphans_and_duplicates, wait_ready
+
+pytestmark = [pytest.mark.slow]
 
 
 def test_sigkill_at_random_moments_converges_with_no_orphans(

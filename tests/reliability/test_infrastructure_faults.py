@@ -18,6 +18,8 @@ from tests.support.harness import orphans_and_duplicates
 from tests.support.net import free_port
 from tests.support.workers import ROOT, wait_until
 
+pytestmark = [pytest.mark.slow]
+
 
 def start_redis(port: int) -> subprocess.Popen:
     process = subprocess.Popen(

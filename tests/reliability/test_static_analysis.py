@@ -6,7 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.support.environment import ROOT
+
+pytestmark = [pytest.mark.slow]
 
 
 def test_bandit_finds_no_medium_or_high_issue():

@@ -46,6 +46,7 @@ def test_tokens_are_unique_and_a_near_miss_resolves_to_nothing(db):
         assert links.resolve(guess) is None
 
 
+@pytest.mark.dialect
 def test_creating_a_link_revokes_the_previous_one(db):
     tenant = draft()
     first, first_token = new_link(tenant)
@@ -61,6 +62,7 @@ def test_creating_a_link_revokes_the_previous_one(db):
     assert active == 1
 
 
+@pytest.mark.dialect
 def test_the_database_refuses_two_active_links_for_one_tenant(db):
     from sqlalchemy.exc import IntegrityError
 
@@ -173,6 +175,7 @@ def portal_cli(*args: str):
     )
 
 
+@pytest.mark.slow
 def test_cli_creates_a_link_prints_it_once_and_revokes_it(db):
     tenant = draft()
     made = portal_cli("tenants", "setup-link", "acme", "--expires", "2h", "--json")
@@ -203,6 +206,7 @@ def test_cli_creates_a_link_prints_it_once_and_revokes_it(db):
     assert set(actor) == {"cli"}
 
 
+@pytest.mark.slow
 def test_cli_refuses_bad_input_with_exit_2(db):
     draft()
     assert portal_cli("tenants", "setup-link", "nobody").returncode == 2

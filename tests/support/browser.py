@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
-from tests.support.environment import ROOT
+from tests.support.environment import INSTANCE, ROOT
 
 # The README's screenshots are refreshed only when asked (PORTAL_UPDATE_SCREENSHOTS=1), so an
-# ordinary run does not rewrite tracked files; otherwise they go to a scratch folder.
+# ordinary run does not rewrite tracked files; otherwise they go to this session's own instance
+# folder (one per xdist worker), never a folder that concurrent sessions share.
 SCREENSHOTS = (
     ROOT / "docs" / "screenshots"
     if os.environ.get("PORTAL_UPDATE_SCREENSHOTS")
-    else Path(tempfile.gettempdir()) / "portal-screenshots"
+    else INSTANCE / "screenshots"
 )
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 

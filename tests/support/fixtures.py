@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import asdict
+from typing import Any
 
 import pytest
 import redis as redis_lib
@@ -15,7 +17,7 @@ from sqlalchemy import text
 
 from portal.workers import celery_of
 from tests.support.environment import REGION, TEST_REDIS_URL
-from tests.support.leakscan import LEAK_SCAN, database_text, redis_text
+from tests.support.leakscan import LEAK_SCAN, Tally, database_text, redis_text
 from tests.support.leakscan import install as install_leak_scan
 
 
@@ -40,6 +42,24 @@ def cognito_emulator(local_cognito):
     return local_cognito
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id with argon2's cheapest parameters in the test process.
+
+    The portal's parameters cost about 0.15 s a hash and as much a check; hundreds of tests make
+    users and sign in, and at full cost the hashing took a third of the web tests' time. The same
+    code hashes and verifies, and a hash made with the real parameters (by a CLI subprocess) still
+    verifies.
+    """
+    from argon2 import PasswordHasher, profiles
+
+    from portal.services.access import users
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(users, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+        yield
+
+
 @pytest.fixture(scope="session")
 def app(local_cognito):
     """The portal app on the test database, migrated from empty by its own migrations."""
@@ -58,18 +78,36 @@ def app(local_cognito):
     return application
 
 
-def pytest_sessionfinish(session, exitstatus) -> None:
-    """The leak scan's verdict over the whole session: any finding fails the run."""
-    violations = LEAK_SCAN.finish()
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and (LEAK_SCAN.idp_secrets or LEAK_SCAN.client_secrets):
-        reporter.write_line(
-            f"leak scan: {len(LEAK_SCAN.idp_secrets)} customer IdP secrets and "
-            f"{len(LEAK_SCAN.client_secrets)} Cognito client secrets followed; "
-            f"{len(violations)} finding(s)"
-        )
-    if violations:
-        for line in sorted(set(violations))[:50]:
+# The controller's collection of the workers' verdicts (pytest-xdist only).
+WORKER_TALLIES = pytest.StashKey[list[Tally]]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """xdist controller: keep the leak-scan verdict a worker sent when it finished."""
+    sent = getattr(node, "workeroutput", {}).get("leak_scan")
+    if sent is not None:
+        node.config.stash.setdefault(WORKER_TALLIES, []).append(Tally(**sent))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The leak scan's verdict over the whole session: any finding fails the run.
+
+    Under xdist a worker's exit status never reaches the controller, so each worker hands its
+    verdict over in workeroutput and the controller adds them up and fails the run.
+    """
+    config = session.config
+    tally = LEAK_SCAN.tally()
+    if hasattr(config, "workeroutput"):  # an xdist worker: the controller gives the verdict
+        config.workeroutput["leak_scan"] = asdict(tally)
+        return
+    for sent in config.stash.get(WORKER_TALLIES, []):
+        tally.add(sent)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and (tally.idp_secrets or tally.client_secrets or tally.violations):
+        reporter.write_line(tally.summary())
+    if tally.violations:
+        for line in sorted(set(tally.violations))[:50]:
             if reporter is not None:
                 reporter.write_line(f"LEAK: {line}", red=True)
         session.exitstatus = 1
@@ -120,14 +158,36 @@ def db(app, redis_client):
         forget_cached()
 
 
+# Tables whose triggers refuse DELETE (the append-only audit trail).
+GUARDED_TABLES = text(
+    "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger "
+    "WHERE NOT tgisinternal AND tgrelid::regclass::text = ANY(:tables)"
+)
+RESTART_SEQUENCES = text(
+    "SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s "
+    "JOIN pg_class c ON c.oid = s.seqrelid WHERE c.relnamespace = current_schema()::regnamespace"
+)
+
+
 def _empty_tables(database) -> None:
+    """Empty every table and restart the ids, as TRUNCATE ... RESTART IDENTITY would.
+
+    On PostgreSQL, TRUNCATE makes a new file per table: 0.16 s a test for all of them, against a
+    few milliseconds for DELETE on the rows one test leaves. So only the tables whose triggers
+    refuse DELETE are truncated; the rest are deleted from, and the sequences set back.
+    """
     tables = [t.name for t in reversed(database.metadata.sorted_tables)]
     with database.engine.begin() as conn:
+        truncated: list[str] = []
         if database.engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
+            truncated = list(conn.execute(GUARDED_TABLES, {"tables": tables}).scalars())
+            if truncated:
+                conn.execute(text("TRUNCATE " + ", ".join(truncated) + " CASCADE"))
+        for table in tables:
+            if table not in truncated:
                 conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our own table names
+        if database.engine.dialect.name == "postgresql":
+            conn.execute(RESTART_SEQUENCES)
         conn.execute(
             text(
                 "INSERT INTO audit_chain_head (id, last_hash, last_event_id, events) "

@@ -63,6 +63,32 @@ class LeakScan:
         self.check("the logs", "\n".join(self.log_text))
         return self.violations
 
+    def tally(self) -> Tally:
+        """The verdict of this process: what it followed and what it found."""
+        violations = self.finish()
+        return Tally(len(self.idp_secrets), len(self.client_secrets), list(violations))
+
+
+@dataclass
+class Tally:
+    """One process's verdict; under pytest-xdist each worker sends its own to the controller."""
+
+    idp_secrets: int = 0
+    client_secrets: int = 0
+    violations: list[str] = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        self.idp_secrets += other.idp_secrets
+        self.client_secrets += other.client_secrets
+        self.violations += other.violations
+
+    def summary(self) -> str:
+        return (
+            f"leak scan: {self.idp_secrets} customer IdP secrets and "
+            f"{self.client_secrets} Cognito client secrets followed; "
+            f"{len(self.violations)} finding(s)"
+        )
+
 
 class ScanHandler(logging.Handler):
     """Keeps every log line of the test process (all loggers, INFO and up)."""

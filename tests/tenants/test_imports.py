@@ -33,6 +33,7 @@ def count_tenants(db) -> int:
     return db.session.scalar(select(func.count(Tenant.id)))
 
 
+@pytest.mark.dialect
 @pytest.mark.slow
 def test_a_thousand_rows_import_in_one_go_with_a_correct_report(db):
     with acting_as(TEST_ACTOR):
@@ -53,6 +54,7 @@ def test_a_thousand_rows_import_in_one_go_with_a_correct_report(db):
     assert db.session.scalar(select(func.count(WebhookDelivery.id))) == 1000
 
 
+@pytest.mark.dialect
 def test_one_bad_row_in_a_thousand_imports_nothing_and_names_each_problem(db):
     with acting_as(TEST_ACTOR):
         create_tenant("taken", "Taken", ["https://app.example.com/cb"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from sqlalchemy import insert, select
 
 from portal.models import AuditEvent, Tenant, TenantStatus, utcnow
@@ -46,6 +47,7 @@ def names_in(page: str) -> list[str]:
     return re.findall(r'<td><a href="/tenants/[^"]+">([^<]+)</a></td>', page)
 
 
+@pytest.mark.dialect
 def test_search_filter_sort_and_pages(signed_in, db, cognito_emulator):
     pool = f.pool(cognito_emulator)
     pool_key, pool_id = pool.id, pool.user_pool_id

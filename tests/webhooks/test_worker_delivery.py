@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
@@ -13,6 +14,8 @@ from portal.services.tenants.records import create_tenant
 from portal.services.webhooks import endpoints as webhooks
 from tests.support.factories import TEST_ACTOR
 from tests.support.workers import wait_until
+
+pytestmark = [pytest.mark.slow]
 
 WORKER_ENV = {"PORTAL_ALLOW_LOOPBACK_WEBHOOKS": "1", "PORTAL_WEBHOOK_RETRY_BASE_SECONDS": "1"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
 from portal.models import AuditEvent, AuditVerification
@@ -12,6 +13,8 @@ from portal.services.audit.verifications import request_verification
 from tests.support.audit import seed_events
 from tests.support.factories import TEST_ACTOR
 from tests.support.workers import wait_until
+
+pytestmark = [pytest.mark.slow]
 
 
 def test_a_worker_verifies_the_chain_it_was_sent_only_the_id_of(db, start_worker, redis_client):

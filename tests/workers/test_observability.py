@@ -9,12 +9,16 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 from portal.models import Run, Tenant, TenantStatus
 from portal.services.audit.actors import Actor, acting_as
 from portal.services.engine.queue import queue_onboarding
 from tests.support import factories as f
 from tests.support.metrics import TOKEN, Exporter
 from tests.support.workers import ROOT, wait_until
+
+pytestmark = [pytest.mark.slow]
 
 REQUEST_ID = "req-follow-me-0001"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from portal.models import Run, Tenant, TenantStatus, utcnow
@@ -12,6 +13,8 @@ from portal.services.audit.actors import Actor, acting_as
 from portal.services.engine.queue import queue_onboarding, sweep_stale_runs
 from tests.support import factories as f
 from tests.support.workers import wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.dialect]
 
 REQUEST_ID = "req-before-redis-died"
 

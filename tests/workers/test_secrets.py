@@ -6,12 +6,16 @@ import base64
 import json
 import logging
 
+import pytest
+
 from portal.models import Tenant, TenantStatus
 from portal.services.audit.actors import acting_as
 from portal.services.tenants.handover import reveal_credentials
 from tests.support import factories as f
 from tests.support.leakscan import database_text, redis_text
 from tests.support.workers import wait_until
+
+pytestmark = [pytest.mark.slow]
 
 
 def test_secrets_stay_out_of_messages_logs_redis_and_the_database(

@@ -8,12 +8,15 @@ import subprocess
 import sys
 import time
 
+import pytest
 from sqlalchemy import func, select, update
 
 from portal.models import CognitoCall, Run, Tenant, TenantStatus, utcnow
 from portal.services.engine.queue import sweep_stale_runs
 from tests.support import factories as f
 from tests.support.workers import ROOT, wait_until
+
+pytestmark = [pytest.mark.slow]
 
 
 def portal_cli(*args: str, stdin: str | None = None, timeout: float = 120):
@@ -109,6 +112,7 @@ def test_two_workers_share_the_limiter_and_retry_throttles(
     assert len(clients) == 8
 
 
+@pytest.mark.dialect
 def test_sigkilled_worker_loses_nothing_and_leaves_no_orphans(
     db, cognito_emulator, oidc_idp, start_worker
 ):

@@ -10,8 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from portal.devtools.emulator import CallRecord, EmulatorAdmin
-
-from .conftest import error_code
+from tests.support.emulator import error_code
 
 
 def test_admin_client_drives_the_emulator(emu, cognito):

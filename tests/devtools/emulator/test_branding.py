@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import error_code
+from tests.support.emulator import error_code
 
 
 def test_create_describe_and_by_client_return_the_documented_shape(cognito, pool, web_client):

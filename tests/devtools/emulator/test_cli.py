@@ -12,9 +12,10 @@ import boto3
 import pytest
 
 from portal.devtools.emulator import EmulatorAdmin
+from tests.support.emulator import make_client
 from tests.support.environment import ROOT
 
-from .conftest import make_client
+pytestmark = [pytest.mark.slow]
 
 
 def start(*extra: str) -> subprocess.Popen:

@@ -6,7 +6,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from .conftest import error_code, make_client
+from tests.support.emulator import error_code, make_client
 
 
 def test_the_generated_secret_is_the_first_one(cognito, pool, web_client):

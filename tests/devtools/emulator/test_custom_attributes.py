@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import error_code
+from tests.support.emulator import error_code
 
 
 def attrs(*names: str) -> list[dict[str, object]]:

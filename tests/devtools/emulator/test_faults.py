@@ -9,8 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from portal.devtools.emulator.faults import Faults
-
-from .conftest import error_code
+from tests.support.emulator import error_code
 
 
 def test_latency_with_jitter(emu, cognito, pool):

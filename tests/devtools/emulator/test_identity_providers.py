@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import error_code, oidc_details
+from tests.support.emulator import error_code, oidc_details
 
 
 def create(cognito, pool_id, name="acme-okta", **kwargs):

@@ -9,8 +9,7 @@ from botocore.exceptions import ClientError
 from portal.devtools.emulator.errors import CognitoError
 from portal.devtools.emulator.rules import check_provider_name
 from portal.devtools.emulator.unicode import compile_aws_pattern
-
-from .conftest import error_code, make_client
+from tests.support.emulator import error_code, make_client
 
 PROVIDER_NAME = r"[^_\p{Z}][\p{L}\p{M}\p{S}\p{N}\p{P}][^_\p{Z}]+"
 

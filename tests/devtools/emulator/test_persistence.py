@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import oidc_details
+from tests.support.emulator import oidc_details
 
 
 def test_save_reset_load_gives_back_the_same_answers(emu, cognito, pool, tmp_path):

@@ -13,8 +13,7 @@ from portal.devtools.emulator.ratelimit import (
     PER_POOL_OPERATION_RPS,
     RateLimiter,
 )
-
-from .conftest import FakeClock, error_code
+from tests.support.emulator import FakeClock, error_code
 
 
 def test_the_table_carries_aws_numbers():
