@@ -284,6 +284,7 @@ def test_the_image_installs_the_built_wheel_with_the_pinned_closure() -> None:
     assert "RUN pip install --no-index --constraint constraints.txt dist/*.whl" in runtime
 
 
+@pytest.mark.slow  # runs scripts/replay_dockerfile.py
 def test_the_replay_runs_every_install_step_of_the_dockerfile() -> None:
     result = replay_plan(ROOT / "Dockerfile")
     assert result.returncode == 0, result.stderr
@@ -299,6 +300,7 @@ def test_the_replay_runs_every_install_step_of_the_dockerfile() -> None:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("step", "reason"),
     [

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import portal
 import portal.workers
 
@@ -81,6 +83,7 @@ def test_service_modules_import_each_other_without_a_cycle() -> None:
     assert cycles(graph) == []
 
 
+@pytest.mark.slow  # a fresh interpreter, to see what listing the commands imports
 def test_the_command_line_starts_without_the_heavy_libraries() -> None:
     """`portal --help` lists every command without importing Flask, SQLAlchemy or boto3."""
     probe = (
