@@ -1,4 +1,4 @@
-"""Claimed e-mail domains: refused names, DNS proof, first to verify wins, only verified in Cognito."""
+"""Claimed e-mail domains: refused names, DNS proof, first verification wins, Cognito."""
 
 from __future__ import annotations
 
