@@ -104,7 +104,10 @@ class Tenant(db.Model):
 
     pool: Mapped[UserPool | None] = relationship(lazy="joined")
     domains: Mapped[list[TenantDomain]] = relationship(
-        back_populates="tenant", cascade="all, delete-orphan", order_by="TenantDomain.domain"
+        back_populates="tenant",
+        cascade="all, delete-orphan",
+        order_by="TenantDomain.domain",
+        lazy="selectin",  # one query for a whole page of tenants, not one per tenant
     )
 
     @property
