@@ -152,6 +152,36 @@ def smtp_url(name: str, raw: str) -> str:
     return value
 
 
+def resolvers(name: str, raw: str) -> tuple[tuple[str, int], ...]:
+    """Comma-separated DNS servers as IP[:port] ([v6]:port for IPv6); port 53 by default."""
+    import ipaddress
+
+    found = []
+    for entry in (e.strip() for e in raw.split(",")):
+        if not entry:
+            continue
+        host, port = entry, "53"
+        if entry.startswith("["):
+            host, _, rest = entry[1:].partition("]")
+            port = rest.removeprefix(":") or "53"
+        elif entry.count(":") == 1:
+            host, port = entry.split(":")
+        try:
+            address = str(ipaddress.ip_address(host))
+            number = int(port)
+        except ValueError as exc:
+            raise SettingsError(
+                f"{name} entries are IP addresses with an optional port, e.g. 10.0.0.2 or "
+                f"127.0.0.1:5353 or [::1]:53 (got {entry!r})"
+            ) from exc
+        if not 0 < number < 65536:
+            raise SettingsError(f"{name}: {number} is not a port (got {entry!r})")
+        found.append((address, number))
+    if not found:
+        raise SettingsError(f"{name} names no server")
+    return tuple(found)
+
+
 # --- Defaults computed from the settings read before them --------------------------------------
 
 
@@ -391,6 +421,25 @@ class Settings:
         5.0,
         doc="drift checks per second at most (each is 3 reads: a third of UserPoolClientRead "
         "and half of UserPoolResourceRead at 5)",
+    )
+    dns_resolvers: tuple[tuple[str, int], ...] | None = setting(
+        "PORTAL_DNS_RESOLVERS",
+        resolvers,
+        doc="DNS servers (`IP[:port]`, comma-separated) that check claimed e-mail domains' TXT "
+        "records; unset: the system's resolvers (/etc/resolv.conf)",
+        shown="the system's",
+    )
+    dns_timeout_seconds: float = setting(
+        "PORTAL_DNS_TIMEOUT_SECONDS",
+        number,
+        5.0,
+        doc="how long one TXT lookup of a claimed domain may take, all servers included",
+    )
+    dns_check_minutes: float = setting(
+        "PORTAL_DNS_CHECK_MINUTES",
+        number,
+        15.0,
+        doc="how often beat looks again for the TXT record of each unverified domain claim",
     )
     log_format: str = setting(
         "PORTAL_LOG_FORMAT",

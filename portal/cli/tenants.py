@@ -8,7 +8,7 @@ import time
 import click
 from sqlalchemy import func, select
 
-from portal.cli import imports, lifecycle
+from portal.cli import domains, imports, lifecycle
 from portal.cli.common import (
     InvalidInput,
     OperationFailed,
@@ -301,6 +301,7 @@ def credentials(slug, as_json) -> None:
         click.echo(f"{key:<15} {value}")
 
 
-# Life after day one and the CSV import are `portal tenants ...` commands too.
+# Life after day one, the CSV import and claimed domains are `portal tenants ...` commands too.
 lifecycle.register(group)
 group.add_command(imports.import_command)
+group.add_command(domains.group)

@@ -1,6 +1,7 @@
 """The portal's tables."""
 
 from portal.models.audit import AuditChainHead, AuditEvent, AuditImmutableError
+from portal.models.domains import DomainState, TenantDomain, VerifyMethod
 from portal.models.drafts import WizardDraft
 from portal.models.ledger import CognitoCall
 from portal.models.lifecycle import DriftFinding, DriftStatus, MoveState, TenantMove
@@ -18,6 +19,7 @@ __all__ = [
     "AuditEvent",
     "AuditImmutableError",
     "CognitoCall",
+    "DomainState",
     "DriftFinding",
     "DriftStatus",
     "LinkState",
@@ -34,11 +36,13 @@ __all__ = [
     "Step",
     "StepStatus",
     "Tenant",
+    "TenantDomain",
     "TenantMove",
     "TenantStatus",
     "User",
     "UserPool",
     "UserSession",
+    "VerifyMethod",
     "WizardDraft",
     "utcnow",
 ]

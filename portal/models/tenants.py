@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.models.domains import TenantDomain
 from portal.models.pools import UserPool
 from portal.models.types import JSONType, UTCDateTime, utcnow
 
@@ -62,7 +63,8 @@ class Tenant(db.Model):
     groups_claim: Mapped[str] = mapped_column(String(128), default=DEFAULT_GROUPS_CLAIM)
     roles_claim: Mapped[str | None] = mapped_column(String(128), default=None)
     attributes_request_method: Mapped[str] = mapped_column(String(4), default="GET")
-    idp_identifiers: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # The TXT value that proves a claimed e-mail domain is the tenant's (portal/services/domains).
+    domain_token: Mapped[str | None] = mapped_column(String(64), default=None)
 
     # Cognito resources this tenant owns. Names are chosen once and never reused.
     provider_name: Mapped[str] = mapped_column(String(32), unique=True)
@@ -101,6 +103,17 @@ class Tenant(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     pool: Mapped[UserPool | None] = relationship(lazy="joined")
+    domains: Mapped[list[TenantDomain]] = relationship(
+        back_populates="tenant",
+        cascade="all, delete-orphan",
+        order_by="TenantDomain.domain",
+        lazy="selectin",  # one query for a whole page of tenants, not one per tenant
+    )
+
+    @property
+    def idp_identifiers(self) -> list[str]:
+        """The provider's IdpIdentifiers: verified domains, and those Cognito held before."""
+        return [d.domain for d in self.domains if d.in_cognito]
 
     @property
     def has_idp_settings(self) -> bool:

@@ -34,6 +34,28 @@ def provider_json(pool: CognitoIdpUserPool, provider: CognitoIdpIdentityProvider
     return out
 
 
+def check_identifiers_free(pool: CognitoIdpUserPool, name: str, identifiers: list[str]) -> None:
+    """IdpIdentifiers are unique in a pool: "Identifiers must be unique across the user pool"
+    (developer guide, cognito-user-pools-managing-saml-idp-naming.html).
+
+    Which error AWS sends is not documented; the model lists DuplicateProviderException for
+    CreateIdentityProvider only (botocore cognito-idp/2016-04-18/service-2.json). The emulator
+    sends it for UpdateIdentityProvider too: the portal must treat either as "taken", and a
+    real account settles it (portal selftest aws).
+    """
+    for other_name, other in pool.identity_providers.items():
+        if other_name == name:
+            continue
+        held = other.extended_config.get("IdpIdentifiers") or []
+        clash = sorted(set(identifiers) & set(held))
+        if clash:
+            raise CognitoError(
+                "DuplicateProviderException",
+                f"Identifier(s) {clash} already associated with another identity provider "
+                f"in user pool {pool.id}.",
+            )
+
+
 def create_identity_provider(call: Call) -> dict[str, Any]:
     """CreateIdentityProvider: name rules, required details, known attributes, no duplicates."""
     pool = call.pool()
@@ -47,6 +69,7 @@ def create_identity_provider(call: Call) -> dict[str, Any]:
             "DuplicateProviderException",
             f"A provider with the name {name} already exists in this user pool.",
         )
+    check_identifiers_free(pool, name, call.params.get("IdpIdentifiers") or [])
     quota = call.state.pool_quotas(pool.id).max_identity_providers
     if len(pool.identity_providers) >= quota:
         raise limit_exceeded(
@@ -74,6 +97,8 @@ def update_identity_provider(call: Call) -> dict[str, Any]:
         check_provider_details(provider_type, provider.name, details)
     if call.params.get("AttributeMapping") is not None:
         check_attribute_mapping(pool, call.params["AttributeMapping"])
+    if call.params.get("IdpIdentifiers") is not None:
+        check_identifiers_free(pool, provider.name, call.params["IdpIdentifiers"])
     call.forward()
     provider.last_modified_date = datetime.now(UTC)
     return {"IdentityProvider": provider_json(pool, provider)}

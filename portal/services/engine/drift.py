@@ -98,7 +98,7 @@ ACCEPTABLE = {
     ("identity provider", "ProviderDetails.attributes_request_method"): lambda t, v: setattr(
         t, "attributes_request_method", v
     ),
-    ("identity provider", "IdpIdentifiers"): lambda t, v: setattr(t, "idp_identifiers", list(v)),
+    # IdpIdentifiers are not here: only verified e-mail domains may become identifiers.
     ("identity provider", "AttributeMapping"): lambda t, v: _accept_mapping(t, v),
 }
 

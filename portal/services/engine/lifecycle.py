@@ -26,6 +26,7 @@ from portal.models import (
 )
 from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
+from portal.services.domains.claims import release_all
 from portal.services.engine import kinds
 from portal.services.engine.desired import desired_state
 from portal.services.engine.gateways import gateway_for
@@ -263,6 +264,7 @@ def offboard(tenant: Tenant, remove_users: bool = False) -> Run | None:
         before = tenant.status
         tenant.status, tenant.offboarded_at = TenantStatus.OFFBOARDED, utcnow()
         tenant.idp_client_secret_encrypted = None
+        release_all(tenant)
         trail.record(
             "tenant.offboarded",
             tenant,

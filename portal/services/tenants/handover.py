@@ -98,6 +98,10 @@ def tenant_summary(tenant: Tenant, run: Run | None) -> dict[str, Any]:
         "authorize_scopes": tenant.authorize_scopes,
         "groups_claim": tenant.groups_claim,
         "roles_claim": tenant.roles_claim,
+        "domains": [
+            {"domain": d.domain, "state": d.state, "in_cognito": d.in_cognito}
+            for d in tenant.domains
+        ],
         "cognito_domain": urls["cognito_domain"],
         "login_url": urls["login_url"] if tenant.client_id else None,
         "idp_redirect_uri": urls["idp_redirect_uri"],

@@ -219,7 +219,6 @@ def set_idp(
     groups_claim: str | None = None,
     roles_claim: str | None = None,
     attributes_request_method: str | None = None,
-    identifiers: list[str] | None = None,
     check: IssuerCheck | None = None,
 ) -> IssuerCheck:
     """Validate and store the customer's IdP settings; the secret is encrypted at rest."""
@@ -253,8 +252,6 @@ def set_idp(
     tenant.groups_claim = groups or "groups"
     tenant.roles_claim = roles
     tenant.attributes_request_method = method
-    if identifiers is not None:
-        tenant.idp_identifiers = identifiers
     trail.record(
         "tenant.idp_set",
         tenant,

@@ -153,6 +153,17 @@ class RunSummary(BaseModel):
     finished_at: datetime | None
 
 
+class DomainView(BaseModel):
+    domain: str
+    state: Literal["unverified", "verified"] = Field(
+        description="verified: proven by the TXT record _cognito-portal.<domain>, or by staff."
+    )
+    in_cognito: bool = Field(
+        description="In the provider's IdpIdentifiers: verified, or kept from before domains "
+        "were verified until staff decide."
+    )
+
+
 class TenantView(BaseModel):
     slug: str
     name: str
@@ -165,6 +176,7 @@ class TenantView(BaseModel):
     callback_urls: list[str]
     logout_urls: list[str]
     idp: IdpView
+    domains: list[DomainView] = Field(description="Claimed e-mail domains and their state.")
     cognito_domain: str | None
     login_url: str | None
     idp_redirect_uri: str | None = Field(

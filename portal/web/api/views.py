@@ -49,6 +49,10 @@ def tenant_view(tenant: Tenant, run: Run | None) -> schemas.TenantView:
             attributes_request_method=tenant.attributes_request_method,
             secret=kept_at,
         ),
+        domains=[
+            schemas.DomainView(domain=d.domain, state=d.state, in_cognito=d.in_cognito)
+            for d in tenant.domains
+        ],
         cognito_domain=urls["cognito_domain"],
         login_url=urls["login_url"] if tenant.client_id else None,
         idp_redirect_uri=urls["idp_redirect_uri"],

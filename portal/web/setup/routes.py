@@ -22,6 +22,8 @@ from portal.models import LinkState, SetupLink, TenantStatus
 from portal.oidc.ssrf import FetchFailed, FetchRefused
 from portal.services.access import throttle
 from portal.services.audit.actors import acting_as
+from portal.services.domains import claims as domain_claims
+from portal.services.domains import verification
 from portal.services.engine.queue import latest_run
 from portal.services.pools.registry import NoPoolHasRoom
 from portal.services.selfservice import setup_links as links
@@ -44,6 +46,7 @@ PAGE_LIMIT_PER_LINK = 600
 MISS_LIMIT_PER_ADDRESS = 10  # unknown, expired or revoked tokens: guessing is pointless
 SUBMIT_LIMIT_PER_LINK = 10
 SUBMIT_LIMIT_PER_ADDRESS = 20
+CHECK_LIMIT_PER_LINK = 20  # "check now" presses: each is one DNS lookup per unverified domain
 GUIDES = (
     ("okta", "Okta"),
     ("entra", "Microsoft Entra ID"),
@@ -111,7 +114,7 @@ def _prefilled(link: SetupLink) -> IdpForm:
             "client_id": tenant.idp_client_id or "",
             "groups_claim": tenant.groups_claim or "groups",
             "roles_claim": tenant.roles_claim or "",
-            "domains": "\n".join(tenant.idp_identifiers or []),
+            "domains": "\n".join(d.domain for d in tenant.domains),
         }
     )
 
@@ -149,6 +152,8 @@ def _context(link: SetupLink, token: str, form: IdpForm | None = None) -> dict:
         "polling": tenant.status in (TenantStatus.QUEUED, TenantStatus.PROVISIONING),
         "used": link.state() == LinkState.USED,
         "expires": links.expires_label(link.expires_at),
+        "txt_name": domain_claims.txt_name,
+        "domain_token": tenant.domain_token,
     }
 
 
@@ -232,6 +237,32 @@ def submit(link: SetupLink, token: str):
         flash(f"{_label(form, finding.field)}: {finding.message}", "warning")
     flash("Your settings passed the checks. The connection is being set up now.", "success")
     return redirect(url_for("setup.page", token=token, _anchor="progress"))
+
+
+@bp.post("/<token>/domains/check")
+@public
+@link_view
+def check_domains(link: SetupLink, token: str):
+    """Look for the TXT records now, rather than waiting for the next beat check (CSRF: global)."""
+    verdict = throttle.hit(f"setup-dns-link:{link.id}", CHECK_LIMIT_PER_LINK, WINDOW)
+    if not verdict.allowed:
+        return _too_many(verdict.retry_after)
+    try:
+        verified = verification.check_tenant(link.tenant)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("setup.page", token=token, _anchor="domains"))
+    waiting = [d.domain for d in link.tenant.domains if d.state != "verified"]
+    if verified:
+        flash(f"Verified: {', '.join(d.domain for d in verified)}.", "success")
+    if waiting:
+        flash(
+            f"Not verified yet: {', '.join(waiting)}. DNS changes can take a while to show; "
+            "the table says what was found.",
+            "warning",
+        )
+    return redirect(url_for("setup.page", token=token, _anchor="domains"))
 
 
 def _field(form: IdpForm, name: str):

@@ -1,0 +1,16 @@
+"""Beat: look again for the TXT records of unverified e-mail domain claims."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from portal.services.audit.actors import SYSTEM, acting_as
+
+
+@shared_task(name="portal.check_domain_claims", ignore_result=True)
+def check_domain_claims() -> int:
+    """Check each claim not looked at for PORTAL_DNS_CHECK_MINUTES; the number verified."""
+    from portal.services.domains import verification
+
+    with acting_as(SYSTEM):
+        return verification.sweep()
