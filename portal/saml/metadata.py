@@ -120,6 +120,7 @@ def fetch_metadata(
 ) -> MetadataCheck:
     """Fetch the metadata URL through the SSRF guard, then check the document."""
     url = (url or "").strip()
+    options["allow_loopback"] = allow_loopback  # the document's own URLs follow the same rule
     result = MetadataCheck(URL_FIELD, url=url)
     if not url:
         result.error(URL_FIELD, "the metadata URL is required")

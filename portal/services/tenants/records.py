@@ -342,7 +342,7 @@ def saml_preflight(
         result.error("metadata_url", "give a metadata URL or a metadata file, not both")
         return result
     if metadata_url or not metadata_file:
-        result = fetch_metadata(metadata_url or "", allow_loopback=allow_loopback, **options)
+        result = fetch_metadata(metadata_url or "", **options)
     else:
         result = check_metadata_file(metadata_file, **options)
     if result.entity_id:
