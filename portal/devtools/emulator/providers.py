@@ -14,6 +14,8 @@ from .rules import (
     check_provider_name,
     custom_attribute_names,
 )
+from .saml import HANDLERS as SAML_HANDLERS
+from .saml import describe_only_keys
 from .shapes import service_model
 from .state import MAX_CUSTOM_ATTRIBUTES
 
@@ -62,7 +64,8 @@ def create_identity_provider(call: Call) -> dict[str, Any]:
     name = call.require("ProviderName")
     check_provider_name(name)
     provider_type = call.require("ProviderType")
-    check_provider_details(provider_type, name, call.params.get("ProviderDetails") or {})
+    details = call.params.get("ProviderDetails") or {}
+    check_provider_details(provider_type, name, details)
     check_attribute_mapping(pool, call.params.get("AttributeMapping") or {})
     if name in pool.identity_providers:
         raise CognitoError(
@@ -75,8 +78,17 @@ def create_identity_provider(call: Call) -> dict[str, Any]:
         raise limit_exceeded(
             f"User pool {pool.id} has reached its quota of {quota} identity providers."
         )
+    derived = describe_only_keys(call, pool.id, details) if provider_type == "SAML" else {}
     call.forward()
+    _add_derived(pool.identity_providers[name], derived)
     return {"IdentityProvider": provider_json(pool, pool.identity_providers[name])}
+
+
+def _add_derived(provider: CognitoIdpIdentityProvider, derived: dict[str, str]) -> None:
+    """Keep the describe-only keys beside the details sent, as DescribeIdentityProvider shows."""
+    if derived:
+        details = dict(provider.extended_config.get("ProviderDetails") or {})
+        provider.extended_config["ProviderDetails"] = {**details, **derived}
 
 
 def _provider(call: Call) -> tuple[CognitoIdpUserPool, CognitoIdpIdentityProvider]:
@@ -92,14 +104,18 @@ def update_identity_provider(call: Call) -> dict[str, Any]:
     """UpdateIdentityProvider: same checks; ProviderDetails sent replace the old ones whole."""
     pool, provider = _provider(call)
     details = call.params.get("ProviderDetails")
+    derived: dict[str, str] = {}
     if details is not None:
         provider_type = provider.extended_config.get("ProviderType", "")
         check_provider_details(provider_type, provider.name, details)
+        if provider_type == "SAML":
+            derived = describe_only_keys(call, pool.id, details)
     if call.params.get("AttributeMapping") is not None:
         check_attribute_mapping(pool, call.params["AttributeMapping"])
     if call.params.get("IdpIdentifiers") is not None:
         check_identifiers_free(pool, provider.name, call.params["IdpIdentifiers"])
     call.forward()
+    _add_derived(provider, derived)
     provider.last_modified_date = datetime.now(UTC)
     return {"IdentityProvider": provider_json(pool, provider)}
 
@@ -133,4 +149,5 @@ HANDLERS = {
     "UpdateIdentityProvider": update_identity_provider,
     "DescribeIdentityProvider": describe_identity_provider,
     "AddCustomAttributes": add_custom_attributes,
+    **SAML_HANDLERS,
 }

@@ -84,10 +84,8 @@ def check_provider_details(provider_type: str, name: str, details: dict[str, str
         for key in ("client_id", "authorize_scopes"):
             if not details.get(key):
                 raise invalid(f"{key} is required for a {provider_type} provider.")
-    elif provider_type == "SAML" and not (
-        details.get("MetadataURL") or details.get("MetadataFile")
-    ):
-        raise invalid("MetadataURL or MetadataFile is required for a SAML provider.")
+    # SAML details are checked by saml.check_saml_details, which also derives what
+    # DescribeIdentityProvider returns.
 
 
 def check_oidc_details(details: dict[str, str]) -> None:

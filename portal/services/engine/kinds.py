@@ -167,6 +167,8 @@ def apply_facts(
         if tenant.idp_client_secret_encrypted is not None:
             tenant.idp_client_secret_encrypted = None  # Cognito holds it now: purge ours
         tenant.idp_secret_in_cognito = True
+    if facts.get("retired_provider_removed"):
+        tenant.retired_provider_name = None
     if "new_secret_id" in facts:
         tenant.new_client_secret_id = ctx.known.new_secret_id = facts["new_secret_id"]
         tenant.old_client_secret_id = ctx.known.old_secret_id = facts["old_secret_id"]

@@ -21,6 +21,7 @@ IDEMPOTENCY_IN_PROGRESS = URN + "idempotency-key-in-progress"
 COGNITO_ERROR = URN + "cognito-error"
 ISSUER_CHECK_FAILED = URN + "issuer-check-failed"
 TOTP_REQUIRED = URN + "totp-required"
+METADATA_CHECK_FAILED = URN + "saml-metadata-check-failed"
 
 
 class ApiProblem(Exception):

@@ -63,6 +63,10 @@ PATTERN_HINTS = {
     "contact_email": "this is not an e-mail address",
     "groups_claim": "use letters, digits and _ : . - / only",
     "roles_claim": "use letters, digits and _ : . - / only",
+    "email_attribute": "use letters, digits and _ : . - / only",
+    "groups_attribute": "use letters, digits and _ : . - / only",
+    "roles_attribute": "use letters, digits and _ : . - / only",
+    "metadata_url": "the metadata URL must be an absolute https URL",
 }
 
 
@@ -132,6 +136,45 @@ class IdpSettingsIn(Strict):
     attributes_request_method: Literal["GET", "POST"] | None = None
 
 
+class SamlIdpSettingsIn(Strict):
+    metadata_url: IssuerUrl | None = Field(
+        default=None,
+        description="The IdP's SAML metadata URL (https); fetched and checked, then given to "
+        "Cognito, which refreshes it. Give this or metadata_xml.",
+    )
+    metadata_xml: Annotated[str, Field(min_length=1, max_length=131_072)] | None = Field(
+        default=None, description="The IdP's SAML metadata document itself."
+    )
+    email_attribute: Claim | None = Field(
+        default=None, description="The SAML attribute carrying the e-mail address."
+    )
+    groups_attribute: Claim | None = None
+    roles_attribute: Claim | None = None
+    sign_requests: bool = Field(default=False, description="Sign requests with rsa-sha256.")
+    encrypted_responses: bool = Field(default=False, description="Require encrypted responses.")
+    idp_signout: bool = Field(default=False, description="Sign users out of the IdP too.")
+    idp_initiated: bool = Field(default=False, description="Accept IdP-initiated sign-in.")
+
+
+class SamlView(BaseModel):
+    entity_id: str | None = Field(
+        description="The entity ID (audience) the customer registers: urn:amazon:cognito:sp:<pool>."
+    )
+    acs_url: str | None = Field(description="The ACS (reply) URL the customer registers.")
+    logout_url: str | None = Field(description="The sign-out URL to register (IdP sign-out).")
+    idp_entity_id: str | None
+    metadata_url: str | None
+    metadata_sha256: str | None
+    certificate_expires_at: datetime | None
+    email_attribute: str
+    groups_attribute: str
+    roles_attribute: str | None
+    sign_requests: bool
+    encrypted_responses: bool
+    idp_signout: bool
+    idp_initiated: bool
+
+
 class IdpView(BaseModel):
     issuer: str | None
     client_id: str | None
@@ -177,6 +220,8 @@ class TenantView(BaseModel):
     logout_urls: list[str]
     idp: IdpView
     domains: list[DomainView] = Field(description="Claimed e-mail domains and their state.")
+    provider_type: Literal["OIDC", "SAML"]
+    saml: SamlView | None = Field(description="A SAML tenant's settings; null for OIDC.")
     cognito_domain: str | None
     login_url: str | None
     idp_redirect_uri: str | None = Field(
