@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pyotp
@@ -61,12 +62,34 @@ def test_a_totp_code_signs_in_once_only(app, db, users):
     assert _code_step(second, pyotp.TOTP(SECRET).at(time.time() + 30)).status_code == 302
 
 
+@pytest.mark.dialect
 def test_an_older_code_than_the_last_accepted_one_is_refused(db, users):
     user = _with_totp(db, "staff@example.com")
     assert spend_step(user, 1000) is True
     assert spend_step(user, 1000) is False  # the same step again (a replay, or a race lost)
     assert spend_step(user, 999) is False  # an earlier one
     assert spend_step(user, 1001) is True
+
+
+@pytest.mark.dialect
+def test_two_requests_racing_with_one_code_spend_it_once(app, db, users):
+    user_id = _with_totp(db, "staff@example.com").id
+    barrier = threading.Barrier(4)
+    results: list[bool] = []
+
+    def submit() -> None:
+        with app.app_context():
+            user = db.session.get(User, user_id)
+            barrier.wait()
+            results.append(spend_step(user, 2000))
+            db.session.remove()
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(results) == [False, False, False, True]
 
 
 def test_wrong_codes_delay_the_code_step_and_do_not_reset_on_the_password(app, db, users):
