@@ -202,3 +202,17 @@ def test_the_decoy_hash_costs_what_a_real_hash_costs(db, users):
     users_service.verify_password_or_decoy(None, "anything")
     decoy = extract_parameters(users_service._decoy[1])
     assert decoy == extract_parameters(users_service.hash_password("anything"))
+
+
+def test_without_redis_the_delays_are_kept_in_the_process(app, monkeypatch):
+    monkeypatch.setattr(lockout, "redis_client", lambda: None)
+    with app.app_context():
+        for _ in range(4):
+            assert lockout.record_failure("Solo@example.com", "10.0.2.1") == 0
+        assert lockout.wait_seconds("solo@example.com", "10.0.2.1") == 0
+        assert lockout.record_failure("solo@example.com", "10.0.2.1") == 30
+        assert 29 <= lockout.wait_seconds("solo@example.com", "10.0.2.1") <= 30
+        assert lockout.wait_seconds("solo@example.com", "10.0.2.2") == 0  # another address
+        assert lockout.delayed_addresses(["solo@example.com"]) == {"solo@example.com": 1}
+        assert lockout.clear_account("solo@example.com") == 1
+        assert lockout.wait_seconds("solo@example.com", "10.0.2.1") == 0
