@@ -44,6 +44,8 @@ KNOWN_ACTIONS = (
     "user.created",
     "user.password_changed",
     "user.totp_enabled",
+    "user.role_changed",
+    "user.sessions_ended",
     "pool.registered",
     "pool.closed",
     "pool.quotas_changed",

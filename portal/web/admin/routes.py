@@ -44,7 +44,7 @@ def _users_page(form: CreateUserForm | None = None, shown_once: dict | None = No
         totp_form=RequireTotpForm(formdata=None, require_totp=totp_required()),
         action=ActionForm(formdata=None),
         roles=ROLE_CHOICES,
-        delayed={u.id: lockout.delayed_addresses(u.email) for u in users},
+        delayed=lockout.delayed_addresses([u.email for u in users]),
         shown_once=shown_once,
         now=utcnow(),
     ), code
