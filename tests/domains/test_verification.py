@@ -108,6 +108,7 @@ def test_a_dns_server_that_does_not_answer_leaves_the_claim_for_later(db, dns_zo
     assert row.check_result == "DNS did not answer within 1 s; checked again later"
 
 
+@pytest.mark.dialect  # the partial unique index decides who verified first
 def test_squatting_blocks_nobody_and_the_first_to_verify_wins(db, dns_zone):
     squatter, owner = draft("squatter"), draft("owner")
     claim(squatter, "acme.com")
@@ -208,3 +209,30 @@ def test_only_verified_domains_reach_cognito_and_a_verification_applies_itself(
     assert len(db.session.scalars(select(Run.id)).all()) == len(runs_before) + 1
     assert f.run_latest(db, tenant) == "succeeded"
     assert live_identifiers() == ["beta.example"]  # acme.com is still only claimed
+
+
+@pytest.mark.slow  # onboards a tenant in the emulator and runs a reconcile: about 5 s
+def test_a_domain_another_provider_holds_in_the_pool_fails_the_run_with_what_to_do(
+    db, local_cognito, oidc_idp
+):
+    tenant = f.ready_tenant(local_cognito, oidc_idp)
+    f.cognito_client().create_identity_provider(  # made outside the portal, in the same pool
+        UserPoolId=tenant.pool.user_pool_id,
+        ProviderName="outsider",
+        ProviderType="OIDC",
+        ProviderDetails={
+            "client_id": "x",
+            "client_secret": "y",
+            "authorize_scopes": "openid",
+            "oidc_issuer": oidc_idp,
+            "attributes_request_method": "GET",
+        },
+        IdpIdentifiers=["acme.com"],
+    )
+    claim(tenant, "acme.com")
+    with acting_as(f.TEST_ACTOR):
+        claims.verify_by_hand(tenant, "acme.com", "contract")
+    assert f.run_latest(db, tenant) == "failed"
+    error = f.fresh(db, tenant).last_error
+    assert "already an identifier of another identity provider" in error
+    assert "remove the domain from one of the two tenants" in error
