@@ -73,6 +73,10 @@ def upgrade():
     )
     with op.batch_alter_table("tenants", schema=None) as batch_op:
         batch_op.add_column(sa.Column("domain_token", sa.String(length=64), nullable=True))
+        batch_op.add_column(
+            sa.Column("domains_changed_at", sa.DateTime(timezone=True), nullable=True)
+        )
+        batch_op.create_index("ix_tenants_domains_changed_at", ["domains_changed_at"])
 
     connection = op.get_bind()
     tenants = sa.table(
@@ -141,6 +145,8 @@ def downgrade():
         connection.execute(
             tenants.update().where(tenants.c.id == tenant_id).values(idp_identifiers=names)
         )
+    op.drop_index("ix_tenants_domains_changed_at", table_name="tenants")
+    _drop_tenants_column("domains_changed_at")
     _drop_tenants_column("domain_token")
     op.drop_index("uq_tenant_domains_verified_domain", table_name="tenant_domains")
     op.drop_index("ix_tenant_domains_checked_at", table_name="tenant_domains")

@@ -65,6 +65,10 @@ class Tenant(db.Model):
     attributes_request_method: Mapped[str] = mapped_column(String(4), default="GET")
     # The TXT value that proves a claimed e-mail domain is the tenant's (portal/services/domains).
     domain_token: Mapped[str | None] = mapped_column(String(64), default=None)
+    # When the verified domains last changed: a run made before then must be followed by one.
+    domains_changed_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), default=None, index=True
+    )
 
     # Cognito resources this tenant owns. Names are chosen once and never reused.
     provider_name: Mapped[str] = mapped_column(String(32), unique=True)
