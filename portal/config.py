@@ -15,6 +15,7 @@ import secrets
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -59,6 +60,17 @@ def whole(name: str, raw: str) -> int:
         raise SettingsError(f"{name} must be a whole number (got {raw!r})") from exc
     if value <= 0:
         raise SettingsError(f"{name} must be positive (got {value})")
+    return value
+
+
+def count(name: str, raw: str) -> int:
+    """A whole number, 0 or more."""
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number (got {raw!r})") from exc
+    if value < 0:
+        raise SettingsError(f"{name} must be 0 or more (got {value})")
     return value
 
 
@@ -469,6 +481,31 @@ class Settings:
         2.0,
         doc="how long each readiness check (database, broker, Cognito) may take",
     )
+    session_idle_minutes: int = setting(
+        "PORTAL_SESSION_IDLE_MINUTES",
+        whole,
+        30,
+        doc="a signed-in browser session ends after this many minutes without a request (pages "
+        "that refresh themselves, like a run's progress, do not count as activity)",
+    )
+    session_max_hours: int = setting(
+        "PORTAL_SESSION_MAX_HOURS",
+        whole,
+        12,
+        doc="a session ends this many hours after sign-in, however active; the session cookie's "
+        "signature expires then too",
+    )
+    trusted_proxies: int = setting(
+        "PORTAL_TRUSTED_PROXIES",
+        count,
+        0,
+        doc="how many reverse proxies (load balancer, nginx) stand in front of the portal and "
+        "set `X-Forwarded-For` and `X-Forwarded-Proto`; the portal then takes the client's "
+        "address and scheme from those headers (see [Behind a reverse proxy]"
+        "(#behind-a-reverse-proxy)). 0: the headers are ignored, as anyone can send them",
+        section="recommended",
+        example="0",
+    )
     api_rate_limit: int = setting(
         "PORTAL_API_RATE_LIMIT",
         whole,
@@ -562,6 +599,8 @@ class Settings:
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.public_url.startswith("https://"),
             "WTF_CSRF_TIME_LIMIT": None,
+            # Bounds the session cookie's signature too: no cookie outlives the absolute lifetime.
+            "PERMANENT_SESSION_LIFETIME": timedelta(hours=self.session_max_hours),
         }
 
 

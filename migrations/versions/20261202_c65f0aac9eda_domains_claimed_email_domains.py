@@ -1,7 +1,7 @@
 """domains: claimed e-mail domains, verified before they become IdpIdentifiers
 
 Revision ID: c65f0aac9eda
-Revises: e90586da051a
+Revises: 5eca0a1b2c3d
 Create Date: 2026-12-02 16:50:00
 
 tenants.idp_identifiers moves into tenant_domains as unverified claims. An identifier of a tenant
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "c65f0aac9eda"
-down_revision = "e90586da051a"
+down_revision = "5eca0a1b2c3d"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ from portal.models.settings import PortalSetting
 from portal.models.setup_links import LinkState, SetupLink, SignInOutcome, SignInTest
 from portal.models.tenants import RotationState, Tenant, TenantStatus
 from portal.models.types import utcnow
-from portal.models.users import Role, User
+from portal.models.users import Role, User, UserSession
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
@@ -41,6 +41,7 @@ __all__ = [
     "TenantStatus",
     "User",
     "UserPool",
+    "UserSession",
     "VerifyMethod",
     "WizardDraft",
     "utcnow",

@@ -35,8 +35,13 @@
     var interval = parseInt(element.getAttribute("data-poll-interval") || "1500", 10);
     var tick = function () {
       fetch(url, { headers: { "Accept": "text/html", "X-Requested-With": "fetch" }, credentials: "same-origin" })
-        .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+        .then(function (response) {
+          // Sent elsewhere (the session ended: sign-in page): load the page again, which shows why.
+          if (response.redirected) { window.location.reload(); return null; }
+          return response.ok ? response.text() : Promise.reject(response.status);
+        })
         .then(function (html) {
+          if (html === null) return;
           var holder = document.createElement("div");
           holder.innerHTML = html;
           var fresh = holder.firstElementChild;

@@ -20,6 +20,7 @@ IDEMPOTENCY_MISMATCH = URN + "idempotency-key-reused"
 IDEMPOTENCY_IN_PROGRESS = URN + "idempotency-key-in-progress"
 COGNITO_ERROR = URN + "cognito-error"
 ISSUER_CHECK_FAILED = URN + "issuer-check-failed"
+TOTP_REQUIRED = URN + "totp-required"
 
 
 class ApiProblem(Exception):
