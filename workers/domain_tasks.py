@@ -9,8 +9,13 @@ from portal.services.audit.actors import SYSTEM, acting_as
 
 @shared_task(name="portal.check_domain_claims", ignore_result=True)
 def check_domain_claims() -> int:
-    """Check each claim not looked at for PORTAL_DNS_CHECK_MINUTES; the number verified."""
-    from portal.services.domains import verification
+    """Check each claim not looked at for PORTAL_DNS_CHECK_MINUTES; the number verified.
+
+    Then queue the runs that identifiers changed during an earlier run still need.
+    """
+    from portal.services.domains import claims, verification
 
     with acting_as(SYSTEM):
-        return verification.sweep()
+        verified = verification.sweep()
+        claims.catch_up()
+        return verified

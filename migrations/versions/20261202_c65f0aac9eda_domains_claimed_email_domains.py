@@ -31,6 +31,15 @@ def _as_list(value):
     return [str(v).strip().lower() for v in (value or []) if str(v).strip()]
 
 
+def _drop_tenants_column(name):
+    """SQLite (3.35+) drops the column in place: a batch copy would DROP TABLE tenants, which the
+    foreign keys of runs, links and claims refuse while they are enforced."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f"ALTER TABLE tenants DROP COLUMN {name}")
+    else:
+        op.drop_column("tenants", name)
+
+
 def upgrade():
     op.create_table(
         "tenant_domains",
@@ -64,6 +73,10 @@ def upgrade():
     )
     with op.batch_alter_table("tenants", schema=None) as batch_op:
         batch_op.add_column(sa.Column("domain_token", sa.String(length=64), nullable=True))
+        batch_op.add_column(
+            sa.Column("domains_changed_at", sa.DateTime(timezone=True), nullable=True)
+        )
+        batch_op.create_index("ix_tenants_domains_changed_at", ["domains_changed_at"])
 
     connection = op.get_bind()
     tenants = sa.table(
@@ -109,8 +122,7 @@ def upgrade():
             .where(tenants.c.id == tenant_id)
             .values(domain_token=secrets.token_hex(16))
         )
-    with op.batch_alter_table("tenants", schema=None) as batch_op:
-        batch_op.drop_column("idp_identifiers")
+    _drop_tenants_column("idp_identifiers")
 
 
 def downgrade():
@@ -133,8 +145,9 @@ def downgrade():
         connection.execute(
             tenants.update().where(tenants.c.id == tenant_id).values(idp_identifiers=names)
         )
-    with op.batch_alter_table("tenants", schema=None) as batch_op:
-        batch_op.drop_column("domain_token")
+    op.drop_index("ix_tenants_domains_changed_at", table_name="tenants")
+    _drop_tenants_column("domains_changed_at")
+    _drop_tenants_column("domain_token")
     op.drop_index("uq_tenant_domains_verified_domain", table_name="tenant_domains")
     op.drop_index("ix_tenant_domains_checked_at", table_name="tenant_domains")
     op.drop_index("ix_tenant_domains_domain", table_name="tenant_domains")

@@ -101,6 +101,10 @@ class Tenant(db.Model):
     former_provider_names: Mapped[list[str]] = mapped_column(
         JSONType, default=list, server_default="[]"
     )
+    # When the verified domains last changed: a run made before then must be followed by one.
+    domains_changed_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), default=None, index=True
+    )
 
     # Cognito resources this tenant owns. Names are chosen once and never reused.
     provider_name: Mapped[str] = mapped_column(String(32), unique=True)

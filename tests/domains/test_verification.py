@@ -108,6 +108,7 @@ def test_a_dns_server_that_does_not_answer_leaves_the_claim_for_later(db, dns_zo
     assert row.check_result == "DNS did not answer within 1 s; checked again later"
 
 
+@pytest.mark.dialect  # the partial unique index decides who verified first
 def test_squatting_blocks_nobody_and_the_first_to_verify_wins(db, dns_zone):
     squatter, owner = draft("squatter"), draft("owner")
     claim(squatter, "acme.com")
@@ -208,3 +209,53 @@ def test_only_verified_domains_reach_cognito_and_a_verification_applies_itself(
     assert len(db.session.scalars(select(Run.id)).all()) == len(runs_before) + 1
     assert f.run_latest(db, tenant) == "succeeded"
     assert live_identifiers() == ["beta.example"]  # acme.com is still only claimed
+
+
+@pytest.mark.slow  # onboards a tenant in the emulator and runs a reconcile: about 5 s
+def test_a_domain_another_provider_holds_in_the_pool_fails_the_run_with_what_to_do(
+    db, local_cognito, oidc_idp
+):
+    tenant = f.ready_tenant(local_cognito, oidc_idp)
+    f.cognito_client().create_identity_provider(  # made outside the portal, in the same pool
+        UserPoolId=tenant.pool.user_pool_id,
+        ProviderName="outsider",
+        ProviderType="OIDC",
+        ProviderDetails={
+            "client_id": "x",
+            "client_secret": "y",
+            "authorize_scopes": "openid",
+            "oidc_issuer": oidc_idp,
+            "attributes_request_method": "GET",
+        },
+        IdpIdentifiers=["acme.com"],
+    )
+    claim(tenant, "acme.com")
+    with acting_as(f.TEST_ACTOR):
+        claims.verify_by_hand(tenant, "acme.com", "contract")
+    assert f.run_latest(db, tenant) == "failed"
+    error = f.fresh(db, tenant).last_error
+    assert "already an identifier of another identity provider" in error
+    assert "remove the domain from one of the two tenants" in error
+
+
+@pytest.mark.slow  # onboards a tenant in the emulator and runs reconciles: about 6 s
+def test_a_run_made_before_a_verification_is_followed_by_one_from_beat(db, local_cognito, oidc_idp):
+    """The earlier run may be past its provider step when the domain is verified; beat's
+    catch-up queues one more run (once) rather than leaving the identifier to the drift check."""
+    tenant = f.ready_tenant(local_cognito, oidc_idp)
+    claim(tenant, "acme.com")
+    with acting_as(f.TEST_ACTOR):
+        under_way = f.onboard(tenant)[0]  # a run made before the verification
+        claims.verify_by_hand(tenant, "acme.com", "contract")
+    assert db.session.scalars(select(Run.id)).all()[-1] == under_way.id  # not a second one
+    assert f.run_now(under_way) == "succeeded"
+
+    with acting_as(f.TEST_ACTOR):
+        caught_up = claims.catch_up()
+        assert caught_up == [tenant.id]
+        assert claims.catch_up() == []  # the new run covers the change: nothing more
+    assert f.run_latest(db, tenant) == "succeeded"
+    provider = f.cognito_client().describe_identity_provider(
+        UserPoolId=tenant.pool.user_pool_id, ProviderName=tenant.provider_name
+    )["IdentityProvider"]
+    assert provider["IdpIdentifiers"] == ["acme.com"]

@@ -10,7 +10,15 @@ from sqlalchemy import select
 
 from portal.config import current_settings
 from portal.extensions import db
-from portal.models import DomainState, Tenant, TenantDomain, TenantStatus, VerifyMethod, utcnow
+from portal.models import (
+    DomainState,
+    Run,
+    Tenant,
+    TenantDomain,
+    TenantStatus,
+    VerifyMethod,
+    utcnow,
+)
 from portal.services import events
 from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
@@ -234,6 +242,7 @@ def _identifiers_changed(tenant: Tenant, before: list[str]) -> None:
     after = identifiers(tenant)
     if after == before:
         return
+    tenant.domains_changed_at = utcnow()
     trail.record(
         "domain.identifiers_changed",
         tenant,
@@ -267,6 +276,39 @@ def apply_changes() -> list[int]:
             queue_onboarding([tenant])
             queued.append(tenant_id)
         except Exception:  # the identifiers wait for the next run or drift repair
+            db.session.rollback()
+            log.exception("could not queue a run for tenant %s", tenant.slug)
+    return queued
+
+
+def catch_up(limit: int = 100) -> list[int]:
+    """Beat: queue a run for ready tenants whose identifiers changed after their last run was
+    made (say, verified while a run was under way), so Cognito gets them without waiting for drift.
+    """
+    from portal.services.engine.queue import queue_onboarding
+
+    later_run = (
+        select(Run.id)
+        .where(Run.tenant_id == Tenant.id, Run.created_at >= Tenant.domains_changed_at)
+        .exists()
+    )
+    due = db.session.scalars(
+        select(Tenant)
+        .where(
+            Tenant.status == TenantStatus.READY,
+            Tenant.domains_changed_at.is_not(None),
+            Tenant.pending_changes_since.is_(None),
+            ~later_run,
+        )
+        .order_by(Tenant.domains_changed_at)
+        .limit(limit)
+    ).all()
+    queued = []
+    for tenant in due:
+        try:
+            queue_onboarding([tenant])
+            queued.append(tenant.id)
+        except Exception:
             db.session.rollback()
             log.exception("could not queue a run for tenant %s", tenant.slug)
     return queued
