@@ -84,3 +84,13 @@ def test_the_customer_will_enter_saml_metadata_through_a_setup_link(
     response = post_saml(staff, mode="customer", metadata_url="")
     assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
     assert db.session.scalar(select(Tenant)).provider_type == "SAML"
+
+
+def test_the_tenant_page_shows_what_a_saml_customer_registers(signed_in, db, cognito_emulator):
+    pool_id = f.pool(cognito_emulator).user_pool_id
+    tenant = f.saml_tenant("acme", idp_metadata())
+    assert f.run_now(f.onboard(tenant)[0]) == "succeeded"
+    page = signed_in("auditor").get("/tenants/acme").get_data(as_text=True)
+    assert f"urn:amazon:cognito:sp:{pool_id}" in page and "/saml2/idpresponse" in page
+    assert ENTITY_ID in page and "SAML 2.0" in page
+    assert "/oauth2/idpresponse" not in page
