@@ -8,6 +8,7 @@ from portal.web.extensions import csrf, login_manager
 
 
 def register_blueprints(app: Flask) -> None:
+    from portal.validation import REDIRECT_URL_RULE
     from portal.web import auth, health, main
     from portal.web.access import enforce_access
     from portal.web.auth import loader  # noqa: F401  (registers the user loader)
@@ -20,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
     login_manager.session_protection = "strong"
     init_security(app)
     init_navigation(app)
+    app.jinja_env.globals["redirect_url_rule"] = REDIRECT_URL_RULE
     app.before_request(enforce_access)
 
     app.register_blueprint(health.bp)

@@ -38,7 +38,7 @@ def test_invalid_input_is_reported_per_field(db, api_client):
     staff = api_client("staff")
     response = staff.post(
         "/api/v1/tenants",
-        {"slug": "Not A Slug", "name": "", "callback_urls": ["ftp://x.example/cb"], "extra": 1},
+        {"slug": "Not A Slug", "name": "", "callback_urls": ["http://x.example/cb"], "extra": 1},
     )
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"
@@ -50,6 +50,13 @@ def test_invalid_input_is_reported_per_field(db, api_client):
     assert (
         "lowercase letters" in next(e for e in problem["errors"] if e["field"] == "slug")["message"]
     )
+    # The one URL rule, with its reason: app schemes and [::1] are fine, shell characters not.
+    urls = {"slug": "acme-app", "name": "Acme", "callback_urls": ["myapp://cb", "http://[::1]/cb"]}
+    assert staff.post("/api/v1/tenants", urls).status_code == 201
+    hostile = {**urls, "slug": "acme-sh", "logout_urls": ["https://a.example.com/$(id)"]}
+    refused = staff.post("/api/v1/tenants", hostile).get_json()
+    [error] = refused["errors"]
+    assert error["field"] == "logout_urls.0" and "contains $" in error["message"]
     # The service's own rules (here: no double hyphen) answer the same way.
     double = new_tenant(staff, "ac--me")
     assert double.status_code == 422
@@ -57,7 +64,7 @@ def test_invalid_input_is_reported_per_field(db, api_client):
     assert new_tenant(staff, "acme").status_code == 201
     again = new_tenant(staff, "acme")
     assert again.status_code == 422 and "exists already" in again.get_json()["detail"]
-    assert db.session.scalar(select(Tenant.slug)) == "acme"
+    assert set(db.session.scalars(select(Tenant.slug))) == {"acme", "acme-app"}
 
 
 def test_bodies_that_are_not_json_are_refused_clearly(db, api_client):
