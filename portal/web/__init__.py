@@ -12,9 +12,11 @@ def register_blueprints(app: Flask) -> None:
     from portal.web import auth, health, main
     from portal.web.access import enforce_access
     from portal.web.auth import loader  # noqa: F401  (registers the user loader)
+    from portal.web.converters import init_converters
     from portal.web.navigation import init_navigation
     from portal.web.security import init_security
 
+    init_converters(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -191,3 +191,17 @@ def test_audit_events_for_auditors(db, api_client):
     unknown = auditor.get("/api/v1/audit-events?tenant=nobody")
     assert unknown.status_code == 422
     assert api_client("staff").get("/api/v1/audit-events").status_code == 403
+
+
+def test_absurdly_deep_json_is_a_400_problem(api_client):
+    staff = api_client("staff")
+    for body in ("[" * 100_000, '{"a":' * 100_000):
+        response = staff.request(
+            "POST",
+            "/api/v1/tenants",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        assert response.status_code == 400, response.status_code
+        assert response.content_type == "application/problem+json"
+        assert "nested too deeply" in response.get_json()["detail"]

@@ -157,6 +157,8 @@ def _json_body() -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiProblem(400, f"The request body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # e.g. [[[[... 100,000 deep: Python's parser gives up
+        raise ApiProblem(400, "The request body is nested too deeply to be read.") from exc
 
 
 def _run(op: Operation, view: Callable[..., Any], kwargs: dict[str, Any]) -> Response:

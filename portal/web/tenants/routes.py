@@ -32,6 +32,7 @@ from portal.services.tenants.listing import SORTS, TenantFilter, audit_trail, li
 from portal.services.tenants.records import UnknownTenant, get_tenant
 from portal.validation import ValidationError
 from portal.web.access import ALL_ROLES, STAFF_ROLES, roles
+from portal.web.converters import id_arg
 from portal.web.tenants.actions import TENANT_ACTION_TEMPLATES
 from portal.web.tenants.forms import ActionForm
 
@@ -106,10 +107,7 @@ def list_url(wanted: TenantFilter, **changes) -> str:
 @roles(*ALL_ROLES)
 def show(slug: str):
     tenant = _tenant(slug)
-    try:
-        before = int(request.args.get("before", "0")) or None
-    except ValueError:
-        before = None
+    before = id_arg("before")
     events, next_before = audit_trail(tenant, before)
     runs = db.session.scalars(
         select(Run).where(Run.tenant_id == tenant.id).order_by(Run.id.desc()).limit(20)
