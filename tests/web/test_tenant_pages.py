@@ -189,8 +189,8 @@ def test_reveal_and_downloads_are_audited_and_match_cognito(
 
     env = staff.post_form("/tenants/acme", {}, post_url="/tenants/acme/credentials.env")
     assert "attachment" in env.headers["Content-Disposition"]
-    assert f'COGNITO_CLIENT_SECRET="{secret}"' in env.get_data(as_text=True)
-    assert f'COGNITO_CLIENT_ID="{client_id}"' in env.get_data(as_text=True)
+    assert f"COGNITO_CLIENT_SECRET='{secret}'" in env.get_data(as_text=True)
+    assert f"COGNITO_CLIENT_ID='{client_id}'" in env.get_data(as_text=True)
     downloaded = json.loads(
         staff.post_form("/tenants/acme", {}, post_url="/tenants/acme/credentials.json").data
     )

@@ -12,6 +12,7 @@ from portal.models import RotationState, Run, Tenant
 from portal.services.audit import trail
 from portal.services.engine.gateways import gateway_for
 from portal.services.engine.ledger import TenantCallRecorder
+from portal.services.tenants.envfile import flagged_urls
 from portal.validation import ValidationError
 
 
@@ -93,6 +94,7 @@ def tenant_summary(tenant: Tenant, run: Run | None) -> dict[str, Any]:
         "client_id": tenant.client_id,
         "callback_urls": list(tenant.callback_urls),
         "logout_urls": list(tenant.logout_urls),
+        "flagged_urls": flagged_urls(tenant),
         "issuer_of_idp": tenant.issuer,
         "idp_client_id": tenant.idp_client_id,
         "authorize_scopes": tenant.authorize_scopes,

@@ -102,6 +102,8 @@ def from_pydantic(error: PydanticError, location: str) -> ApiProblem:
             message = PATTERN_HINTS.get(
                 parts[0] if parts else "", "contains characters not allowed"
             )
+        elif item["type"] == "value_error":
+            message = str(item["ctx"]["error"])
         elif item["type"] == "extra_forbidden":
             message = "this field is not part of the request; check its spelling"
         elif item["type"] == "missing":

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from portal.cognito.redirect_urls import MAX_URL_LENGTH
 from portal.models import RunKind, RunStatus, StepStatus, TenantStatus
+from portal.validation import REDIRECT_URL_RULE, check_redirect_url
+from portal.validation import ValidationError as PortalValidationError
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{1,30})[a-z0-9]$"
 NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
@@ -23,14 +26,22 @@ Slug = Annotated[
     ),
 ]
 Text = Annotated[str, Field(pattern=NO_CONTROLS)]
+
+
+def _redirect_url(value: str) -> str:
+    try:
+        return check_redirect_url(value)
+    except PortalValidationError as error:
+        raise ValueError(error.message) from None
+
+
 Url = Annotated[
     str,
+    AfterValidator(_redirect_url),
     Field(
-        min_length=8,
-        max_length=1024,
-        pattern=r"^(?:https://[^\s#/?\x00-\x1f\x7f]+|http://(?:localhost|127\.0\.0\.1)(?::[0-9]{1,5})?)"
-        r"(?:[/?][^\s#\x00-\x1f\x7f]*)?$",
-        description="Absolute https URL (http only for localhost and 127.0.0.1), no fragment.",
+        min_length=1,
+        max_length=MAX_URL_LENGTH,
+        description=f"A callback or logout URL: {REDIRECT_URL_RULE}.",
         examples=["https://app.example.com/oidc/callback"],
     ),
 ]
@@ -57,8 +68,6 @@ Claim = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9
 # Friendlier words than "String should match pattern ..." for the fields with a pattern.
 PATTERN_HINTS = {
     "slug": "use 3 to 32 lowercase letters, digits and single hyphens (for example acme-corp)",
-    "callback_urls": "each URL must be absolute https (http only for localhost), without #fragment",
-    "logout_urls": "each URL must be absolute https (http only for localhost), without #fragment",
     "issuer": "the issuer must be an absolute https URL",
     "contact_email": "this is not an e-mail address",
     "groups_claim": "use letters, digits and _ : . - / only",
@@ -207,6 +216,12 @@ class DomainView(BaseModel):
     )
 
 
+class FlaggedUrl(BaseModel):
+    field: Literal["callback_urls", "logout_urls"]
+    url: str
+    problem: str
+
+
 class TenantView(BaseModel):
     slug: str
     name: str
@@ -218,6 +233,9 @@ class TenantView(BaseModel):
     client_id: str | None
     callback_urls: list[str]
     logout_urls: list[str]
+    flagged_urls: list[FlaggedUrl] = Field(
+        description="Stored URLs that today's input rules refuse (saved before them); change them."
+    )
     idp: IdpView
     domains: list[DomainView] = Field(description="Claimed e-mail domains and their state.")
     provider_type: Literal["OIDC", "SAML"]

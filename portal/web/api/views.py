@@ -6,6 +6,7 @@ from sqlalchemy import Select, func, select
 
 from portal.extensions import db
 from portal.models import ApiToken, AuditEvent, Run, Tenant, TokenKind
+from portal.services.tenants.envfile import flagged_urls
 from portal.services.tenants.handover import hosted_urls
 from portal.web.api import schemas
 
@@ -40,6 +41,7 @@ def tenant_view(tenant: Tenant, run: Run | None) -> schemas.TenantView:
         client_id=tenant.client_id,
         callback_urls=list(tenant.callback_urls),
         logout_urls=list(tenant.logout_urls),
+        flagged_urls=[schemas.FlaggedUrl(**flag) for flag in flagged_urls(tenant)],
         idp=schemas.IdpView(
             issuer=tenant.issuer,
             client_id=tenant.idp_client_id,
