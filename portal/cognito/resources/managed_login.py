@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.cognito.errors import AlreadyExistsError, NotFoundError, QuotaFullError
+from portal.cognito.errors import AlreadyExistsError, NotFoundError
 from portal.cognito.resources.base import Change, StepContext, StepOutcome
 
 RESOURCE = "managed login style"
@@ -62,12 +62,6 @@ class ManagedLoginStep:
             if style is None:
                 raise
             return StepOutcome("unchanged", facts={"branding_id": style["ManagedLoginBrandingId"]})
-        except QuotaFullError as error:
-            error.message = (
-                f"the pool already holds 20 managed-login styles, AWS's fixed maximum "
-                f"({error.message})"
-            )
-            raise
         style_id = response["ManagedLoginBranding"]["ManagedLoginBrandingId"]
         return StepOutcome(
             "created",

@@ -1,0 +1,88 @@
+"""Behaviour that differs between AWS and moto: offboarding where no style exists, lost users."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from portal.cognito.desired import DesiredTenant
+from portal.cognito.gateway import CognitoGateway
+from portal.cognito.resources import Known, StepContext
+from portal.cognito.resources.offboard import RemoveStyleStep
+from portal.models import CognitoCall, RunStatus, TenantStatus
+from portal.services.engine import lifecycle
+from tests.support import factories as f
+from tests.support.factories import fresh, run_latest
+
+pytestmark = [pytest.mark.dialect]
+
+
+def operations(db, tenant) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(CognitoCall.operation)
+            .where(CognitoCall.tenant_id == tenant.id)
+            .order_by(CognitoCall.id)
+        )
+    )
+
+
+def test_offboarding_a_classic_pool_tenant_asks_for_no_style(db, cognito_emulator, oidc_idp):
+    f.pool(cognito_emulator, classic=True)
+    tenant = f.tenant("acme", oidc_idp)
+    assert f.run_now(f.onboard(tenant)[0]) == RunStatus.SUCCEEDED
+    with f.acting_as(f.TEST_ACTOR):
+        lifecycle.offboard(fresh(db, tenant))
+    assert run_latest(db, tenant) == RunStatus.SUCCEEDED
+    assert fresh(db, tenant).status == TenantStatus.OFFBOARDED
+    ops = operations(db, tenant)
+    assert "DeleteUserPoolClient" in ops and "DeleteIdentityProvider" in ops
+    assert not [op for op in ops if "ManagedLoginBranding" in op]
+
+
+def test_a_style_that_managed_login_cannot_hold_counts_as_removed(cognito_emulator):
+    seeded = cognito_emulator.seed(pools=1)[0]
+    cognito = f.cognito_client()
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=seeded.user_pool_id, ClientName="acme", GenerateSecret=True
+    )["UserPoolClient"]["ClientId"]
+    cognito.update_user_pool(UserPoolId=seeded.user_pool_id, UserPoolTier="LITE")
+    desired = DesiredTenant(
+        user_pool_id=seeded.user_pool_id,
+        region=seeded.region,
+        needs_style=True,
+        client_name="acme",
+        provider_name="acme",
+        callback_urls=("https://app.example.com/cb",),
+        logout_urls=(),
+    )
+    ctx = StepContext(
+        CognitoGateway(seeded.region, client=cognito), desired, Known(client_id=client_id)
+    )
+    step = RemoveStyleStep()
+    assert step.plan(ctx).outcome == "absent"
+    assert step.apply(ctx).outcome == "absent"
+    assert [c.error_code for c in cognito_emulator.calls()][-2:] == [
+        "OperationNotEnabledException",
+        "OperationNotEnabledException",
+    ]
+
+
+def test_a_user_deleted_meanwhile_does_not_fail_offboarding(
+    db, cognito_emulator, oidc_idp, monkeypatch
+):
+    tenant = f.ready_tenant(cognito_emulator, oidc_idp)
+    cognito = f.cognito_client()
+    pool_id = tenant.pool.user_pool_id
+    cognito.admin_create_user(UserPoolId=pool_id, Username="acme_sub-1")
+    # Listed, then deleted by someone else before the portal's AdminDeleteUser reaches it.
+    monkeypatch.setattr(
+        "portal.cognito.resources.offboard.federated_usernames",
+        lambda ctx, name: ["acme_sub-1", "acme_sub-gone"],
+    )
+    with f.acting_as(f.TEST_ACTOR):
+        lifecycle.offboard(fresh(db, tenant), remove_users=True)
+    assert run_latest(db, tenant) == RunStatus.SUCCEEDED
+    assert cognito.list_users(UserPoolId=pool_id)["Users"] == []
+    codes = [c.error_code for c in cognito_emulator.calls() if c.operation == "AdminDeleteUser"]
+    assert codes == [None, "UserNotFoundException"]
