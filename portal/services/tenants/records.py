@@ -194,6 +194,7 @@ def tenant_settings(tenant: Tenant) -> dict[str, Any]:
         "authorize_scopes": tenant.authorize_scopes,
         "groups_claim": tenant.groups_claim,
         "roles_claim": tenant.roles_claim,
+        "email_verified_claim": tenant.email_verified_claim,
         "attributes_request_method": tenant.attributes_request_method,
         "idp_identifiers": list(tenant.idp_identifiers or []),
     }
