@@ -1,4 +1,11 @@
-"""Step 5: the managed-login style that gives the client its login pages (version-2 domains)."""
+"""Step 5: the managed-login style that gives the client its login pages (version-2 domains).
+
+Classic hosted UI (version-1) domains get no style: the developer guide says Lite pools, which
+cannot hold a style, have the classic hosted UI as their only option, and that classic domains
+render their pages automatically; the API reference's sentence that classic pages need a style
+too is read as written for managed login. docs/aws-evidence.md has the evidence, and
+`portal selftest aws` fetches a classic client's login page to prove it on a real account.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +48,7 @@ class ManagedLoginStep:
 
     def apply(self, ctx: StepContext) -> StepOutcome:
         if not ctx.desired.needs_style:
-            return StepOutcome("skipped")  # the classic hosted UI needs no style
+            return StepOutcome("skipped")  # the classic hosted UI needs no style (see above)
         client_id = _client_id(ctx)
         assert client_id, "the app client step runs first"
         if ctx.known.branding_id:
