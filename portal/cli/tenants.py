@@ -76,6 +76,11 @@ def create(slug, name, callback_urls, logout_urls, pool_id, contact_email, as_js
 @click.option("--scopes", default=None, help='Authorize scopes (default "openid email").')
 @click.option("--groups-claim", default=None, help="The claim carrying groups (default groups).")
 @click.option("--roles-claim", default=None, help="The claim carrying roles, if any.")
+@click.option(
+    "--email-verified-claim",
+    default=None,
+    help="Map this claim (usually email_verified) to Cognito's email_verified.",
+)
 @click.option("--attributes-request-method", type=click.Choice(["GET", "POST"]), default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @operator_command
@@ -87,6 +92,7 @@ def set_idp_command(
     scopes,
     groups_claim,
     roles_claim,
+    email_verified_claim,
     attributes_request_method,
     as_json,
 ) -> None:
@@ -104,6 +110,7 @@ def set_idp_command(
         groups_claim=groups_claim,
         roles_claim=roles_claim,
         attributes_request_method=attributes_request_method,
+        email_verified_claim=email_verified_claim,
     )
     findings = [f.to_dict() for f in result.findings]
     if as_json and result.ok:

@@ -170,3 +170,27 @@ def test_email_verified_can_be_mapped_and_is_writable_on_the_client(
     assert run_latest(db, tenant) == RunStatus.SUCCEEDED
     mapping, writes = live()
     assert "email_verified" not in mapping and "email_verified" not in writes
+
+
+def test_email_verified_claim_through_set_idp_and_the_api_view(db, cli, cognito_emulator, oidc_idp):
+    f.pool(cognito_emulator)
+    tenant = f.tenant("acme", oidc_idp)
+    result = cli(
+        "tenants",
+        "set-idp",
+        "acme",
+        "--issuer",
+        oidc_idp,
+        "--client-id",
+        "acme-idp-client",
+        "--client-secret-stdin",
+        "--groups-claim",
+        "app_groups",
+        "--email-verified-claim",
+        "email_verified",
+        stdin="another-secret\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert fresh(db, tenant).email_verified_claim == "email_verified"
+    bad = cli("tenants", "update", "acme", "--email-verified-claim", "not a claim!")
+    assert bad.exit_code == 2 and "email_verified_claim" in bad.stderr

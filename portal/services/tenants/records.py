@@ -222,6 +222,7 @@ def set_idp(
     attributes_request_method: str | None = None,
     identifiers: list[str] | None = None,
     check: IssuerCheck | None = None,
+    email_verified_claim: str | None = None,
 ) -> IssuerCheck:
     """Validate and store the customer's IdP settings; the secret is encrypted at rest."""
     if tenant.status not in EDITABLE_STATUSES:
@@ -240,6 +241,11 @@ def set_idp(
     scopes = check_scopes(scopes or tenant.authorize_scopes)
     groups = check_claim(groups_claim or tenant.groups_claim, "groups_claim", required=True)
     roles = check_claim(roles_claim, "roles_claim", required=False)
+    verified = (
+        check_claim(email_verified_claim, "email_verified_claim", required=False)
+        if email_verified_claim is not None
+        else tenant.email_verified_claim
+    )
     method = check_request_method(attributes_request_method or tenant.attributes_request_method)
     result = check or preflight(issuer, groups, roles)
     if not result.ok:
@@ -253,6 +259,7 @@ def set_idp(
     tenant.authorize_scopes = scopes
     tenant.groups_claim = groups or "groups"
     tenant.roles_claim = roles
+    tenant.email_verified_claim = verified
     tenant.attributes_request_method = method
     if identifiers is not None:
         tenant.idp_identifiers = identifiers
