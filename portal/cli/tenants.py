@@ -89,6 +89,11 @@ def create(slug, name, callback_urls, logout_urls, pool_id, contact_email, as_js
 @click.option("--scopes", default=None, help='OIDC: authorize scopes (default "openid email").')
 @click.option("--groups-claim", default=None, help="OIDC: the groups claim (default groups).")
 @click.option("--roles-claim", default=None, help="OIDC: the claim carrying roles, if any.")
+@click.option(
+    "--email-verified-claim",
+    default=None,
+    help="OIDC: map this claim (usually email_verified) to Cognito's email_verified.",
+)
 @click.option("--attributes-request-method", type=click.Choice(["GET", "POST"]), default=None)
 @click.option("--metadata-url", default=None, help="SAML: the IdP's metadata URL (https).")
 @click.option(
@@ -161,6 +166,7 @@ OIDC_OPTIONS = frozenset(
         "scopes",
         "groups_claim",
         "roles_claim",
+        "email_verified_claim",
         "attributes_request_method",
     }
 )
@@ -185,6 +191,7 @@ def _set_oidc(tenant: Tenant, options: dict):
         groups_claim=options["groups_claim"],
         roles_claim=options["roles_claim"],
         attributes_request_method=options["attributes_request_method"],
+        email_verified_claim=options["email_verified_claim"],
     )
 
 

@@ -40,6 +40,9 @@ class DesiredTenant:
     authorize_scopes: str = "openid email"
     groups_claim: str = "groups"
     roles_claim: str | None = None
+    # The IdP claim mapped to email_verified; Cognito sets it false for federated users otherwise
+    # (developer guide, "Mapping IdP attributes to profiles and tokens").
+    email_verified_claim: str | None = None
     attributes_request_method: str = "GET"
     idp_identifiers: tuple[str, ...] = ()
     new_client_secret: str | None = field(default=None, repr=False)  # during a rotation
@@ -62,6 +65,11 @@ class DesiredTenant:
         """The custom attributes the pool must have for this tenant."""
         return (GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE) if self.roles_claim else (GROUPS_ATTRIBUTE,)
 
+    @property
+    def verified_attribute(self) -> tuple[str, ...]:
+        """email_verified when it is mapped: a mapped attribute must be writable by the client."""
+        return ("email_verified",) if self.email_verified_claim else ()
+
     def base_client_config(self) -> dict[str, Any]:
         """The app client as step 1 creates it: confidential, no identity provider yet."""
         return {
@@ -82,7 +90,7 @@ class DesiredTenant:
         config.update(
             {
                 "ReadAttributes": ["email", "email_verified", *self.custom_attributes],
-                "WriteAttributes": ["email", *self.custom_attributes],
+                "WriteAttributes": ["email", *self.verified_attribute, *self.custom_attributes],
                 "SupportedIdentityProviders": [self.provider_name],
                 "CallbackURLs": list(self.callback_urls),
                 "LogoutURLs": list(self.logout_urls),
@@ -100,6 +108,8 @@ class DesiredTenant:
             mapping = {"email": "email", "username": "sub", GROUPS_ATTRIBUTE: self.groups_claim}
         if self.roles_claim:
             mapping[ROLES_ATTRIBUTE] = self.roles_claim
+        if self.email_verified_claim:
+            mapping["email_verified"] = self.email_verified_claim
         return mapping
 
     def provider_details(self) -> dict[str, str]:

@@ -70,6 +70,8 @@ class Tenant(db.Model):
     authorize_scopes: Mapped[str] = mapped_column(String(1024), default=DEFAULT_SCOPES)
     groups_claim: Mapped[str] = mapped_column(String(128), default=DEFAULT_GROUPS_CLAIM)
     roles_claim: Mapped[str | None] = mapped_column(String(128), default=None)
+    # The IdP claim mapped to email_verified; None leaves federated users unverified.
+    email_verified_claim: Mapped[str | None] = mapped_column(String(128), default=None)
     attributes_request_method: Mapped[str] = mapped_column(String(4), default="GET")
     # The TXT value that proves a claimed e-mail domain is the tenant's (portal/services/domains).
     domain_token: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -125,6 +127,9 @@ class Tenant(db.Model):
     new_client_secret_id: Mapped[str | None] = mapped_column(String(128), default=None)
     old_client_secret_id: Mapped[str | None] = mapped_column(String(128), default=None)
     secret_rotation_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The secret a rotation supplied, kept (encrypted) only if DescribeUserPoolClient does not
+    # return it: what Cognito answers for a caller-supplied secret is undocumented.
+    client_secret_kept_encrypted: Mapped[bytes | None] = mapped_column(default=None)
 
     remove_federated_users: Mapped[bool] = mapped_column(default=False, server_default=false())
     offboarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

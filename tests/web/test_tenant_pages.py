@@ -148,7 +148,7 @@ def test_a_failed_run_explains_itself_and_retry_resumes_it(
     staff = signed_in("staff")
     fragment = staff.get("/tenants/acme/progress/steps").get_data(as_text=True)
     assert "data-poll-done" in fragment
-    assert "A Cognito quota of the user pool is full" in fragment
+    assert "as many identity providers as its quota allows" in fragment
     assert "What to do" in fragment and ">Retry<" in fragment
     auditor_view = signed_in("auditor").get("/tenants/acme/progress/steps").get_data(as_text=True)
     assert ">Retry<" not in auditor_view

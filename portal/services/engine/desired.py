@@ -44,6 +44,7 @@ def desired_state(
         authorize_scopes=tenant.authorize_scopes,
         groups_claim=tenant.groups_claim,
         roles_claim=tenant.roles_claim,
+        email_verified_claim=tenant.email_verified_claim,
         attributes_request_method=tenant.attributes_request_method,
         idp_identifiers=tuple(tenant.idp_identifiers or ()),
         new_client_secret=new_client_secret,

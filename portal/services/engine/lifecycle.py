@@ -128,6 +128,8 @@ def update_tenant(
     groups_claim: str | None = None,
     roles_claim: str | None = None,
     clear_roles: bool = False,
+    email_verified_claim: str | None = None,
+    clear_email_verified: bool = False,
     scopes: str | None = None,
     contact_email: str | None = None,
     idp_secret_expires_at: datetime | None = None,
@@ -148,6 +150,12 @@ def update_tenant(
         tenant.roles_claim = None
     elif roles_claim is not None:
         tenant.roles_claim = check_claim(roles_claim, "roles_claim", required=False)
+    if clear_email_verified:
+        tenant.email_verified_claim = None
+    elif email_verified_claim is not None:
+        tenant.email_verified_claim = check_claim(
+            email_verified_claim, "email_verified_claim", required=False
+        )
     if scopes is not None:
         tenant.authorize_scopes = check_scopes(scopes)
     if contact_email is not None:

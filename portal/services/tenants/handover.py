@@ -186,6 +186,10 @@ def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str
         # over the new one, which the portal chose and keeps until the old one is retired.
         secret = decrypt(tenant.new_client_secret_encrypted)
         which = "new (rotation in progress: the previous secret works until it is retired)"
+    elif tenant.client_secret_kept_encrypted is not None:
+        # Cognito did not return the secret the last rotation supplied (checked then).
+        secret = decrypt(tenant.client_secret_kept_encrypted)
+        which = "current (kept by the portal: Cognito does not return a supplied secret)"
     else:
         gateway = gateway_for(tenant.pool.region, TenantCallRecorder(tenant.id))
         secret = read_client_secret(gateway, tenant.pool.user_pool_id, tenant.client_id)

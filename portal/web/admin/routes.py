@@ -13,7 +13,7 @@ from portal.services.access import accounts, lockout
 from portal.services.access.portal_settings import REQUIRE_TOTP, set_setting, totp_required
 from portal.services.access.sessions import Reason
 from portal.services.access.users import create_user, generate_password
-from portal.services.pools.registry import list_usage, register_pool
+from portal.services.pools.registry import find_pool, inspect_pool, list_usage, register_pool
 from portal.validation import ValidationError
 from portal.web.access import roles
 from portal.web.admin.forms import (
@@ -160,3 +160,21 @@ def pools():
     if form.errors:
         code = 400
     return render_template("admin/pools.html", form=form, pools=list_usage()), code
+
+
+@bp.get("/pools/<user_pool_id>/check")
+@roles(Role.ADMIN)
+def check_pool(user_pool_id: str):
+    """`portal pools check` in the browser: reads only, so a plain link runs it."""
+    pool = find_pool(user_pool_id)
+    if pool is None:
+        abort(404)
+    try:
+        result = inspect_pool(pool.user_pool_id, pool.region)
+    except ValidationError as error:
+        flash(error.message, "error")
+        return redirect(url_for("admin.pools"))
+    except CognitoError as error:
+        flash(error.explanation, "error")
+        return redirect(url_for("admin.pools"))
+    return render_template("admin/pool_check.html", pool=pool, check=result)

@@ -142,6 +142,11 @@ class IdpSettingsIn(Strict):
     )
     groups_claim: Claim | None = None
     roles_claim: Claim | None = None
+    email_verified_claim: Claim | None = Field(
+        default=None,
+        description="The IdP claim mapped to Cognito's email_verified (usually email_verified); "
+        "unmapped, Cognito marks federated users unverified.",
+    )
     attributes_request_method: Literal["GET", "POST"] | None = None
 
 
@@ -190,6 +195,7 @@ class IdpView(BaseModel):
     scopes: str
     groups_claim: str
     roles_claim: str | None
+    email_verified_claim: str | None = None
     attributes_request_method: str
     secret: Literal["none", "stored", "in_cognito"] = Field(
         description="Where the IdP client secret is: nowhere yet, stored encrypted until "

@@ -129,6 +129,7 @@ def set_idp(slug: str, body: schemas.IdpSettingsIn) -> schemas.IdpResult:
         scopes=body.scopes,
         groups_claim=body.groups_claim,
         roles_claim=body.roles_claim,
+        email_verified_claim=body.email_verified_claim,
         attributes_request_method=body.attributes_request_method,
     )
     if not result.ok:

@@ -48,6 +48,7 @@ def tenant_view(tenant: Tenant, run: Run | None) -> schemas.TenantView:
             scopes=tenant.authorize_scopes,
             groups_claim=tenant.groups_claim,
             roles_claim=tenant.roles_claim,
+            email_verified_claim=tenant.email_verified_claim,
             attributes_request_method=tenant.attributes_request_method,
             secret=kept_at,
         ),
