@@ -8,7 +8,7 @@ import time
 import click
 from sqlalchemy import func, select
 
-from portal.cli import imports, lifecycle
+from portal.cli import adoption, imports, lifecycle
 from portal.cli.common import (
     InvalidInput,
     OperationFailed,
@@ -304,3 +304,4 @@ def credentials(slug, as_json) -> None:
 # Life after day one and the CSV import are `portal tenants ...` commands too.
 lifecycle.register(group)
 group.add_command(imports.import_command)
+group.add_command(adoption.adopt_command)
