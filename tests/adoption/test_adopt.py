@@ -217,3 +217,22 @@ def test_a_change_that_needs_the_idp_secret_reads_it_from_cognito_at_apply_time(
     assert fresh(db, acme).idp_client_secret_encrypted is None  # sent back, never stored
     operations = [c.operation for c in cognito_emulator.calls()]
     assert "UpdateIdentityProvider" in operations
+
+
+def test_an_adopted_tenant_can_be_offboarded_like_any_other(db, cognito_emulator, oidc_idp):
+    pool_id = two_handmade_tenants(cognito_emulator, oidc_idp)
+    adopt_all(pool_id)
+    acme = db.session.scalar(select(Tenant).where(Tenant.slug == "acme"))
+    with f.acting_as(f.TEST_ACTOR):
+        lifecycle.offboard(acme)
+    assert run_latest(db, acme) == RunStatus.SUCCEEDED
+    assert fresh(db, acme).status == TenantStatus.OFFBOARDED
+    cognito = f.cognito_client()
+    names = [
+        c["ClientName"]
+        for c in cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)[
+            "UserPoolClients"
+        ]
+    ]
+    providers = cognito.list_identity_providers(UserPoolId=pool_id, MaxResults=60)["Providers"]
+    assert names == ["globex"] and [p["ProviderName"] for p in providers] == ["globex"]
