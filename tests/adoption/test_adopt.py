@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 from sqlalchemy import select
 
@@ -236,3 +237,31 @@ def test_an_adopted_tenant_can_be_offboarded_like_any_other(db, cognito_emulator
     ]
     providers = cognito.list_identity_providers(UserPoolId=pool_id, MaxResults=60)["Providers"]
     assert names == ["globex"] and [p["ProviderName"] for p in providers] == ["globex"]
+
+
+def test_two_adoptions_at_the_same_moment_adopt_each_client_once(
+    app, db, cognito_emulator, oidc_idp
+):
+    pool_id = two_handmade_tenants(cognito_emulator, oidc_idp)
+    start = threading.Barrier(2)
+    results, errors = [], []
+
+    def adopt_in_own_session() -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                results.append(adopt_all(pool_id))
+            except Exception as exc:
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=adopt_in_own_session) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert sorted(a.slug for r in results for a in r.adopted) == ["acme", "globex"]
+    assert sorted(db.session.scalars(select(Tenant.slug))) == ["acme", "globex"]

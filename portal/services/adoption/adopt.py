@@ -73,33 +73,34 @@ def adopt(
     """
     if slug_from not in SLUG_SOURCES:
         raise ValidationError("slug_from", f"slug_from must be one of {', '.join(SLUG_SOURCES)}")
-    if not dry_run:
-        # One adoption per pool at a time: the second waits, then finds the clients owned.
-        db.session.scalar(select(UserPool).where(UserPool.id == pool.id).with_for_update())
-    report = scan_pool(pool)
+    report = scan_pool(pool)  # reads Cognito; the call ledger commits as it goes
     result = AdoptionResult(pool.user_pool_id, dry_run)
-    found = {c.client_id: c for c in report.clients}
+    if not dry_run:
+        # One adoption per pool at a time: a second one waits here, then finds the clients owned.
+        db.session.scalar(select(UserPool).where(UserPool.id == pool.id).with_for_update())
+    owned_clients, owned_providers = owned_resources(pool)
+    found = {c.client_id: c for c in report.clients if c.client_id not in owned_clients}
     chosen: list[ScannedClient] = []
     if client_ids:
-        owned, _ = owned_resources(pool)
         for client_id in dict.fromkeys(c.strip() for c in client_ids if c.strip()):
             if client_id in found:
                 chosen.append(found[client_id])
-            elif client_id in owned:
+            elif client_id in owned_clients:
                 result.refused.append(
                     Refusal(client_id, None, ["it belongs to a tenant of the portal already"])
                 )
             else:
                 result.refused.append(Refusal(client_id, None, ["no such app client in the pool"]))
     else:
-        chosen = report.clients
+        chosen = list(found.values())
     taken_slugs = set(db.session.scalars(select(Tenant.slug)))
     taken_client_names = set(db.session.scalars(select(Tenant.client_name)))
     for scanned in chosen:
-        if not scanned.adoptable:
-            result.refused.append(
-                Refusal(scanned.client_id, scanned.client_name, list(scanned.refusals))
-            )
+        reasons = list(scanned.refusals)
+        if scanned.adoptable and scanned.providers[0]["name"] in owned_providers:
+            reasons.append("its provider was adopted by someone else a moment ago")
+        if reasons:
+            result.refused.append(Refusal(scanned.client_id, scanned.client_name, reasons))
             continue
         tenant, adopted = _tenant_for(pool, scanned, slug_from, taken_slugs, taken_client_names)
         result.adopted.append(adopted)
