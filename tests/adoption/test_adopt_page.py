@@ -34,6 +34,8 @@ def test_an_admin_previews_then_adopts_the_ticked_clients(
     text = done.get_data(as_text=True)
     assert done.status_code == 200 and "Adopted 2 tenants" in text
     assert sorted(db.session.scalars(select(Tenant.slug))) == ["acme", "globex"]
+    tenant_page = admin.get("/tenants/acme").get_data(as_text=True)
+    assert "onboarded by hand before the portal" in tenant_page and "--standard" in tenant_page
     after = admin.get(url).get_data(as_text=True)
     assert f'value="{acme}"' not in after  # adopted clients belong to tenants now
 

@@ -30,6 +30,8 @@ def test_tenants_adopt_dry_run_then_adopt_then_plan_the_standard(cli, cognito_em
     adopted = cli("tenants", "adopt", "--pool", pool_id)
     assert adopted.exit_code == 0, adopted.output
     assert "adopted acme (" in adopted.stdout and "refused initech-web" in adopted.stdout
+    shown = json.loads(cli("tenants", "show", "acme", "--json").stdout)
+    assert shown["status"] == "ready" and shown["adopted"]["standard"] is False
     plan = json.loads(cli("tenants", "plan", "acme", "--json").stdout)
     assert plan["changes"] == 0
     standard = cli("tenants", "plan", "acme", "--standard")

@@ -31,6 +31,10 @@ def test_the_adoptions_api(db, api_client, cognito_emulator, oidc_idp):
     assert acme["slug"] == "acme" and acme["deviations"]
     assert admin.get("/api/v1/tenants/acme").get_json()["status"] == "ready"
     assert admin.post(url, {}).get_json()["adopted"] == []
+    assert admin.get("/api/v1/tenants/acme/plan").get_json()["changes"] == 0
+    standard = admin.get("/api/v1/tenants/acme/plan?standard=true").get_json()
+    fields = {c["field"] for r in standard["resources"] for c in r["changes"]}
+    assert "AllowedOAuthScopes" in fields
 
     assert admin.post("/api/v1/pools/us-east-1_Nope/adoptions", {}).status_code == 404
     bad = admin.post(url, {"slug_from": "issuer"})

@@ -313,6 +313,14 @@ class AuditQuery(PageQuery):
 # --- lifecycle -------------------------------------------------------------------------------
 
 
+class StandardQuery(Strict):
+    standard: bool = Field(
+        default=False,
+        description="For a tenant adopted as found: the portal's standard instead (openid only, "
+        "code flow, the provider alone, email and custom:groups mapped and readable, a style).",
+    )
+
+
 class PlanChange(BaseModel):
     resource: str
     action: str
