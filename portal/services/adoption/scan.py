@@ -156,11 +156,13 @@ def scan_pool(pool: UserPool, progress: Callable[[str], None] = lambda _m: None)
         for name in external_providers(client):
             attached.setdefault(name, []).append(client)
     reserved = reserved_provider_names(set(inventory.providers))
-    ordered = sorted(inventory.clients, key=lambda c: (c.get("ClientName", ""), c["ClientId"]))
-    clients = [
-        _scan_client(pool, client, inventory, attached, owned_providers, reserved)
-        for client in ordered
-    ]
+    clients = sorted(
+        (
+            _scan_client(pool, client, inventory, attached, owned_providers, reserved)
+            for client in inventory.clients
+        ),
+        key=lambda c: (not c.adoptable, c.client_name, c.client_id),  # adoptable ones first
+    )
     providers = []
     for name, provider in sorted(inventory.providers.items()):
         users = attached.get(name, [])
