@@ -41,10 +41,14 @@ CLIENT_FIELDS = (
 )
 # Kept on the tenant itself (they are its settings), not in the adopted client configuration.
 URL_FIELDS = ("CallbackURLs", "LogoutURLs")
-# OIDC ProviderDetails the tenant's own columns hold; any other key (explicit endpoint URLs) is
-# kept as found. The client secret is never read into the portal's records.
+# OIDC ProviderDetails the tenant's own columns hold; any other key is kept as found. AWS's
+# IdentityProviderType.ProviderDetails reference: authorize_url, token_url, attributes_url and
+# jwks_uri "are only present if Amazon Cognito didn't discover them at the oidc_issuer URL" (so
+# they were set explicitly and must be sent again), and attributes_url_add_attributes is set by
+# Cognito and read-only (never sent back). The client secret is never read into our records.
 MANAGED_DETAILS = ("client_id", "authorize_scopes", "oidc_issuer", "attributes_request_method")
 SECRET_DETAILS = ("client_secret",)
+READ_ONLY_DETAILS = ("attributes_url_add_attributes",)
 # Set when a client is created; never sent again (CreateUserPoolClient only).
 CREATE_ONLY_CLIENT_FIELDS = (
     "SupportedIdentityProviders",
@@ -78,7 +82,7 @@ class AdoptedConfig:
             extra_details={
                 k: v
                 for k, v in details.items()
-                if k not in MANAGED_DETAILS and k not in SECRET_DETAILS
+                if k not in (*MANAGED_DETAILS, *SECRET_DETAILS, *READ_ONLY_DETAILS)
             },
             issuer=details.get("oidc_issuer"),
             style=has_style,
