@@ -8,7 +8,7 @@ import time
 import click
 from sqlalchemy import func, select
 
-from portal.cli import domains, imports, lifecycle
+from portal.cli import adoption, domains, imports, lifecycle
 from portal.cli.common import (
     InvalidInput,
     OperationFailed,
@@ -408,3 +408,4 @@ def credentials(slug, as_json) -> None:
 lifecycle.register(group)
 group.add_command(imports.import_command)
 group.add_command(domains.group)
+group.add_command(adoption.adopt_command)

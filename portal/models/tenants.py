@@ -137,6 +137,10 @@ class Tenant(db.Model):
         UTCDateTime(), default=None, index=True
     )
     drift_detected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # A tenant onboarded by hand before the portal: the configuration Cognito held when it was
+    # adopted is its desired state (see portal.cognito.adopted) until brought to the standard.
+    adopted_config: Mapped[dict | None] = mapped_column(JSONType, default=None)
+    adopted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # Settings changed but not applied yet: shown as pending, not reported as drift.
     pending_changes_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 

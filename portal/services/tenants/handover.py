@@ -112,6 +112,12 @@ def tenant_summary(tenant: Tenant, run: Run | None) -> dict[str, Any]:
         "last_error": tenant.last_error,
         "verified_at": tenant.verified_at,
         "ready_at": tenant.ready_at,
+        "adopted": None
+        if tenant.adopted_at is None
+        else {
+            "at": tenant.adopted_at,
+            "standard": bool((tenant.adopted_config or {}).get("standard")),
+        },
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -19,6 +19,7 @@ from portal.web.access import roles
 from portal.web.admin.forms import (
     ROLE_CHOICES,
     ActionForm,
+    AdoptForm,
     CreateUserForm,
     RegisterPoolForm,
     RequireTotpForm,
@@ -178,3 +179,38 @@ def check_pool(user_pool_id: str):
         flash(error.explanation, "error")
         return redirect(url_for("admin.pools"))
     return render_template("admin/pool_check.html", pool=pool, check=result)
+
+
+@bp.route("/pools/<user_pool_id>/adopt", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def adopt_tenants(user_pool_id: str):
+    """The pool's scan with a check-box per adoptable client, a dry-run preview and the result."""
+    from portal.services.adoption.adopt import adopt
+    from portal.services.adoption.scan import scan_pool
+
+    pool = find_pool(user_pool_id)
+    if pool is None:
+        abort(404)
+    form = AdoptForm()
+    result, code = None, 200
+    chosen = request.form.getlist("client_ids")
+    try:
+        if form.is_submitted():
+            if not form.validate():
+                abort(400)
+            if not chosen:
+                flash("Tick at least one app client to adopt.", "error")
+                code = 400
+            else:
+                dry_run = not form.adopt.data
+                result = adopt(pool, chosen, slug_from=form.slug_from.data, dry_run=dry_run)
+                if not dry_run:
+                    flash(f"Adopted {len(result.adopted)} tenant(s) as found.", "success")
+        report = scan_pool(pool)
+    except CognitoError as error:
+        db.session.rollback()
+        flash(f"Cognito could not be read: {error.explanation}", "error")
+        return redirect(url_for("admin.pools"))
+    return render_template(
+        "admin/adopt.html", pool=pool, report=report, form=form, result=result, chosen=chosen
+    ), code

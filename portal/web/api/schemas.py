@@ -394,6 +394,14 @@ class AuditQuery(PageQuery):
 # --- lifecycle -------------------------------------------------------------------------------
 
 
+class StandardQuery(Strict):
+    standard: bool = Field(
+        default=False,
+        description="For a tenant adopted as found: the portal's standard instead (openid only, "
+        "code flow, the provider alone, email and custom:groups mapped and readable, a style).",
+    )
+
+
 class PlanChange(BaseModel):
     resource: str
     action: str
@@ -432,3 +440,44 @@ class OffboardResult(BaseModel):
         description="The offboarding run; null when nothing had reached Cognito (or the "
         "tenant was offboarded already)."
     )
+
+
+class AdoptionRequest(Strict):
+    """Which hand-made clients to adopt, and how to name the tenants."""
+
+    client_ids: list[Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w+]+$")]] = (
+        Field(
+            default_factory=list,
+            max_length=1000,
+            description="Only these app clients (default: every adoptable one).",
+        )
+    )
+    slug_from: Literal["provider", "client"] = Field(
+        default="provider", description="Name each tenant after its provider or its app client."
+    )
+    dry_run: bool = Field(default=False, description="Show what would be adopted; record nothing.")
+
+
+class AdoptedTenantView(BaseModel):
+    slug: str
+    name: str
+    client_id: str
+    client_name: str
+    provider_name: str
+    deviations: list[str] = Field(description="How far the tenant is from the portal's standard.")
+    note: str | None = Field(description="E.g. the slug was taken, so a suffix was added.")
+
+
+class AdoptionRefusalView(BaseModel):
+    client_id: str
+    client_name: str | None
+    reasons: list[str]
+
+
+class AdoptionView(BaseModel):
+    """Tenants adopted (or, in a dry run, that would be) and clients refused, with why."""
+
+    user_pool_id: str
+    dry_run: bool
+    adopted: list[AdoptedTenantView]
+    refused: list[AdoptionRefusalView]
