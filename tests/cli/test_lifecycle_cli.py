@@ -37,6 +37,10 @@ def test_offboard_needs_the_slug_typed(cli, db, cognito_emulator, oidc_idp):
     run_latest(db, tenant)
     again = cli("tenants", "offboard", "acme", "--yes")
     assert again.exit_code == 0 and "nothing to do" in again.stderr
+    credentials = cli("tenants", "credentials", "acme", "--json")
+    assert credentials.exit_code == 1 and credentials.stdout == ""
+    assert "was offboarded on" in credentials.stderr
+    assert "removed from Cognito" in credentials.stderr
 
 
 def test_rotation_commands_refuse_out_of_order(cli, db, cognito_emulator, oidc_idp):

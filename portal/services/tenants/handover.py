@@ -12,6 +12,7 @@ from portal.models import RotationState, Run, Tenant
 from portal.services.audit import trail
 from portal.services.engine.gateways import gateway_for
 from portal.services.engine.ledger import TenantCallRecorder
+from portal.services.tenants.offboarded import refuse_if_offboarded
 from portal.validation import ValidationError
 
 
@@ -108,7 +109,11 @@ def tenant_summary(tenant: Tenant, run: Run | None) -> dict[str, Any]:
 
 
 def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str, Any]:
-    """Read the client secret from Cognito now, audit the reveal, and return the handover bundle."""
+    """Read the client secret from Cognito now, audit the reveal, and return the handover bundle.
+
+    Raises CredentialsGone for an offboarded tenant: its client no longer exists in Cognito.
+    """
+    refuse_if_offboarded(tenant)
     if tenant.pool is None or tenant.client_id is None:
         raise ValidationError(
             "status", f"tenant {tenant.slug} has no app client yet; onboard it first"

@@ -28,6 +28,7 @@ from portal.services.engine.queue import latest_run, queue_onboarding
 from portal.services.pools.registry import NoPoolHasRoom
 from portal.services.tenants.handover import hosted_urls, reveal_credentials, tenant_summary
 from portal.services.tenants.listing import SORTS, TenantFilter, audit_trail, list_tenants
+from portal.services.tenants.offboarded import CredentialsGone, offboarding_of
 from portal.services.tenants.records import UnknownTenant, get_tenant
 from portal.validation import ValidationError
 from portal.web.access import ALL_ROLES, STAFF_ROLES, roles
@@ -142,7 +143,15 @@ def show(slug: str):
         action_templates=TENANT_ACTION_TEMPLATES,
         form=ActionForm(),
         test_callback=test_callback_url(),
+        offboarding=offboarding_of(tenant),
     )
+
+
+@bp.errorhandler(CredentialsGone)
+def _credentials_gone(error: CredentialsGone):
+    """Reveal and downloads of an offboarded tenant: 410, with when, by whom and why."""
+    db.session.rollback()
+    return render_template("tenants/gone.html", tenant=error.tenant, error=error), 410
 
 
 @bp.get("/<slug>/progress")

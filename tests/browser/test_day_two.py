@@ -1,0 +1,62 @@
+"""Day two in Chromium: offboarded tenants, honest test results, safe secret actions, phones."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.models import RunStatus
+from portal.services.audit.actors import acting_as
+from portal.services.engine import lifecycle
+from tests.support import factories as f
+from tests.support.browser import overflows_horizontally, screenshot
+from tests.support.web import PASSWORDS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def sign_in(page, base: str, role: str = "staff") -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(f"{role}@example.com")
+    page.get_by_label("Password").fill(PASSWORDS[role])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+
+
+def both_sizes(page, name: str) -> None:
+    """A 1280 px and a 390 px screenshot of the current page; neither scrolls sideways."""
+    screenshot(page, name, full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert not overflows_horizontally(page), f"{page.url} scrolls sideways at 390 px"
+    screenshot(page, f"{name}-phone", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 860})
+
+
+def test_an_offboarded_tenant_is_a_read_only_record(
+    page, live_server, users, db, cognito_emulator, oidc_idp
+):
+    tenant = f.ready_tenant(cognito_emulator, oidc_idp)
+    with acting_as(f.TEST_ACTOR):
+        lifecycle.offboard(tenant)
+    assert f.run_latest(db, tenant) == RunStatus.SUCCEEDED
+    sign_in(page, live_server)
+
+    page.goto(f"{live_server}/tenants/acme")
+    heading = page.get_by_role("heading", name="Offboarded on")
+    expect(heading).to_be_visible()
+    expect(heading).to_contain_text("by tester@example.com")
+    for gone in ("Reveal", "Download .env", "Download JSON", "Rotate the client secret"):
+        expect(page.get_by_role("button", name=gone)).to_have_count(0)
+    expect(page.get_by_role("heading", name="Connection details")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Audit trail")).to_be_visible()
+    expect(page.locator("#audit")).to_contain_text("tenant.offboarding")
+    both_sizes(page, "tenant-offboarded")
+
+    # A bookmarked or scripted reveal is answered 410 with when and why, not a Cognito error.
+    token = page.locator("input[name=csrf_token]").first.input_value()
+    for route in ("reveal", "credentials.env"):
+        answer = page.request.post(
+            f"{live_server}/tenants/acme/{route}", form={"csrf_token": token}
+        )
+        assert answer.status == 410, route
+        assert "was offboarded on" in answer.text() and "may have been deleted" not in answer.text()
