@@ -10,6 +10,8 @@ from portal.services.audit.actors import acting_as
 from portal.services.engine import lifecycle
 from tests.support import factories as f
 from tests.support.browser import overflows_horizontally, screenshot
+from tests.support.selfservice import ready_tenant
+from tests.support.settings import set_settings
 from tests.support.web import PASSWORDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -60,3 +62,32 @@ def test_an_offboarded_tenant_is_a_read_only_record(
         )
         assert answer.status == 410, route
         assert "was offboarded on" in answer.text() and "may have been deleted" not in answer.text()
+
+
+def test_a_test_sign_in_without_groups_says_so_and_does_not_verify(
+    page, live_server, app, monkeypatch, users, db, cognito_emulator, oidc_idp, request
+):
+    set_settings(monkeypatch, app, public_url=live_server)
+    request.getfixturevalue("cognito_at")(request.getfixturevalue("mock_cognito"))
+    ready_tenant(cognito_emulator, oidc_idp)
+    sign_in(page, live_server)
+
+    page.goto(f"{live_server}/tenants/acme")
+    page.get_by_role("button", name="Run a test sign-in").click()
+    page.get_by_role("button", name="nogroups").click()
+    expect(page.get_by_role("heading", name="signed in, claims missing")).to_be_visible()
+    expect(page.locator('[data-claim="email"]')).to_contain_text("present")
+    groups = page.locator('[data-claim="custom:groups"]')
+    expect(groups).to_contain_text("missing")
+    expect(groups).to_contain_text("Fix:")
+    expect(groups).to_contain_text("'app_groups'")
+    both_sizes(page, "test-signin-claims-missing")
+
+    page.get_by_role("link", name="Back").click()
+    expect(page.locator(".badge--verified")).to_have_count(0)
+    page.get_by_role("button", name="Run a test sign-in").click()
+    page.get_by_role("button", name="plusgroups").click()
+    expect(page.get_by_role("heading", name="Test sign-in succeeded")).to_be_visible()
+    expect(page.locator('[data-claim="custom:groups"] .chip')).to_have_text(["Domain Admins"])
+    page.get_by_role("link", name="Back").click()
+    expect(page.locator("h1 .badge--verified")).to_be_visible()
