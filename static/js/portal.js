@@ -44,6 +44,7 @@
           element.replaceWith(fresh);
           element = fresh;
           if (!fresh.hasAttribute("data-poll-done")) setTimeout(tick, interval);
+          else if (fresh.closest("[data-reload-on-done]")) window.location.reload();
         })
         .catch(function () { setTimeout(tick, interval * 2); });
     };

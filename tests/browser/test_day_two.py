@@ -91,3 +91,46 @@ def test_a_test_sign_in_without_groups_says_so_and_does_not_verify(
     expect(page.locator('[data-claim="custom:groups"] .chip')).to_have_text(["Domain Admins"])
     page.get_by_role("link", name="Back").click()
     expect(page.locator("h1 .badge--verified")).to_be_visible()
+
+
+def test_secret_rotation_asks_first_labels_both_secrets_and_follows_the_run_live(
+    page, live_server, users, db, cognito_emulator, oidc_idp
+):
+    tenant = f.ready_tenant(cognito_emulator, oidc_idp)
+    sign_in(page, live_server)
+    page.goto(f"{live_server}/tenants/acme")
+
+    page.get_by_role("link", name="Rotate the client secret…").click()
+    expect(page.locator("#consequence")).to_contain_text("Both work until you retire the old one")
+    both_sizes(page, "secret-rotate-confirm")
+    page.get_by_role("button", name="Rotate the client secret").click()
+
+    # The tenant page follows the run and shows the next actions when it ends, without a click.
+    running = page.locator("#running")
+    expect(running).to_contain_text("rotate secret")
+    assert f.run_latest(db, tenant) == RunStatus.SUCCEEDED
+    expect(page.get_by_role("link", name="Retire the old client secret…")).to_be_visible()
+    expect(page.locator("#running")).to_have_count(0)
+    expect(page.locator("[data-poll]")).to_have_count(0)  # no live connection while idle
+
+    page.get_by_role("link", name="Retire the old client secret…").click()
+    expect(page.locator("#consequence")).to_contain_text("never been revealed or downloaded")
+    page.get_by_role("link", name="Keep things as they are").click()
+
+    page.locator("#connection").get_by_role("button", name="Reveal").click()
+    new, old = page.locator("#secret-new"), page.locator("#secret-old")
+    expect(new).to_contain_text("New — switch your application to this")
+    expect(old).to_contain_text("Old — stops working at retire")
+    new_value = new.locator("code").inner_text()
+    assert new_value and new_value not in old.inner_text()
+    screenshot(
+        page, "secret-reveal-during-rotation", full_page=True, mask=[page.locator(".secret code")]
+    )
+
+    page.goto(f"{live_server}/tenants/acme/secret/retire")
+    expect(page.locator("#consequence")).to_contain_text("The new secret was first handed over on")
+    expect(page.locator("#consequence")).to_contain_text("stops working at once")
+    both_sizes(page, "secret-retire-confirm")
+    page.get_by_role("button", name="Retire the old client secret").click()
+    assert f.run_latest(db, tenant) == RunStatus.SUCCEEDED
+    expect(page.get_by_role("link", name="Rotate the client secret…")).to_be_visible()

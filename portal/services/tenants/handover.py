@@ -108,9 +108,13 @@ def tenant_summary(tenant: Tenant, run: Run | None) -> dict[str, Any]:
     }
 
 
-def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str, Any]:
+def reveal_credentials(
+    tenant: Tenant, purpose: str = "credentials", with_previous: bool = False
+) -> dict[str, Any]:
     """Read the client secret from Cognito now, audit the reveal, and return the handover bundle.
 
+    During a rotation the bundle holds the new secret; WITH_PREVIOUS adds the old one too
+    (`previous_client_secret`) when Cognito still returns it, for the reveal page to label both.
     Raises CredentialsGone for an offboarded tenant: its client no longer exists in Cognito.
     """
     refuse_if_offboarded(tenant)
@@ -125,6 +129,7 @@ def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str
             "the new client secret is being withdrawn; reveal the "
             "secret again when that has finished",
         )
+    previous = None
     if (
         rotation in (RotationState.BOTH_ACTIVE, RotationState.RETIRING)
         and tenant.new_client_secret_encrypted is not None
@@ -133,6 +138,12 @@ def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str
         # over the new one, which the portal chose and keeps until the old one is retired.
         secret = decrypt(tenant.new_client_secret_encrypted)
         which = "new (rotation in progress: the previous secret works until it is retired)"
+        if with_previous:
+            gateway = gateway_for(tenant.pool.region, TenantCallRecorder(tenant.id))
+            live = read_client_secret(gateway, tenant.pool.user_pool_id, tenant.client_id)
+            if live and live != secret:  # Cognito answered with the other one: the old secret
+                previous = live
+                which = "new and old (rotation in progress)"
     else:
         gateway = gateway_for(tenant.pool.region, TenantCallRecorder(tenant.id))
         secret = read_client_secret(gateway, tenant.pool.user_pool_id, tenant.client_id)
@@ -161,4 +172,5 @@ def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str
         "redirect_uri": tenant.callback_urls[0] if tenant.callback_urls else None,
         "provider_name": tenant.provider_name,
         "client_secret_rotation": rotation,
+        **({"previous_client_secret": previous} if previous else {}),
     }

@@ -192,11 +192,11 @@ def retry(slug: str):
     return redirect(url_for("tenants.progress", slug=tenant.slug))
 
 
-def _reveal(tenant: Tenant, purpose: str) -> dict | None:
+def _reveal(tenant: Tenant, purpose: str, with_previous: bool = False) -> dict | None:
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        return reveal_credentials(tenant, purpose)
+        return reveal_credentials(tenant, purpose, with_previous=with_previous)
     except ValidationError as error:
         flash(error.message, "error")
     except CognitoError as error:
@@ -209,7 +209,7 @@ def _reveal(tenant: Tenant, purpose: str) -> dict | None:
 @roles(*STAFF_ROLES)
 def reveal(slug: str):
     tenant = _tenant(slug)
-    bundle = _reveal(tenant, "shown in the browser")
+    bundle = _reveal(tenant, "shown in the browser", with_previous=True)
     if bundle is None:
         return redirect(url_for("tenants.show", slug=tenant.slug))
     return render_template("tenants/reveal.html", tenant=tenant, bundle=bundle, form=ActionForm())
