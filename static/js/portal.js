@@ -51,6 +51,17 @@
     setTimeout(tick, interval);
   }
 
+  // The main menu collapses behind "Menu" on narrow screens (CSS); this opens and closes it.
+  document.documentElement.classList.add("js");
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest(".nav-toggle");
+    if (!toggle) return;
+    var menu = document.getElementById(toggle.getAttribute("aria-controls"));
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    menu.classList.toggle("is-open", open);
+  });
+
   function start() {
     document.querySelectorAll("[data-poll]").forEach(function (el) {
       if (!el.hasAttribute("data-poll-done")) poll(el);

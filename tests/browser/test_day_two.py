@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
-from portal.models import RunStatus
+from portal.models import Run, RunStatus
 from portal.services.audit.actors import acting_as
 from portal.services.engine import lifecycle
 from tests.support import factories as f
-from tests.support.browser import overflows_horizontally, screenshot
-from tests.support.selfservice import ready_tenant
+from tests.support.browser import overflows_horizontally, screenshot, sideways
+from tests.support.selfservice import new_link, ready_tenant
 from tests.support.settings import set_settings
 from tests.support.web import PASSWORDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+WIZARD_STEPS = ("app-client", "attributes", "provider", "attach", "managed-login", "review")
 
 
 def sign_in(page, base: str, role: str = "staff") -> None:
@@ -100,6 +102,7 @@ def test_secret_rotation_asks_first_labels_both_secrets_and_follows_the_run_live
     sign_in(page, live_server)
     page.goto(f"{live_server}/tenants/acme")
 
+    page.get_by_text("More actions").click()
     page.get_by_role("link", name="Rotate the client secret…").click()
     expect(page.locator("#consequence")).to_contain_text("Both work until you retire the old one")
     both_sizes(page, "secret-rotate-confirm")
@@ -133,4 +136,73 @@ def test_secret_rotation_asks_first_labels_both_secrets_and_follows_the_run_live
     both_sizes(page, "secret-retire-confirm")
     page.get_by_role("button", name="Retire the old client secret").click()
     assert f.run_latest(db, tenant) == RunStatus.SUCCEEDED
-    expect(page.get_by_role("link", name="Rotate the client secret…")).to_be_visible()
+    expect(page.locator(".menu__items a", has_text="Rotate the client secret…")).to_have_count(1)
+    expect(page.locator("#running")).to_have_count(0)
+
+
+def test_no_page_scrolls_sideways_on_a_phone(
+    page, live_server, app, monkeypatch, users, db, cognito_emulator, oidc_idp
+):
+    set_settings(monkeypatch, app, public_url=live_server)
+    tenant = f.ready_tenant(cognito_emulator, oidc_idp, slug="globex-international-holdings")
+    _, token = new_link(tenant)
+    run_id = f.fresh(db, tenant).id and db.session.scalar(select(Run.id))
+    sign_in(page, live_server)
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    # The menu collapses behind one button and opens on a tap.
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav).to_be_hidden()
+    page.get_by_role("button", name="Menu").click()
+    expect(nav.get_by_role("link", name="Tenants")).to_be_visible()
+    nav.get_by_role("link", name="New tenant").click()
+    page.get_by_label("Display name").fill("Initech Worldwide")
+    page.get_by_label("Callback URLs").fill("http://localhost:3000/callback")
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page.get_by_text("Custom attributes can never be removed")).to_be_visible()
+
+    slug = tenant.slug
+    pages = {
+        "tenants list": "/tenants",
+        "tenant": f"/tenants/{slug}",
+        "progress": f"/tenants/{slug}/progress",
+        "audit log": "/audit",
+        "audit tenant": f"/audit/tenants/{slug}",
+        "audit run": f"/audit/runs/{run_id}",
+        **{
+            f"wizard {step}": f"/tenants/initech-worldwide/wizard/{step}"
+            for step in (
+                "app-client",
+                "attributes",
+                "provider",
+                "attach",
+                "managed-login",
+                "review",
+            )
+        },
+        "setup links": f"/tenants/{slug}/setup-links",
+        "setup page": f"/setup/{token}",
+    }
+    for kind, url in pages.items():
+        page.goto(f"{live_server}{url}")
+        assert not overflows_horizontally(page), f"{kind} ({url}) at 390 px: {sideways(page)}"
+        screenshot(page, f"phone-{kind.replace(' ', '-')}", full_page=True)
+
+    # The tenant page: primary actions visible, the rest behind More actions, Offboard apart.
+    page.goto(f"{live_server}/tenants/{slug}")
+    actions = page.locator(".actions")
+    expect(actions.get_by_role("button", name="Run a test sign-in")).to_be_visible()
+    expect(actions.get_by_role("link", name="Setup links")).to_be_hidden()
+    expect(page.locator(".actions__danger").get_by_role("link", name="Offboard…")).to_be_visible()
+    expect(page.locator(".actions__buttons").get_by_role("link", name="Offboard…")).to_have_count(0)
+    actions.get_by_text("More actions").click()
+    expect(actions.get_by_role("link", name="Setup links")).to_be_visible()
+    screenshot(page, "phone-tenant-more-actions", full_page=True)
+
+    # On a desktop, identifiers in the tenants list keep to one line.
+    page.set_viewport_size({"width": 1280, "height": 860})
+    page.goto(f"{live_server}/tenants")
+    for code in page.locator("tbody code").all():
+        box = code.bounding_box()
+        assert box and box["height"] < 30, f"{code.inner_text()} breaks across lines"
+    screenshot(page, "tenants-list", full_page=True)
