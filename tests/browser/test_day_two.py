@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -206,3 +208,29 @@ def test_no_page_scrolls_sideways_on_a_phone(
         box = code.bounding_box()
         assert box and box["height"] < 30, f"{code.inner_text()} breaks across lines"
     screenshot(page, "tenants-list", full_page=True)
+
+
+def test_the_plan_marks_each_item_and_warns_about_what_is_forever(
+    page, live_server, users, db, cognito_emulator, oidc_idp
+):
+    f.ready_tenant(cognito_emulator, oidc_idp)
+    sign_in(page, live_server)
+    page.goto(f"{live_server}/tenants/acme/edit")
+    page.get_by_label("Callback URLs (one per line)").fill(
+        "https://app.example.com/callback\nhttps://app.example.com/second"
+    )
+    page.get_by_label("Roles claim (empty: not mapped)").fill("roles")
+    page.get_by_role("button", name=re.compile("Save")).click()
+
+    expect(
+        page.get_by_role("heading", name="What applying would change in Cognito")
+    ).to_be_visible()
+    added = page.locator(".diff__line--add", has_text="https://app.example.com/second")
+    expect(added).to_have_count(1)
+    expect(page.locator(".diff__line", has_text="https://app.example.com/callback")).to_have_count(
+        0
+    )
+    expect(page.locator("main")).not_to_contain_text("['")
+    expect(page.locator("#irreversible")).to_contain_text("custom:roles can never be removed")
+    expect(page.locator("[data-irreversible]")).to_contain_text("cannot be undone")
+    both_sizes(page, "plan-diff")

@@ -19,6 +19,9 @@ def test_update_then_plan_json_then_apply(cli, db, cognito_emulator, oidc_idp):
     assert plan["changes"] == 1
     [change] = [c for r in plan["resources"] for c in r["changes"]]
     assert change["field"] == "LogoutURLs" and change["after"] == ["https://app.example.com/out"]
+    text = cli("tenants", "plan", "acme").stdout
+    assert "+ https://app.example.com/out" in text and "- https://app.example.com/bye" in text
+    assert "['" not in text  # no whole lists before and after
     result = cli("tenants", "apply", "acme", "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["status"] == "queued"
     assert run_latest(db, tenant) == RunStatus.SUCCEEDED
