@@ -234,3 +234,18 @@ def test_the_plan_marks_each_item_and_warns_about_what_is_forever(
     expect(page.locator("#irreversible")).to_contain_text("custom:roles can never be removed")
     expect(page.locator("[data-irreversible]")).to_contain_text("cannot be undone")
     both_sizes(page, "plan-diff")
+
+
+def test_a_drift_check_that_finds_nothing_says_so(
+    page, live_server, users, db, cognito_emulator, oidc_idp
+):
+    f.ready_tenant(cognito_emulator, oidc_idp)
+    sign_in(page, live_server)
+    page.goto(f"{live_server}/tenants/acme")
+    page.get_by_text("More actions").click()
+    page.get_by_role("button", name="Check for drift").click()
+    flash = page.locator(".flash--success")
+    expect(flash).to_have_text(re.compile(r"No drift: Cognito matches on \d+ fields, checked at "))
+    expect(page.locator("main")).not_to_contain_text("findings are listed")
+    expect(page.locator("#drift-status")).to_contain_text("No drift when last checked")
+    both_sizes(page, "drift-none")

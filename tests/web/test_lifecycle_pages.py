@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from portal.models import DriftFinding, RunStatus, Tenant, TenantStatus
 from tests.support import factories as f
 from tests.support.factories import ready_tenant, run_latest
@@ -62,6 +64,20 @@ def test_bad_settings_are_refused_next_to_the_field(signed_in, db, cognito_emula
     assert "http only for localhost" in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.query(Tenant).one().callback_urls == ["https://app.example.com/callback"]
+
+
+def test_a_clean_drift_check_says_how_much_matched_and_when(
+    signed_in, db, cognito_emulator, oidc_idp
+):
+    ready_tenant(cognito_emulator, oidc_idp)
+    staff = signed_in("staff")
+    checked = staff.post_form(
+        "/tenants/acme", {}, post_url="/tenants/acme/drift/check", follow_redirects=True
+    )
+    page = checked.get_data(as_text=True)
+    assert re.search(r"No drift: Cognito matches on \d{2} fields, checked at \d{4}-\d\d-\d\d", page)
+    assert "findings are listed" not in page
+    assert "No drift when last checked" in page
 
 
 def test_drift_is_flagged_and_repaired_from_the_page(signed_in, db, cognito_emulator, oidc_idp):

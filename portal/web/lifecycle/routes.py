@@ -196,11 +196,30 @@ def secret_action(slug: str, action: str):
 @roles(*STAFF_ROLES)
 def check_drift(slug: str):
     tenant = _tenant(slug)
-    return _act(
-        tenant,
-        lambda: drift.check_drift(tenant),
-        "Compared with Cognito; findings are listed on this page.",
-    )
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        findings = drift.check_drift(tenant)
+    except (ValidationError, CognitoError) as exc:
+        db.session.rollback()
+        flash(getattr(exc, "explanation", None) or exc.message, "error")
+        return redirect(_back(tenant))
+    if tenant.status != "ready" or tenant.pending_changes_since is not None:
+        flash("Not checked: drift is checked only on a ready tenant without pending changes.")
+    elif findings:
+        count = len(findings)
+        flash(
+            f"Cognito differs on {count} field{'s' if count != 1 else ''}; see Drift below.",
+            "error",
+        )
+    else:
+        checked = tenant.drift_checked_at.strftime("%Y-%m-%d %H:%M UTC")
+        flash(
+            f"No drift: Cognito matches on {drift.fields_compared(tenant)} fields, "
+            f"checked at {checked}.",
+            "success",
+        )
+    return redirect(_back(tenant))
 
 
 @bp.post("/tenants/<slug>/drift/repair")
