@@ -249,3 +249,51 @@ def test_a_drift_check_that_finds_nothing_says_so(
     expect(page.locator("main")).not_to_contain_text("findings are listed")
     expect(page.locator("#drift-status")).to_contain_text("No drift when last checked")
     both_sizes(page, "drift-none")
+
+
+def focused(page) -> str:
+    return page.evaluate("() => document.activeElement.id || document.activeElement.tagName")
+
+
+def test_each_wizard_step_starts_with_the_keyboard_on_its_first_field(
+    page, live_server, users, db, cognito_emulator, oidc_idp
+):
+    f.pool(cognito_emulator)
+    sign_in(page, live_server)
+    page.goto(f"{live_server}/tenants/new")
+    expect(page.get_by_label("Display name")).to_be_focused()
+    page.keyboard.type("Keyboard Co")
+    page.get_by_label("Callback URLs").fill("http://localhost:3000/callback")
+    page.get_by_role("button", name="Save and continue").click()
+
+    expect(page.get_by_text("Custom attributes can never be removed")).to_be_visible()
+    first_field = page.locator(
+        "[data-wizard-step] input:not([type=hidden]), [data-wizard-step] select"
+    )
+    if first_field.count():
+        expect(first_field.first).to_be_focused()
+    else:
+        assert focused(page) == "step-title"
+    page.get_by_role("button", name="Save and continue").click()
+
+    expect(page.get_by_role("heading", name="Step 3 of 5: External provider")).to_be_visible()
+    page.get_by_label("Issuer URI").fill(oidc_idp + "/not-here")
+    page.get_by_label("Client ID").fill("kb-app")
+    page.get_by_label("Client secret").fill("kb-secret-123456")
+    page.get_by_role("button", name="Check and save").click()
+    expect(page.locator("#issuer-error")).to_be_visible()
+    expect(page.get_by_label("Issuer URI")).to_be_focused()  # the first field needing attention
+    page.get_by_label("Issuer URI").fill(oidc_idp)
+    page.get_by_label("Client secret").fill("kb-secret-123456")
+    page.get_by_role("button", name="Check and save").click()
+    continue_link = page.get_by_role("link", name="Continue →")
+    attach = page.get_by_role("heading", name="Step 4 of 5: Attach")
+    expect(continue_link.or_(attach)).to_be_visible()
+    if continue_link.is_visible():  # saved with warnings shown next to their fields
+        continue_link.click()
+    expect(attach).to_be_visible()
+    assert focused(page) == "step-title"  # no field here: the next Tab stays in the step
+    page.keyboard.press("Tab")
+    in_step = "() => document.querySelector('[data-wizard-step]').contains(document.activeElement)"
+    assert page.evaluate(in_step)
+    screenshot(page, "wizard-focus-first-error")
