@@ -1,7 +1,7 @@
 """idempotency keys: drop stored responses that hold a setup link in plain text
 
 Revision ID: c3e5a7f1b9d2
-Revises: e90586da051a
+Revises: c4a7e1f0b9d2
 Create Date: 2026-12-02 17:10:00
 
 From this revision on, the portal encrypts every response body it keeps for an Idempotency-Key
@@ -13,7 +13,7 @@ until they expire (within a day).
 from alembic import op
 
 revision = "c3e5a7f1b9d2"
-down_revision = "e90586da051a"
+down_revision = "c4a7e1f0b9d2"
 branch_labels = None
 depends_on = None
 

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import JSON, DateTime
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+class JSONType(TypeDecorator[Any]):
+    """JSON everywhere, stored as JSONB on PostgreSQL. The PostgreSQL dialect (and the asyncio
+    machinery it pulls in) is imported only when a PostgreSQL database is used, so commands
+    on the embedded SQLite default start faster."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
+
+
 # The largest id each integer column type holds: a bigger value cannot name a row, and
 # PostgreSQL refuses to compare it with the column (SQLite's driver cannot even bind it).
 INT_MAX = 2**31 - 1  # `integer`: the ids of most tables

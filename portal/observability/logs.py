@@ -7,11 +7,10 @@ change at any call site; structlog would want its own logger API (or a bridge) e
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from typing import IO, Any
-
-from pythonjsonlogger.json import JsonFormatter
 
 from portal.config import load_settings
 from portal.observability.access import AccessLogFilter, protect_access_logs
@@ -60,24 +59,30 @@ class RedactFilter(logging.Filter):
         return True
 
 
-class PortalJsonFormatter(JsonFormatter):
-    """One JSON object per line: time, level, logger, message, request_id, run_id, extras."""
+@functools.cache
+def json_formatter_class() -> type[logging.Formatter]:
+    """One JSON object per line: time, level, logger, message, request_id, run_id, extras.
+    Made on first use, so that processes logging as text never import python-json-logger."""
+    from pythonjsonlogger.json import JsonFormatter
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "rename_fields", {"levelname": "level", "name": "logger", "exc_info": "exception"}
-        )
-        kwargs.setdefault("timestamp", "time")  # ISO 8601, UTC
-        super().__init__(list(JSON_FIELDS), *args, **kwargs)
+    class PortalJsonFormatter(JsonFormatter):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault(
+                "rename_fields", {"levelname": "level", "name": "logger", "exc_info": "exception"}
+            )
+            kwargs.setdefault("timestamp", "time")  # ISO 8601, UTC
+            super().__init__(list(JSON_FIELDS), *args, **kwargs)
 
-    def add_fields(self, log_data, record, message_dict) -> None:
-        super().add_fields(log_data, record, message_dict)
-        log_data.pop("context", None)  # the text format's rendering of request_id/run_id
+        def add_fields(self, log_data, record, message_dict) -> None:
+            super().add_fields(log_data, record, message_dict)
+            log_data.pop("context", None)  # the text format's rendering of request_id/run_id
+
+    return PortalJsonFormatter
 
 
 def make_formatter(log_format: str) -> logging.Formatter:
     if log_format == "json":
-        return PortalJsonFormatter()
+        return json_formatter_class()()
     return logging.Formatter(TEXT_FORMAT)
 
 

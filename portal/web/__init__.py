@@ -56,9 +56,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_staff_portal(app: Flask) -> None:
-    from portal.web import account, admin, tenants, wizard
+    from portal.web import account, admin, domains, tenants, wizard
 
     app.register_blueprint(tenants.bp)
+    app.register_blueprint(domains.bp)
     app.register_blueprint(wizard.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(account.bp)

@@ -154,6 +154,9 @@ def install(scan: LeakScan, app) -> None:
         scan.learn_client_secret(
             response.get("ClientSecretDescriptor", {}).get("ClientSecretValue")
         )
+        # A provider described (a move, an adoption's scan) hands the portal the IdP secret.
+        details = response.get("IdentityProvider", {}).get("ProviderDetails", {})
+        scan.learn_idp_secret(details.get("client_secret"))
         return response
 
     gateway.CognitoGateway.call = call

@@ -188,3 +188,21 @@ def test_a_file_over_the_size_limit_is_refused_in_the_browser_and_the_cli(
     result = CliRunner().invoke(app.cli, ["tenants", "import", str(big)])
     assert result.exit_code == 2 and "larger than 5 MB" in result.output
     assert count_tenants(db) == 0
+
+
+def test_a_provider_type_column_makes_saml_tenants_and_a_bad_type_is_reported(db):
+    header = "name,slug,callback_urls,contact_email,provider_type\n"
+    good = (
+        "Acme,acme,https://app.example.com/cb,it@acme.example,saml\n"
+        "Globex,globex,https://app.example.com/cb,it@globex.example,\n"
+    )
+    with acting_as(TEST_ACTOR):
+        bad = import_tenants(
+            (header + good + "Ini,initech,https://a.io/cb,it@i.io,ldap\n").encode()
+        )
+        assert [(p.row, p.field) for p in bad.problems] == [(4, "provider_type")]
+        assert count_tenants(db) == 0
+        report = import_tenants((header + good).encode())
+    assert report.ok and report.created == ["acme", "globex"]
+    types = dict(db.session.execute(select(Tenant.slug, Tenant.provider_type)).all())
+    assert types == {"acme": "SAML", "globex": "OIDC"}

@@ -326,3 +326,38 @@ def test_unknown_pool_or_client_is_not_found(cognito, pool):
     with pytest.raises(ClientError) as exc:
         cognito.update_user_pool_client(UserPoolId=pool.user_pool_id, ClientId="nothere")
     assert error_code(exc) == "ResourceNotFoundException"
+
+
+def _pool_requiring_name(cognito) -> str:
+    return cognito.create_user_pool(
+        PoolName="requires-name",
+        Schema=[{"Name": "name", "AttributeDataType": "String", "Required": True}],
+    )["UserPool"]["Id"]
+
+
+def test_a_required_attribute_must_be_writable(emu, cognito):
+    pool_id = _pool_requiring_name(cognito)
+    with pytest.raises(ClientError) as exc:
+        cognito.create_user_pool_client(
+            UserPoolId=pool_id, ClientName="c", WriteAttributes=["email"]
+        )
+    assert error_code(exc) == "InvalidParameterException"
+    assert "name" in exc.value.response["Error"]["Message"]
+    made = cognito.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="c", WriteAttributes=["email", "name"]
+    )["UserPoolClient"]
+    with pytest.raises(ClientError) as exc:
+        cognito.update_user_pool_client(
+            UserPoolId=pool_id, ClientId=made["ClientId"], WriteAttributes=["email"]
+        )
+    assert error_code(exc) == "InvalidParameterException"
+    # Without a list every attribute is writable, so nothing is missing.
+    cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="all")
+
+
+def test_plain_moto_lets_a_client_leave_out_a_required_attribute(plain_moto):
+    with plain_moto() as moto:
+        pool_id = _pool_requiring_name(moto.client)
+        moto.client.create_user_pool_client(
+            UserPoolId=pool_id, ClientName="c", WriteAttributes=["email"]
+        )
