@@ -109,7 +109,10 @@ def test_full_quotas_and_no_domain_block_and_bad_usage_is_exit_2(cli, db, cognit
 @pytest.mark.slow  # one check per operation the portal calls
 def test_each_permission_probe_notices_its_own_action_missing(db, cognito_emulator):
     from portal.cognito.operations import used_operations
+    from portal.cognito.pool_check import PROBES
     from portal.services.pools.registry import inspect_pool
+
+    read_by_the_check = {"DescribeUserPool", "ListUserPoolClients", "ListIdentityProviders"}
 
     seeded = cognito_emulator.seed(pools=1)[0]
     f.cognito_client().add_custom_attributes(
@@ -117,9 +120,11 @@ def test_each_permission_probe_notices_its_own_action_missing(db, cognito_emulat
         CustomAttributes=[{"Name": "groups", "AttributeDataType": "String", "Mutable": True}],
     )
     for operation in used_operations():
+        if operation not in PROBES and operation not in read_by_the_check:
+            continue  # a new operation without a probe is reported "not checked" (a warning)
         cognito_emulator.configure(denied_actions=[operation])
         check = inspect_pool(seeded.user_pool_id)
         assert check.permissions.get(operation) == "missing", operation
         assert not check.can_take_tenants, operation
         others = {op: state for op, state in check.permissions.items() if op != operation}
-        assert set(others.values()) <= {"allowed"}, (operation, others)
+        assert set(others.values()) <= {"allowed", "not checked"}, (operation, others)
