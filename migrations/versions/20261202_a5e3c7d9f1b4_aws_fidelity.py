@@ -1,7 +1,7 @@
 """aws fidelity: the email_verified claim option; a client secret Cognito does not return
 
 Revision ID: a5e3c7d9f1b4
-Revises: e90586da051a
+Revises: c3e5a7f1b9d2
 Create Date: 2026-12-02 17:00:00
 
 email_verified_claim: the IdP claim mapped to Cognito's email_verified (NULL: not mapped, so
@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "a5e3c7d9f1b4"
-down_revision = "e90586da051a"
+down_revision = "c3e5a7f1b9d2"
 branch_labels = None
 depends_on = None
 

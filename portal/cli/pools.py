@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from portal.cli import lifecycle
+from portal.cli import adoption, lifecycle
 from portal.cli.common import EXIT_FAILED, emit_json, operator_command, say
 from portal.services.pools.registry import inspect_pool, list_usage, register_pool, usage
 
@@ -107,3 +107,4 @@ def _print_usage(usages) -> None:
 
 
 lifecycle.register_pool_commands(group)  # close, open, set-quotas
+group.add_command(adoption.scan_command)

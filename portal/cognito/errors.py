@@ -113,6 +113,13 @@ def explain(operation: str, code: str, message: str) -> str:
             "URL is reachable from the internet, serves a valid discovery document, and that the "
             "client ID and secret are the ones your identity provider issued; then retry."
         )
+    if code == "DuplicateProviderException" and operation == "UpdateIdentityProvider":
+        # An update cannot clash on the name: an e-mail domain (IdpIdentifier) is taken.
+        return (
+            f"Cognito says an e-mail domain of this tenant is already an identifier of another "
+            f"identity provider in the user pool ({message}). Identifiers are unique in a pool: "
+            "remove the domain from one of the two tenants (E-mail domains), then retry."
+        )
     if code == "ScopeDoesNotExistException":
         return f"Cognito does not know one of the requested scopes: {message}."
     if code == "InvalidOAuthFlowException":

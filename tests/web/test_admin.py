@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pyotp
 from sqlalchemy import select
@@ -102,7 +103,7 @@ def test_unlock_clears_a_lockout(app, signed_in, db, users):
     assert outsider.login("staff@example.com", PASSWORDS["staff"]).status_code == 429
     admin = signed_in("admin")
     listing = admin.get("/admin/users").get_data(as_text=True)
-    assert "locked" in listing
+    assert "sign-in delayed from 1 address" in listing
     admin.post_form(
         "/admin/users", {}, post_url=f"/admin/users/{user(db, 'staff@example.com').id}/unlock"
     )
@@ -199,8 +200,15 @@ def test_totp_can_be_turned_off_with_a_code_when_optional(signed_in, db):
         "/account", {"code": pyotp.TOTP(secret).now()}, post_url="/account/totp/confirm"
     )
     assert user(db, "staff@example.com").totp_secret_encrypted is not None
-    off = staff.post_form(
+    # The code that turned TOTP on is spent; the next one (within the clock-drift window) works.
+    spent = staff.post_form(
         "/account", {"code": pyotp.TOTP(secret).now()}, post_url="/account/totp/disable"
+    )
+    assert spent.status_code == 400
+    off = staff.post_form(
+        "/account",
+        {"code": pyotp.TOTP(secret).at(time.time() + 30)},
+        post_url="/account/totp/disable",
     )
     assert off.status_code == 302
     assert user(db, "staff@example.com").totp_secret_encrypted is None

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from moto.cognitoidp.models import CognitoIdpUserPoolAttribute
 
+from portal.cognito.redirect_urls import MAX_URLS, redirect_url_problem
+
 from .errors import CognitoError, invalid
 from .unicode import in_category
 
@@ -30,8 +32,6 @@ OIDC_KNOWN_DETAILS = frozenset(
 )
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1"})
 MAX_PROVIDER_NAME = 32
-MAX_REDIRECT_URLS = 100
-UNSAFE_SCHEMES = frozenset({"javascript", "data", "vbscript", "file"})
 
 
 def check_provider_name(name: str) -> None:
@@ -84,10 +84,8 @@ def check_provider_details(provider_type: str, name: str, details: dict[str, str
         for key in ("client_id", "authorize_scopes"):
             if not details.get(key):
                 raise invalid(f"{key} is required for a {provider_type} provider.")
-    elif provider_type == "SAML" and not (
-        details.get("MetadataURL") or details.get("MetadataFile")
-    ):
-        raise invalid("MetadataURL or MetadataFile is required for a SAML provider.")
+    # SAML details are checked by saml.check_saml_details, which also derives what
+    # DescribeIdentityProvider returns.
 
 
 def check_oidc_details(details: dict[str, str]) -> None:
@@ -149,20 +147,10 @@ def check_attribute_mapping(pool: CognitoIdpUserPool, mapping: dict[str, str]) -
 
 
 def check_redirect_url(field: str, url: str) -> None:
-    """Callback/logout URL: absolute, no fragment, https except http://localhost|127.0.0.1."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        raise invalid(f"{field} contains an invalid URL: {url}") from None
-    scheme = parts.scheme.lower()
-    if not scheme or scheme in UNSAFE_SCHEMES:
-        raise invalid(f"{field} must contain absolute URLs: {url}")
-    if parts.fragment or "#" in url:
-        raise invalid(f"{field} must not contain a fragment: {url}")
-    if scheme in ("http", "https") and not parts.hostname:
-        raise invalid(f"{field} must contain absolute URLs: {url}")
-    if scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
-        raise invalid(f"{field} must use https (http is allowed only for localhost): {url}")
+    """A callback or logout URL by Cognito's rule (its sources: portal.cognito.redirect_urls)."""
+    problem = redirect_url_problem(url)
+    if problem is not None:
+        raise invalid(f"{field} {problem}: {url}")
 
 
 def check_client_config(
@@ -173,8 +161,8 @@ def check_client_config(
     callbacks = params.get("CallbackURLs") or []
     for field in ("CallbackURLs", "LogoutURLs"):
         urls = params.get(field) or []
-        if len(urls) > MAX_REDIRECT_URLS:
-            raise invalid(f"{field} can have at most {MAX_REDIRECT_URLS} URLs.")
+        if len(urls) > MAX_URLS:
+            raise invalid(f"{field} can have at most {MAX_URLS} URLs.")
         for url in urls:
             check_redirect_url(field, url)
     default = params.get("DefaultRedirectURI")

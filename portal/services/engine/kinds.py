@@ -172,6 +172,8 @@ def apply_facts(
         if tenant.idp_client_secret_encrypted is not None:
             tenant.idp_client_secret_encrypted = None  # Cognito holds it now: purge ours
         tenant.idp_secret_in_cognito = True
+    if facts.get("retired_provider_removed"):
+        tenant.retired_provider_name = None
     if "secret_returned" in facts:
         # Keep the supplied secret only if Cognito does not hand it back (item: never depend on
         # undocumented behaviour); audited below like every other change of this step.

@@ -5,16 +5,19 @@ from __future__ import annotations
 from flask import url_for
 from sqlalchemy import or_, select
 
-from portal.models import Run, Tenant, TenantStatus
+from portal.models import Run, Tenant
 from portal.services.access.users import check_email
 from portal.services.engine.queue import latest_run, queue_onboarding
 from portal.services.tenants import records as tenant_service
 from portal.services.tenants.handover import hosted_urls, reveal_credentials
+from portal.services.tenants.offboarded import CredentialsGone, offboarding_of
 from portal.validation import ValidationError
 from portal.web.api import schemas
 from portal.web.api.problems import (
     ISSUER_CHECK_FAILED,
+    METADATA_CHECK_FAILED,
     NOT_PROVISIONED,
+    OFFBOARDED,
     ApiProblem,
     FieldError,
 )
@@ -146,6 +149,67 @@ def set_idp(slug: str, body: schemas.IdpSettingsIn) -> schemas.IdpResult:
 
 
 @operation(
+    "PUT",
+    "/tenants/<slug>/saml-idp",
+    summary="Set the tenant's SAML 2.0 identity provider",
+    tag=TAG,
+    allow=WRITERS,
+    body=schemas.SamlIdpSettingsIn,
+    response=schemas.IdpResult,
+    errors=(409,),
+)
+def set_saml_idp(slug: str, body: schemas.SamlIdpSettingsIn) -> schemas.IdpResult:
+    """Pre-flight the SAML metadata (fetched through the SSRF guard, or given) and store it.
+
+    Exactly one of metadata_url and metadata_xml. A failed pre-flight stores nothing and answers
+    422 with one error per finding. A tenant whose OIDC provider exists switches on the next
+    apply: a new provider, the client re-attached, the old provider removed.
+    """
+    tenant = tenant_service.get_tenant(slug)
+    if bool(body.metadata_url) == bool(body.metadata_xml):
+        raise ApiProblem(
+            422,
+            "Give exactly one of metadata_url and metadata_xml.",
+            type_=METADATA_CHECK_FAILED,
+            title="SAML metadata check failed",
+            errors=[FieldError(field="metadata_url", message="give exactly one of the two")],
+        )
+    result = tenant_service.set_saml_idp(
+        tenant,
+        metadata_url=body.metadata_url,
+        metadata_file=body.metadata_xml,
+        email_attribute=body.email_attribute,
+        groups_attribute=body.groups_attribute,
+        roles_attribute=body.roles_attribute,
+        sign_requests=body.sign_requests,
+        encrypted_responses=body.encrypted_responses,
+        idp_signout=body.idp_signout,
+        idp_initiated=body.idp_initiated,
+    )
+    if not result.ok:
+        raise ApiProblem(
+            422,
+            "The SAML metadata did not pass the pre-flight checks; nothing was saved.",
+            type_=METADATA_CHECK_FAILED,
+            title="SAML metadata check failed",
+            errors=[
+                FieldError(field=_api_field(f.field), message=f.message) for f in result.errors
+            ],
+        )
+    return schemas.IdpResult(
+        tenant=tenant_view(tenant, latest_run(tenant)),
+        findings=[
+            schemas.Finding(field=_api_field(f.field), level=f.level, message=f.message)
+            for f in result.warnings
+        ],
+    )
+
+
+def _api_field(name: str) -> str:
+    return "metadata_xml" if name == "metadata_file" else name
+
+
+@operation(
     "POST",
     "/tenants/<slug>/onboard",
     summary="Onboard (or reconcile) a tenant",
@@ -197,7 +261,7 @@ def list_tenant_runs(slug: str, query: schemas.PageQuery) -> schemas.RunPage:
     tag="Application",
     allow=WRITERS | {APPLICATION},
     response=schemas.OidcConfig,
-    errors=(409, 502),
+    errors=(409, 410, 502),
     tenant_param="slug",
 )
 def get_oidc_config(slug: str) -> schemas.OidcConfig:
@@ -207,12 +271,10 @@ def get_oidc_config(slug: str) -> schemas.OidcConfig:
     reveal by this token. Application tokens may read only the tenants they were made for.
     """
     tenant = tenant_service.get_tenant(slug)
-    if tenant.status in (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED):
+    offboarding = offboarding_of(tenant)
+    if offboarding is not None:
         raise ApiProblem(
-            409,
-            f"Tenant {tenant.slug} is {tenant.status}; its app client is (being) removed.",
-            type_=NOT_PROVISIONED,
-            title="Offboarded",
+            410, CredentialsGone(tenant, offboarding).reason, type_=OFFBOARDED, title="Offboarded"
         )
     if tenant.client_id is None or tenant.pool is None:
         raise ApiProblem(

@@ -109,6 +109,8 @@ def test_only_existing_identity_providers(cognito, pool):
         "app.example.com/callback",  # no scheme
         "https:///callback",  # no host
         "javascript:alert(1)",
+        "http://[::2]/cb",  # http only on localhost, 127.0.0.1 and [::1]
+        "https://app.example.com/a b",  # RedirectUrlType's pattern has no whitespace
     ],
 )
 def test_bad_callback_and_logout_urls(cognito, pool, url):
@@ -126,7 +128,10 @@ def test_bad_callback_and_logout_urls(cognito, pool, url):
         "https://yourapp.com/api/oidc/cognito/callback/",
         "http://localhost:8000/api/oidc/cognito/callback/",
         "http://127.0.0.1:5000/cb",
+        "http://[::1]:5000/cb",  # listed in CreateUserPoolClientRequest.CallbackURLs' text
         "myapp://callback",
+        "com.example.app:/oauth2redirect",
+        "https://app.example.com/$(id)`x`",  # AWS's pattern allows \p{P} and \p{S}
     ],
 )
 def test_good_callback_urls(cognito, pool, url):

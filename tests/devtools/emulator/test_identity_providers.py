@@ -173,3 +173,23 @@ def test_identity_provider_quota(emu, cognito, pool):
     with pytest.raises(ClientError) as exc:
         create(cognito, pool.user_pool_id, name="idp-three")
     assert error_code(exc) == "LimitExceededException"
+
+
+def test_an_identifier_is_unique_in_a_pool_on_create_and_on_update(cognito, pool):
+    """AWS: "Identifiers must be unique across the user pool" (developer guide)."""
+    create(cognito, pool.user_pool_id, name="first", IdpIdentifiers=["acme.com"])
+    with pytest.raises(ClientError) as exc:
+        create(cognito, pool.user_pool_id, name="second", IdpIdentifiers=["acme.com"])
+    assert error_code(exc) == "DuplicateProviderException"
+    create(cognito, pool.user_pool_id, name="second", IdpIdentifiers=["beta.com"])
+    with pytest.raises(ClientError) as exc:
+        cognito.update_identity_provider(
+            UserPoolId=pool.user_pool_id, ProviderName="second", IdpIdentifiers=["acme.com"]
+        )
+    assert error_code(exc) == "DuplicateProviderException"
+    # the provider may keep (re-send) its own identifiers
+    cognito.update_identity_provider(
+        UserPoolId=pool.user_pool_id, ProviderName="first", IdpIdentifiers=["acme.com", "a.io"]
+    )
+    first = cognito.describe_identity_provider(UserPoolId=pool.user_pool_id, ProviderName="first")
+    assert first["IdentityProvider"]["IdpIdentifiers"] == ["acme.com", "a.io"]
