@@ -119,7 +119,10 @@ class DemoUser:
 
 
 DEMO_USERS = (
-    DemoUser("alice", {"email": ["alice@example.com"], "groups": ["admins", "staff"]}),
+    DemoUser(
+        "alice",
+        {"email": ["alice@example.com"], "groups": ["admins", "staff"], "roles": ["editor"]},
+    ),
     DemoUser("bob", {"email": ["bob@example.com"], "groups": []}),
 )
 
