@@ -147,6 +147,7 @@ def test_switching_oidc_to_saml_and_back_keeps_the_client_and_its_secret(
         result = set_idp(tenant, issuer=oidc_idp, client_id="c", client_secret=f.IDP_SECRET)
         assert result.ok
         tenant = f.fresh(db, tenant)
+        assert tenant.pending_changes_since is not None  # shown as pending, not as drift
         assert tenant.provider_name == "acme-3" and tenant.former_provider_names == [
             "acme",
             "acme-2",
