@@ -259,3 +259,17 @@ def test_a_run_made_before_a_verification_is_followed_by_one_from_beat(db, local
         UserPoolId=tenant.pool.user_pool_id, ProviderName=tenant.provider_name
     )["IdentityProvider"]
     assert provider["IdpIdentifiers"] == ["acme.com"]
+
+
+@pytest.mark.slow  # 40 lookups that time out after 1 s, side by side: about 3 s
+@pytest.mark.timeout(20)  # one after the other they would take 40 s
+def test_check_now_on_many_silent_domains_waits_a_few_timeouts_not_one_each(db, dns_zone):
+    tenant = draft("acme")
+    with acting_as(f.TEST_ACTOR):
+        for n in range(40):
+            claims.add_claim(tenant, f"d{n}.example")
+            dns_zone.silent.add(f"_cognito-portal.d{n}.example")
+        db.session.commit()
+    assert verification.check_tenant(tenant) == []
+    results = {d.check_result for d in f.fresh(db, tenant).domains}
+    assert results == {"DNS did not answer within 1 s; checked again later"}
