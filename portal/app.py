@@ -11,6 +11,7 @@ from flask import Flask
 
 from portal.config import EXTENSION_KEY, load_settings, provision_instance
 from portal.extensions import db
+from portal.observability.access import protect_access_logs
 
 # At DEBUG these libraries log whole request and response bodies, client secrets included.
 WIRE_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")
@@ -35,6 +36,7 @@ def create_app(
         resolved = provision_instance(resolved)
     for name in WIRE_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    protect_access_logs()  # every server this app runs under logs requests without secrets
     # The mapped folders (pyproject.toml) are found the same way installed or in a checkout.
     app = Flask(
         "portal",

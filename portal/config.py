@@ -501,8 +501,8 @@ class Settings:
         0,
         doc="how many reverse proxies (load balancer, nginx) stand in front of the portal and "
         "set `X-Forwarded-For` and `X-Forwarded-Proto`; the portal then takes the client's "
-        "address and scheme from those headers (see [Behind a reverse proxy]"
-        "(#behind-a-reverse-proxy)). 0: the headers are ignored, as anyone can send them",
+        "address and scheme from those headers; 0 when clients connect directly, as anyone can "
+        "send the headers (see [Behind a reverse proxy](#behind-a-reverse-proxy))",
         section="recommended",
         example="0",
     )

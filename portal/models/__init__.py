@@ -9,7 +9,7 @@ from portal.models.pools import UserPool
 from portal.models.runs import ACTIVE_RUN_STATUSES, Run, RunKind, RunStatus, Step, StepStatus
 from portal.models.settings import PortalSetting
 from portal.models.setup_links import LinkState, SetupLink, SignInOutcome, SignInTest
-from portal.models.tenants import RotationState, Tenant, TenantStatus
+from portal.models.tenants import ProviderType, RotationState, Tenant, TenantStatus
 from portal.models.types import utcnow
 from portal.models.users import Role, User, UserSession
 
@@ -25,6 +25,7 @@ __all__ = [
     "LinkState",
     "MoveState",
     "PortalSetting",
+    "ProviderType",
     "Role",
     "RotationState",
     "Run",

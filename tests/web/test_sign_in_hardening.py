@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pyotp
@@ -61,12 +62,34 @@ def test_a_totp_code_signs_in_once_only(app, db, users):
     assert _code_step(second, pyotp.TOTP(SECRET).at(time.time() + 30)).status_code == 302
 
 
+@pytest.mark.dialect
 def test_an_older_code_than_the_last_accepted_one_is_refused(db, users):
     user = _with_totp(db, "staff@example.com")
     assert spend_step(user, 1000) is True
     assert spend_step(user, 1000) is False  # the same step again (a replay, or a race lost)
     assert spend_step(user, 999) is False  # an earlier one
     assert spend_step(user, 1001) is True
+
+
+@pytest.mark.dialect
+def test_two_requests_racing_with_one_code_spend_it_once(app, db, users):
+    user_id = _with_totp(db, "staff@example.com").id
+    barrier = threading.Barrier(4)
+    results: list[bool] = []
+
+    def submit() -> None:
+        with app.app_context():
+            user = db.session.get(User, user_id)
+            barrier.wait()
+            results.append(spend_step(user, 2000))
+            db.session.remove()
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(results) == [False, False, False, True]
 
 
 def test_wrong_codes_delay_the_code_step_and_do_not_reset_on_the_password(app, db, users):
@@ -179,3 +202,17 @@ def test_the_decoy_hash_costs_what_a_real_hash_costs(db, users):
     users_service.verify_password_or_decoy(None, "anything")
     decoy = extract_parameters(users_service._decoy[1])
     assert decoy == extract_parameters(users_service.hash_password("anything"))
+
+
+def test_without_redis_the_delays_are_kept_in_the_process(app, monkeypatch):
+    monkeypatch.setattr(lockout, "redis_client", lambda: None)
+    with app.app_context():
+        for _ in range(4):
+            assert lockout.record_failure("Solo@example.com", "10.0.2.1") == 0
+        assert lockout.wait_seconds("solo@example.com", "10.0.2.1") == 0
+        assert lockout.record_failure("solo@example.com", "10.0.2.1") == 30
+        assert 29 <= lockout.wait_seconds("solo@example.com", "10.0.2.1") <= 30
+        assert lockout.wait_seconds("solo@example.com", "10.0.2.2") == 0  # another address
+        assert lockout.delayed_addresses(["solo@example.com"]) == {"solo@example.com": 1}
+        assert lockout.clear_account("solo@example.com") == 1
+        assert lockout.wait_seconds("solo@example.com", "10.0.2.1") == 0

@@ -148,7 +148,7 @@ def test_a_failed_run_explains_itself_and_retry_resumes_it(
     staff = signed_in("staff")
     fragment = staff.get("/tenants/acme/progress/steps").get_data(as_text=True)
     assert "data-poll-done" in fragment
-    assert "A Cognito quota of the user pool is full" in fragment
+    assert "as many identity providers as its quota allows" in fragment
     assert "What to do" in fragment and ">Retry<" in fragment
     auditor_view = signed_in("auditor").get("/tenants/acme/progress/steps").get_data(as_text=True)
     assert ">Retry<" not in auditor_view
@@ -189,8 +189,8 @@ def test_reveal_and_downloads_are_audited_and_match_cognito(
 
     env = staff.post_form("/tenants/acme", {}, post_url="/tenants/acme/credentials.env")
     assert "attachment" in env.headers["Content-Disposition"]
-    assert f'COGNITO_CLIENT_SECRET="{secret}"' in env.get_data(as_text=True)
-    assert f'COGNITO_CLIENT_ID="{client_id}"' in env.get_data(as_text=True)
+    assert f"COGNITO_CLIENT_SECRET='{secret}'" in env.get_data(as_text=True)
+    assert f"COGNITO_CLIENT_ID='{client_id}'" in env.get_data(as_text=True)
     downloaded = json.loads(
         staff.post_form("/tenants/acme", {}, post_url="/tenants/acme/credentials.json").data
     )

@@ -14,6 +14,8 @@ from .rules import (
     check_provider_name,
     custom_attribute_names,
 )
+from .saml import HANDLERS as SAML_HANDLERS
+from .saml import describe_only_keys
 from .shapes import service_model
 from .state import MAX_CUSTOM_ATTRIBUTES
 
@@ -62,7 +64,8 @@ def create_identity_provider(call: Call) -> dict[str, Any]:
     name = call.require("ProviderName")
     check_provider_name(name)
     provider_type = call.require("ProviderType")
-    check_provider_details(provider_type, name, call.params.get("ProviderDetails") or {})
+    details = call.params.get("ProviderDetails") or {}
+    check_provider_details(provider_type, name, details)
     check_attribute_mapping(pool, call.params.get("AttributeMapping") or {})
     if name in pool.identity_providers:
         raise CognitoError(
@@ -75,8 +78,17 @@ def create_identity_provider(call: Call) -> dict[str, Any]:
         raise limit_exceeded(
             f"User pool {pool.id} has reached its quota of {quota} identity providers."
         )
+    derived = describe_only_keys(call, pool.id, details) if provider_type == "SAML" else {}
     call.forward()
+    _add_derived(pool.identity_providers[name], derived)
     return {"IdentityProvider": provider_json(pool, pool.identity_providers[name])}
+
+
+def _add_derived(provider: CognitoIdpIdentityProvider, derived: dict[str, str]) -> None:
+    """Keep the describe-only keys beside the details sent, as DescribeIdentityProvider shows."""
+    if derived:
+        details = dict(provider.extended_config.get("ProviderDetails") or {})
+        provider.extended_config["ProviderDetails"] = {**details, **derived}
 
 
 def _provider(call: Call) -> tuple[CognitoIdpUserPool, CognitoIdpIdentityProvider]:
@@ -89,17 +101,32 @@ def _provider(call: Call) -> tuple[CognitoIdpUserPool, CognitoIdpIdentityProvide
 
 
 def update_identity_provider(call: Call) -> dict[str, Any]:
-    """UpdateIdentityProvider: same checks; ProviderDetails sent replace the old ones whole."""
+    """UpdateIdentityProvider: the same checks on the details after the change.
+
+    Keys of ProviderDetails the request omits keep their values (the client secret above all):
+    the API reference does not ask for the full set on update, and a console edit sends only
+    what changed. The portal itself always sends the full set.
+    """
     pool, provider = _provider(call)
-    details = call.params.get("ProviderDetails")
+    params = dict(call.params)
+    details = params.get("ProviderDetails")
+    derived: dict[str, str] = {}
     if details is not None:
         provider_type = provider.extended_config.get("ProviderType", "")
+        if provider_type != "SAML":
+            # A SAML update names its metadata source (MetadataURL or MetadataFile) anew: merging
+            # would keep the other one and fail the exactly-one rule.
+            details = {**(provider.extended_config.get("ProviderDetails") or {}), **details}
         check_provider_details(provider_type, provider.name, details)
-    if call.params.get("AttributeMapping") is not None:
-        check_attribute_mapping(pool, call.params["AttributeMapping"])
-    if call.params.get("IdpIdentifiers") is not None:
-        check_identifiers_free(pool, provider.name, call.params["IdpIdentifiers"])
-    call.forward()
+        if provider_type == "SAML":
+            derived = describe_only_keys(call, pool.id, details)
+        params["ProviderDetails"] = details
+    if params.get("AttributeMapping") is not None:
+        check_attribute_mapping(pool, params["AttributeMapping"])
+    if params.get("IdpIdentifiers") is not None:
+        check_identifiers_free(pool, provider.name, params["IdpIdentifiers"])
+    call.forward(params)
+    _add_derived(provider, derived)
     provider.last_modified_date = datetime.now(UTC)
     return {"IdentityProvider": provider_json(pool, provider)}
 
@@ -133,4 +160,5 @@ HANDLERS = {
     "UpdateIdentityProvider": update_identity_provider,
     "DescribeIdentityProvider": describe_identity_provider,
     "AddCustomAttributes": add_custom_attributes,
+    **SAML_HANDLERS,
 }

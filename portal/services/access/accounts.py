@@ -126,7 +126,7 @@ def end_one_session(user: User, record_id: int) -> bool:
 
 def unlock(user: User) -> int:
     """Forgive the user's failed sign-ins from every address; returns how many were delayed."""
-    delayed = lockout.delayed_addresses(user.email)
+    delayed = lockout.delayed_addresses([user.email])[user.email]
     lockout.clear_account(user.email)
     trail.record("user.unlocked", before={"delayed_addresses": delayed}, **_who(user))
     db.session.commit()

@@ -103,18 +103,25 @@ def clear_account(email: str) -> int:
     return removed
 
 
-def delayed_addresses(email: str) -> int:
-    """From how many addresses EMAIL currently has to wait before trying again."""
-    pattern = f"{PREFIX}:{_account(email)}:"
+def delayed_addresses(emails: list[str]) -> dict[str, int]:
+    """For each of EMAILS, from how many addresses it must currently wait (one Redis scan)."""
+    accounts = {_account(email): email for email in emails}
+    counts = dict.fromkeys(emails, 0)
     now = time.time()
     client = redis_client()
     if client is not None:
-        keys = list(client.scan_iter(match=pattern + "*", count=500))
-        untils = [client.hget(key, "until") for key in keys]
-        return sum(1 for until in untils if until and float(until) > now)
+        keys = list(client.scan_iter(match=f"{PREFIX}:*", count=1000))
+        pipe = client.pipeline()
+        for key in keys:
+            pipe.hget(key, "until")
+        for key, until in zip(keys, pipe.execute(), strict=True):
+            account = key.decode().split(":")[2]
+            if account in accounts and until and float(until) > now:
+                counts[accounts[account]] += 1
+        return counts
     with _lock:
-        return sum(
-            1
-            for key, (_f, until, expires) in _local.items()
-            if key.startswith(pattern) and until > now and expires > now
-        )
+        for key, (_failures, until, expires) in _local.items():
+            account = key.split(":")[2]
+            if account in accounts and until > now and expires > now:
+                counts[accounts[account]] += 1
+    return counts

@@ -111,6 +111,7 @@ def _accept_mapping(tenant: Tenant, live: dict[str, str]) -> None:
         )
     tenant.groups_claim = live["custom:groups"]
     tenant.roles_claim = live.get("custom:roles")
+    tenant.email_verified_claim = live.get("email_verified")
 
 
 def accept(tenant: Tenant, finding_ids: list[int] | None = None) -> list[DriftFinding]:

@@ -17,13 +17,19 @@ from portal.crypto import decrypt
 from portal.extensions import db
 from portal.models import LinkState, Run, SetupLink, Tenant, TenantStatus, utcnow
 from portal.oidc.discovery import IssuerCheck, check_issuer
+from portal.saml.metadata import MetadataCheck
 from portal.services import events
 from portal.services.audit import trail
 from portal.services.audit.actors import Actor, current_actor
 from portal.services.domains import claims, names
 from portal.services.engine.queue import active_run, queue_onboarding
 from portal.services.pools.registry import place_tenant
-from portal.services.tenants.records import EDITABLE_STATUSES, set_idp
+from portal.services.tenants.records import (
+    EDITABLE_STATUSES,
+    saml_preflight,
+    set_idp,
+    set_saml_idp,
+)
 from portal.validation import ValidationError, check_claim
 
 TOKEN_BYTES = 32  # 256 bits from the OS's CSPRNG
@@ -291,6 +297,72 @@ def submit(link: SetupLink, entry: Submission) -> IssuerCheck:
     queue_onboarding([tenant])
     claims.apply_changes()
     return check
+
+
+@dataclass(frozen=True)
+class SamlSubmission:
+    """What the customer gave for a SAML IdP; blank attribute names take the preset's."""
+
+    preset: str
+    metadata_url: str
+    metadata_file: bytes | None
+    email_attribute: str
+    groups_attribute: str
+    roles_attribute: str
+
+
+def submit_saml(link: SetupLink, entry: SamlSubmission) -> MetadataCheck:
+    """Pre-flight the SAML metadata; if it passes, store it and queue the onboarding."""
+    from portal.saml.presets import preset
+
+    tenant = link.tenant
+    if not accepts_submissions(link):
+        raise LinkClosed(_closed_reason(link))
+    defaults = preset(entry.preset)
+    roles = entry.roles_attribute.strip() or defaults.roles_attribute
+    check = saml_preflight(entry.metadata_url.strip() or None, entry.metadata_file, tenant=tenant)
+    if not check.ok:
+        trail.record(
+            "setup_link.preflight_failed",
+            tenant,
+            link_id=link.id,
+            metadata_url=entry.metadata_url or None,
+            findings=[f.to_dict() for f in check.findings],
+        )
+        db.session.commit()
+        return check
+    before = {"verified_at": tenant.verified_at, "verified_by": tenant.verified_by}
+    link.submitted_at = utcnow()
+    link.submissions += 1
+    tenant.verified_at = tenant.verified_by = None  # new settings must be tested again
+    trail.record(
+        "setup_link.submitted",
+        tenant,
+        before=before,
+        after={"verified_at": None, "verified_by": None},
+        link_id=link.id,
+        submission=link.submissions,
+        warnings=[f.to_dict() for f in check.warnings],
+    )
+    try:
+        result = set_saml_idp(
+            tenant,
+            metadata_url=entry.metadata_url.strip() or None,
+            metadata_file=None if entry.metadata_url.strip() else entry.metadata_file,
+            email_attribute=entry.email_attribute.strip() or defaults.email_attribute,
+            groups_attribute=entry.groups_attribute.strip() or defaults.groups_attribute,
+            roles_attribute=roles if tenant.roles_claim or entry.roles_attribute.strip() else None,
+            sign_requests=tenant.saml_sign_requests,
+            encrypted_responses=tenant.saml_encrypted_responses,
+            idp_signout=tenant.saml_idp_signout,
+            idp_initiated=tenant.saml_idp_initiated,
+            check=check,
+        )  # commits the settings and the audit records above
+    except Exception:
+        db.session.rollback()
+        raise
+    queue_onboarding([tenant])
+    return result
 
 
 def _closed_reason(link: SetupLink) -> str:

@@ -67,3 +67,15 @@ class RoleForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     submit = SubmitField("Go")
+
+
+class AdoptForm(FlaskForm):
+    """The clients to adopt come as check-boxes (client_ids); this carries the rest and CSRF."""
+
+    slug_from = SelectField(
+        "Name each tenant after",
+        choices=[("provider", "its identity provider"), ("client", "its app client")],
+        default="provider",
+    )
+    preview = SubmitField("Preview (dry run)")
+    adopt = SubmitField("Adopt the selected clients")

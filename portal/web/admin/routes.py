@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -13,12 +13,13 @@ from portal.services.access import accounts, lockout
 from portal.services.access.portal_settings import REQUIRE_TOTP, set_setting, totp_required
 from portal.services.access.sessions import Reason
 from portal.services.access.users import create_user, generate_password
-from portal.services.pools.registry import list_usage, register_pool
+from portal.services.pools.registry import find_pool, inspect_pool, list_usage, register_pool
 from portal.validation import ValidationError
 from portal.web.access import roles
 from portal.web.admin.forms import (
     ROLE_CHOICES,
     ActionForm,
+    AdoptForm,
     CreateUserForm,
     RegisterPoolForm,
     RequireTotpForm,
@@ -44,7 +45,7 @@ def _users_page(form: CreateUserForm | None = None, shown_once: dict | None = No
         totp_form=RequireTotpForm(formdata=None, require_totp=totp_required()),
         action=ActionForm(formdata=None),
         roles=ROLE_CHOICES,
-        delayed={u.id: lockout.delayed_addresses(u.email) for u in users},
+        delayed=lockout.delayed_addresses([u.email for u in users]),
         shown_once=shown_once,
         now=utcnow(),
     ), code
@@ -160,3 +161,56 @@ def pools():
     if form.errors:
         code = 400
     return render_template("admin/pools.html", form=form, pools=list_usage()), code
+
+
+@bp.get("/pools/<user_pool_id>/check")
+@roles(Role.ADMIN)
+def check_pool(user_pool_id: str):
+    """`portal pools check` in the browser: reads only, so a plain link runs it."""
+    pool = find_pool(user_pool_id)
+    if pool is None:
+        abort(404)
+    try:
+        result = inspect_pool(pool.user_pool_id, pool.region)
+    except ValidationError as error:
+        flash(error.message, "error")
+        return redirect(url_for("admin.pools"))
+    except CognitoError as error:
+        flash(error.explanation, "error")
+        return redirect(url_for("admin.pools"))
+    return render_template("admin/pool_check.html", pool=pool, check=result)
+
+
+@bp.route("/pools/<user_pool_id>/adopt", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def adopt_tenants(user_pool_id: str):
+    """The pool's scan with a check-box per adoptable client, a dry-run preview and the result."""
+    from portal.services.adoption.adopt import adopt
+    from portal.services.adoption.scan import scan_pool
+
+    pool = find_pool(user_pool_id)
+    if pool is None:
+        abort(404)
+    form = AdoptForm()
+    result, code = None, 200
+    chosen = request.form.getlist("client_ids")
+    try:
+        if form.is_submitted():
+            if not form.validate():
+                abort(400)
+            if not chosen:
+                flash("Tick at least one app client to adopt.", "error")
+                code = 400
+            else:
+                dry_run = not form.adopt.data
+                result = adopt(pool, chosen, slug_from=form.slug_from.data, dry_run=dry_run)
+                if not dry_run:
+                    flash(f"Adopted {len(result.adopted)} tenant(s) as found.", "success")
+        report = scan_pool(pool)
+    except CognitoError as error:
+        db.session.rollback()
+        flash(f"Cognito could not be read: {error.explanation}", "error")
+        return redirect(url_for("admin.pools"))
+    return render_template(
+        "admin/adopt.html", pool=pool, report=report, form=form, result=result, chosen=chosen
+    ), code

@@ -27,6 +27,13 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
         "examples": ["acme-corp"],
     },
     "run_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+    "user_pool_id": {
+        "type": "string",
+        "pattern": r"^[\w-]+_[0-9a-zA-Z]+$",
+        "minLength": 1,
+        "maxLength": 55,
+        "examples": ["us-east-1_AbCdEf123"],
+    },
 }
 STATUS_TEXT = {
     400: "The request body is not valid JSON.",
@@ -248,6 +255,7 @@ def build_document() -> dict[str, Any]:
             {"name": "Application", "description": "What the vendor's application reads."},
             {"name": "Audit", "description": "The tamper-evident audit log (auditors, admins)."},
             {"name": "Tokens", "description": "The calling token."},
+            {"name": "User pools", "description": "Moving in the tenants onboarded by hand."},
         ],
         "paths": paths,
         "components": {
