@@ -265,3 +265,26 @@ def test_two_adoptions_at_the_same_moment_adopt_each_client_once(
     assert errors == []
     assert sorted(a.slug for r in results for a in r.adopted) == ["acme", "globex"]
     assert sorted(db.session.scalars(select(Tenant.slug))) == ["acme", "globex"]
+
+
+def test_an_adopted_tenant_moves_to_another_pool_as_found(db, cognito_emulator, oidc_idp):
+    pool_id = two_handmade_tenants(cognito_emulator, oidc_idp)
+    adopt_all(pool_id)
+    target = f.pool(cognito_emulator)
+    acme = db.session.scalar(select(Tenant).where(Tenant.slug == "acme"))
+    with f.acting_as(f.TEST_ACTOR):
+        lifecycle.start_move(acme, target)
+    assert run_latest(db, acme) == RunStatus.SUCCEEDED
+
+    acme = fresh(db, acme)
+    assert acme.pool.user_pool_id == target.user_pool_id and acme.status == TenantStatus.READY
+    client = live_client(acme)
+    assert client["ClientName"] == "acme"  # the name it was adopted with
+    assert client["AllowedOAuthScopes"] == handmade.CONSOLE_SCOPES
+    provider = f.cognito_client().describe_identity_provider(
+        UserPoolId=target.user_pool_id, ProviderName="acme"
+    )["IdentityProvider"]
+    assert provider["ProviderDetails"]["client_secret"] == handmade.HANDMADE_IDP_SECRET
+    assert acme.idp_client_secret_encrypted is None
+    with f.acting_as(f.TEST_ACTOR):
+        assert lifecycle.plan_tenant(acme).changes == 0
