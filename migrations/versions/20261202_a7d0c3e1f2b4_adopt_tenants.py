@@ -1,7 +1,7 @@
 """adopt hand-made tenants: the configuration found in Cognito, kept as the desired state
 
 Revision ID: a7d0c3e1f2b4
-Revises: e90586da051a
+Revises: a5e3c7d9f1b4
 Create Date: 2026-12-02 16:50:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = "a7d0c3e1f2b4"
-down_revision = "e90586da051a"
+down_revision = "a5e3c7d9f1b4"
 branch_labels = None
 depends_on = None
 

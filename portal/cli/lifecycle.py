@@ -96,6 +96,13 @@ def register(group: click.Group) -> None:
     @click.option("--groups-claim")
     @click.option("--roles-claim")
     @click.option("--no-roles", is_flag=True, help="Stop mapping a roles claim.")
+    @click.option(
+        "--email-verified-claim",
+        help="Map this IdP claim (usually email_verified) to Cognito's email_verified.",
+    )
+    @click.option(
+        "--no-email-verified", is_flag=True, help="Stop mapping email_verified (users unverified)."
+    )
     @click.option("--scopes")
     @click.option("--secret-expires", help="When the customer's IdP secret expires (YYYY-MM-DD).")
     @operator_command
@@ -108,6 +115,8 @@ def register(group: click.Group) -> None:
         groups_claim,
         roles_claim,
         no_roles,
+        email_verified_claim,
+        no_email_verified,
         scopes,
         secret_expires,
     ) -> None:
@@ -121,6 +130,8 @@ def register(group: click.Group) -> None:
             groups_claim=groups_claim,
             roles_claim=roles_claim,
             clear_roles=no_roles,
+            email_verified_claim=email_verified_claim,
+            clear_email_verified=no_email_verified,
             scopes=scopes,
             idp_secret_expires_at=parse_date(secret_expires),
         )

@@ -21,6 +21,7 @@ EXPECTED_RULES = {
     "api.create_tenant": {"admin", "staff"},
     "api.get_tenant": {"admin", "staff", "auditor"},
     "api.set_idp": {"admin", "staff"},
+    "api.set_saml_idp": {"admin", "staff"},
     "api.onboard_tenant": {"admin", "staff"},
     "api.list_tenant_runs": {"admin", "staff", "auditor"},
     "api.get_run": {"admin", "staff", "auditor"},

@@ -63,11 +63,35 @@ def desired_state(
         authorize_scopes=tenant.authorize_scopes,
         groups_claim=tenant.groups_claim,
         roles_claim=tenant.roles_claim,
+        email_verified_claim=tenant.email_verified_claim,
         attributes_request_method=tenant.attributes_request_method,
         idp_identifiers=tuple(tenant.idp_identifiers or ()),
         new_client_secret=new_client_secret,
+        provider_type=tenant.provider_type,
+        email_attribute=tenant.email_attribute,
+        saml_metadata_url=cognito_metadata_url(tenant),
+        saml_metadata_file=tenant.saml_metadata_xml,
+        saml_sign_requests=tenant.saml_sign_requests,
+        saml_encrypted_responses=tenant.saml_encrypted_responses,
+        saml_idp_signout=tenant.saml_idp_signout,
+        saml_idp_initiated=tenant.saml_idp_initiated,
+        retired_provider_name=tenant.retired_provider_name,
         adopted=adopted,
     )
+
+
+def cognito_metadata_url(tenant: Tenant) -> str | None:
+    """The metadata URL to hand Cognito, or None to send the document itself (MetadataFile).
+
+    An https URL goes to Cognito as MetadataURL: Cognito then refreshes the metadata itself,
+    "typically every 6 hours or before the metadata expires" (developer guide, "Adding and
+    managing SAML identity providers"), so a certificate rollover at the IdP is picked up without
+    the portal. Anything else (an http URL on loopback, allowed in development only) Cognito
+    could not fetch: the portal sends the document it fetched, and its daily metadata check
+    sends a changed document again.
+    """
+    url = tenant.saml_metadata_url
+    return url if url and url.startswith("https://") else None
 
 
 def test_callback_url() -> str | None:

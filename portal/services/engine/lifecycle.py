@@ -26,6 +26,7 @@ from portal.models import (
 )
 from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
+from portal.services.domains.claims import release_all
 from portal.services.engine import kinds
 from portal.services.engine.desired import adopted_config, desired_state
 from portal.services.engine.gateways import gateway_for
@@ -151,6 +152,8 @@ def update_tenant(
     groups_claim: str | None = None,
     roles_claim: str | None = None,
     clear_roles: bool = False,
+    email_verified_claim: str | None = None,
+    clear_email_verified: bool = False,
     scopes: str | None = None,
     contact_email: str | None = None,
     idp_secret_expires_at: datetime | None = None,
@@ -171,6 +174,12 @@ def update_tenant(
         tenant.roles_claim = None
     elif roles_claim is not None:
         tenant.roles_claim = check_claim(roles_claim, "roles_claim", required=False)
+    if clear_email_verified:
+        tenant.email_verified_claim = None
+    elif email_verified_claim is not None:
+        tenant.email_verified_claim = check_claim(
+            email_verified_claim, "email_verified_claim", required=False
+        )
     if scopes is not None:
         tenant.authorize_scopes = check_scopes(scopes)
     if contact_email is not None:
@@ -287,6 +296,7 @@ def offboard(tenant: Tenant, remove_users: bool = False) -> Run | None:
         before = tenant.status
         tenant.status, tenant.offboarded_at = TenantStatus.OFFBOARDED, utcnow()
         tenant.idp_client_secret_encrypted = None
+        release_all(tenant)
         trail.record(
             "tenant.offboarded",
             tenant,

@@ -59,7 +59,9 @@ Send `Authorization: Bearer <token>`. **Personal tokens** are made by each porta
 call (admin, staff or auditor). **Application tokens** (admins: `portal tokens create-app NAME`)
 belong to the vendor's application, not to a person, and may only read
 `GET /api/v1/tenants/{{slug}}/oidc-config` for all tenants or for the tenants they list. Each
-operation says which roles may call it (`x-portal-roles`).
+operation says which roles may call it (`x-portal-roles`). When an admin requires TOTP, a personal
+token whose owner has not set it up is refused (403, type `urn:portal:problem:totp-required`)
+until they do.
 
 ## Errors
 Every error is `application/problem+json` (RFC 9457) with `type`, `title`, `status`, `detail`,
