@@ -14,7 +14,7 @@ from portal.services.engine import lifecycle
 from portal.services.pools.registry import usage
 from portal.services.tenants.records import create_tenant
 from tests.support import factories as f
-from tests.support import handmade
+from tests.support import handmade, saml
 from tests.support.factories import fresh, run_latest
 
 READS = ("Describe", "List", "Get")
@@ -288,3 +288,32 @@ def test_an_adopted_tenant_moves_to_another_pool_as_found(db, cognito_emulator, 
     assert acme.idp_client_secret_encrypted is None
     with f.acting_as(f.TEST_ACTOR):
         assert lifecycle.plan_tenant(acme).changes == 0
+
+
+def test_a_saml_tenant_is_adopted_as_found(db, cognito_emulator, oidc_idp):
+    pool_id = handmade.seed_pool(cognito_emulator)
+    handmade.saml_provider(pool_id, "contoso", saml.idp_metadata(), IDPSignout="true")
+    handmade.client(pool_id, "contoso", ["contoso"], style=False)
+    handmade.register(pool_id)
+    cognito_emulator.clear_calls()
+
+    [adopted] = adopt_all(pool_id).adopted
+
+    assert writes(cognito_emulator) == []
+    assert "no managed-login style (the client has no login pages)" in adopted.deviations
+    contoso = db.session.scalar(select(Tenant).where(Tenant.slug == "contoso"))
+    assert contoso.is_saml and contoso.status == TenantStatus.READY
+    assert contoso.saml_entity_id == saml.ENTITY_ID and contoso.saml_cert_expires_at
+    assert contoso.saml_idp_signout and not contoso.saml_encrypted_responses
+    assert contoso.email_attribute == handmade.EMAIL_URI
+    assert contoso.groups_claim == handmade.GROUPS_URI
+    with f.acting_as(f.TEST_ACTOR):
+        assert lifecycle.plan_tenant(contoso).changes == 0
+        standard = lifecycle.plan_tenant(contoso, standard=True)
+    changed = {(c["resource"], c["field"]) for r in standard.resources for c in r.changes}
+    assert ("managed login style", None) in changed
+    assert ("identity provider", "AttributeMapping") not in changed  # the e-mail URI is kept
+    with f.acting_as(f.TEST_ACTOR):
+        lifecycle.apply_tenant(fresh(db, contoso), standard=True)
+    assert run_latest(db, contoso) == RunStatus.SUCCEEDED
+    assert fresh(db, contoso).branding_id

@@ -67,23 +67,6 @@ def test_the_scan_leaves_out_what_tenants_own(db, cognito_emulator, oidc_idp):
     assert report.owned_clients == 1 and report.owned_providers == 1
 
 
-def test_saml_providers_are_listed_as_not_adoptable_yet(db, cognito_emulator, oidc_idp):
-    pool_id = handmade.seed_pool(cognito_emulator)
-    f.cognito_client().create_identity_provider(
-        UserPoolId=pool_id,
-        ProviderName="contoso",
-        ProviderType="SAML",
-        ProviderDetails={"MetadataFile": handmade.SAML_METADATA},
-        AttributeMapping={"email": "http://schemas.xmlsoap.org/claims/EmailAddress"},
-    )
-    handmade.client(pool_id, "contoso", ["contoso"])
-    handmade.register(pool_id)
-
-    [client] = scan_pool(registered_pool(pool_id)).clients
-
-    assert client.refusals == ["provider contoso: not adoptable yet: SAML"]
-
-
 @pytest.mark.slow  # builds seven hand-made tenants, about 7 s
 def test_pools_scan_command(cli, cognito_emulator, oidc_idp):
     ids = handmade.vendor_pool(cognito_emulator, oidc_idp)

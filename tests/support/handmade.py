@@ -167,10 +167,17 @@ def vendor_pool(emulator, issuer: str) -> dict[str, str]:
     return ids
 
 
-# A minimal IdP metadata document, as a customer's SAML IdP exports it.
-SAML_METADATA = (
-    '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.contoso.com">'
-    '<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
-    '<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" '
-    'Location="https://idp.contoso.com/sso"/></IDPSSODescriptor></EntityDescriptor>'
-)
+EMAIL_URI = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
+GROUPS_URI = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"
+
+
+def saml_provider(pool_id: str, name: str, metadata: str, **flags: str) -> None:
+    """A SAML provider as the console makes it from an uploaded metadata file."""
+    ensure_groups_attribute(pool_id)
+    cognito_client().create_identity_provider(
+        UserPoolId=pool_id,
+        ProviderName=name,
+        ProviderType="SAML",
+        ProviderDetails={"MetadataFile": metadata, **flags},
+        AttributeMapping={"email": EMAIL_URI, "custom:groups": GROUPS_URI},
+    )
