@@ -33,7 +33,7 @@ def both_sizes(page, name: str) -> None:
     """A 1280 px and a 390 px screenshot of the current page; neither scrolls sideways."""
     screenshot(page, name, full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
-    assert not overflows_horizontally(page), f"{page.url} scrolls sideways at 390 px"
+    assert not overflows_horizontally(page), f"{page.url} at 390 px: {sideways(page)}"
     screenshot(page, f"{name}-phone", full_page=True)
     page.set_viewport_size({"width": 1280, "height": 860})
 
@@ -297,3 +297,32 @@ def test_each_wizard_step_starts_with_the_keyboard_on_its_first_field(
     in_step = "() => document.querySelector('[data-wizard-step]').contains(document.activeElement)"
     assert page.evaluate(in_step)
     screenshot(page, "wizard-focus-first-error")
+
+
+def test_staff_change_a_live_tenants_identity_provider(
+    page, live_server, users, db, cognito_emulator, oidc_idp
+):
+    tenant = f.ready_tenant(cognito_emulator, oidc_idp)
+    sign_in(page, live_server)
+    page.goto(f"{live_server}/tenants/acme")
+    page.get_by_role("link", name="Identity provider").click()
+    expect(page.get_by_label("Issuer URI")).to_have_value(oidc_idp)
+    page.get_by_label("Issuer URI").fill(oidc_idp + "/gone")
+    page.get_by_label("New client secret (empty: keep the current one)").fill(
+        "rotated-Entra-5ecret"
+    )
+    page.get_by_role("button", name="Check and review changes").click()
+    expect(page.locator("#issuer-error")).to_contain_text("HTTP 404")
+    expect(page.get_by_text("Enter the new secret again")).to_be_visible()
+    both_sizes(page, "identity-provider-error")
+
+    page.get_by_label("Issuer URI").fill(oidc_idp)
+    page.get_by_label("New client secret (empty: keep the current one)").fill(
+        "rotated-Entra-5ecret"
+    )
+    page.get_by_role("button", name="Check and review changes").click()
+    expect(page.get_by_role("heading", name="What applying would change")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("ProviderDetails.client_secret")
+    expect(page.locator("main")).not_to_contain_text("rotated-Entra-5ecret")
+    page.get_by_role("button", name=re.compile(r"Apply \d+ change")).click()
+    assert f.run_latest(db, tenant) == RunStatus.SUCCEEDED
