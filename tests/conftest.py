@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.support.mail",
     "tests.support.cli",
     "tests.support.browser",
+    "tests.support.dns",
 ]

@@ -79,3 +79,11 @@ def remind_expiring_secrets() -> int:
 
     with acting_as(SYSTEM):
         return len(remind())
+
+
+@shared_task(name="portal.purge_old_sessions", ignore_result=True)
+def purge_old_sessions() -> int:
+    """Forget browser sessions that ended (or expired) more than 30 days ago."""
+    from portal.services.access.sessions import purge_old_sessions as purge
+
+    return purge()

@@ -8,7 +8,7 @@ import time
 import click
 from sqlalchemy import func, select
 
-from portal.cli import imports, lifecycle
+from portal.cli import adoption, domains, imports, lifecycle
 from portal.cli.common import (
     InvalidInput,
     OperationFailed,
@@ -20,10 +20,15 @@ from portal.cli.common import (
 from portal.cli.setup_links import register as register_setup_links
 from portal.extensions import db
 from portal.models import Run, Step, Tenant, TenantStatus
+from portal.saml.metadata import MAX_METADATA_CHARS
 from portal.services.engine.queue import latest_run, queue_onboarding
-from portal.services.tenants.handover import reveal_credentials, tenant_summary
+from portal.services.tenants.handover import (
+    reveal_credentials,
+    saml_certificates,
+    tenant_summary,
+)
 from portal.services.tenants.offboarded import refuse_if_offboarded
-from portal.services.tenants.records import create_tenant, get_tenant, set_idp
+from portal.services.tenants.records import create_tenant, get_tenant, set_idp, set_saml_idp
 
 STATUSES = [s.value for s in TenantStatus]
 
@@ -67,59 +72,150 @@ def create(slug, name, callback_urls, logout_urls, pool_id, contact_email, as_js
 
 @group.command("set-idp")
 @click.argument("slug")
-@click.option("--issuer", required=True, help="The customer's OIDC issuer URL.")
-@click.option("--client-id", required=True, help="The client ID the customer's IdP issued.")
+@click.option(
+    "--type",
+    "provider_type",
+    type=click.Choice(["oidc", "saml"], case_sensitive=False),
+    default="oidc",
+    show_default=True,
+    help="The kind of identity provider the customer runs.",
+)
+@click.option("--issuer", default=None, help="OIDC: the customer's issuer URL.")
+@click.option("--client-id", default=None, help="OIDC: the client ID the customer's IdP issued.")
 @click.option(
     "--client-secret-stdin",
     is_flag=True,
-    help="Read the client secret from standard input (never from the command line).",
+    help="OIDC: read the client secret from standard input (never from the command line).",
 )
-@click.option("--scopes", default=None, help='Authorize scopes (default "openid email").')
-@click.option("--groups-claim", default=None, help="The claim carrying groups (default groups).")
-@click.option("--roles-claim", default=None, help="The claim carrying roles, if any.")
+@click.option("--scopes", default=None, help='OIDC: authorize scopes (default "openid email").')
+@click.option("--groups-claim", default=None, help="OIDC: the groups claim (default groups).")
+@click.option("--roles-claim", default=None, help="OIDC: the claim carrying roles, if any.")
+@click.option(
+    "--email-verified-claim",
+    default=None,
+    help="OIDC: map this claim (usually email_verified) to Cognito's email_verified.",
+)
 @click.option("--attributes-request-method", type=click.Choice(["GET", "POST"]), default=None)
+@click.option("--metadata-url", default=None, help="SAML: the IdP's metadata URL (https).")
+@click.option(
+    "--metadata-file",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+    default=None,
+    help="SAML: the IdP's metadata XML file ('-' reads standard input).",
+)
+@click.option("--email-attribute", default=None, help="SAML: the e-mail attribute (default email).")
+@click.option("--groups-attribute", default=None, help="SAML: the groups attribute.")
+@click.option("--roles-attribute", default=None, help="SAML: the roles attribute, if any.")
+@click.option("--sign-requests", is_flag=True, help="SAML: sign sign-in requests (rsa-sha256).")
+@click.option("--encrypted-responses", is_flag=True, help="SAML: require encrypted assertions.")
+@click.option("--idp-signout", is_flag=True, help="SAML: sign users out of the IdP too.")
+@click.option("--idp-initiated", is_flag=True, help="SAML: accept IdP-initiated sign-in.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @operator_command
-def set_idp_command(
-    slug,
-    issuer,
-    client_id,
-    client_secret_stdin,
-    scopes,
-    groups_claim,
-    roles_claim,
-    attributes_request_method,
-    as_json,
-) -> None:
-    """Check the issuer's discovery document, then store the IdP settings (secret encrypted)."""
+def set_idp_command(slug, provider_type, as_json, **options) -> None:
+    """Pre-flight the customer's IdP (OIDC issuer or SAML metadata), then store its settings."""
     tenant = get_tenant(slug)
-    if not client_secret_stdin and not tenant.idp_secret_in_cognito:
-        raise InvalidInput("the client secret is required: pipe it in with --client-secret-stdin")
-    secret = read_secret_stdin("Client secret") if client_secret_stdin else None
-    result = set_idp(
-        tenant,
-        issuer=issuer,
-        client_id=client_id,
-        client_secret=secret,
-        scopes=scopes,
-        groups_claim=groups_claim,
-        roles_claim=roles_claim,
-        attributes_request_method=attributes_request_method,
-    )
+    saml_only = SAML_OPTIONS & {k for k, v in options.items() if v}
+    oidc_only = OIDC_OPTIONS & {k for k, v in options.items() if v}
+    if provider_type.lower() == "saml":
+        if oidc_only:
+            raise InvalidInput(f"--type saml does not take {_flags(oidc_only)}")
+        result = _set_saml(tenant, options)
+        subject = "the metadata"
+    else:
+        if saml_only:
+            raise InvalidInput(f"{_flags(saml_only)} need --type saml")
+        result = _set_oidc(tenant, options)
+        subject = "the issuer"
     findings = [f.to_dict() for f in result.findings]
-    if as_json and result.ok:
-        emit_json({"slug": tenant.slug, "ok": True, "findings": findings})
+    if as_json:
+        emit_json({"slug": tenant.slug, "ok": result.ok, "findings": findings})
     for finding in result.findings:
         say(f"{finding.level}: {finding.field}: {finding.message}")
     if not result.ok:
-        if as_json:
-            emit_json({"slug": tenant.slug, "ok": False, "findings": findings})
-        raise OperationFailed("the issuer did not pass the checks; nothing was saved")
+        if provider_type.lower() == "saml":  # refused input: exit 2, with the reason above
+            raise InvalidInput(f"{subject} did not pass the checks; nothing was saved")
+        raise OperationFailed(f"{subject} did not pass the checks; nothing was saved")
     if not as_json:
         say(
             f"saved the identity provider of {tenant.slug}; "
             f"next: portal tenants onboard {tenant.slug}"
         )
+        if tenant.is_saml:
+            say(f"the customer registers: entity ID {tenant.saml_entity_id_sp or '(on placement)'}")
+            say(f"                        ACS URL   {tenant.saml_acs_url or '(on placement)'}")
+
+
+SAML_OPTIONS = frozenset(
+    {
+        "metadata_url",
+        "metadata_file",
+        "email_attribute",
+        "groups_attribute",
+        "roles_attribute",
+        "sign_requests",
+        "encrypted_responses",
+        "idp_signout",
+        "idp_initiated",
+    }
+)
+OIDC_OPTIONS = frozenset(
+    {
+        "issuer",
+        "client_id",
+        "client_secret_stdin",
+        "scopes",
+        "groups_claim",
+        "roles_claim",
+        "email_verified_claim",
+        "attributes_request_method",
+    }
+)
+
+
+def _flags(names: set[str]) -> str:
+    return ", ".join("--" + name.replace("_", "-") for name in sorted(names))
+
+
+def _set_oidc(tenant: Tenant, options: dict):
+    if not options["issuer"] or not options["client_id"]:
+        raise InvalidInput("--issuer and --client-id are required for an OIDC provider")
+    if not options["client_secret_stdin"] and (not tenant.idp_secret_in_cognito or tenant.is_saml):
+        raise InvalidInput("the client secret is required: pipe it in with --client-secret-stdin")
+    secret = read_secret_stdin("Client secret") if options["client_secret_stdin"] else None
+    return set_idp(
+        tenant,
+        issuer=options["issuer"],
+        client_id=options["client_id"],
+        client_secret=secret,
+        scopes=options["scopes"],
+        groups_claim=options["groups_claim"],
+        roles_claim=options["roles_claim"],
+        attributes_request_method=options["attributes_request_method"],
+        email_verified_claim=options["email_verified_claim"],
+    )
+
+
+def _set_saml(tenant: Tenant, options: dict):
+    url, path = options["metadata_url"], options["metadata_file"]
+    if bool(url) == bool(path):
+        raise InvalidInput("a SAML provider needs exactly one of --metadata-url, --metadata-file")
+    document = None
+    if path:
+        with click.open_file(path, "rb") as handle:
+            document = handle.read(MAX_METADATA_CHARS * 4 + 1)
+    return set_saml_idp(
+        tenant,
+        metadata_url=url,
+        metadata_file=document,
+        email_attribute=options["email_attribute"],
+        groups_attribute=options["groups_attribute"],
+        roles_attribute=options["roles_attribute"],
+        sign_requests=options["sign_requests"],
+        encrypted_responses=options["encrypted_responses"],
+        idp_signout=options["idp_signout"],
+        idp_initiated=options["idp_initiated"],
+    )
 
 
 @group.command("onboard")
@@ -269,11 +365,17 @@ def show(slug, as_json) -> None:
         "status",
         "user_pool_id",
         "region",
+        "provider_type",
         "provider_name",
         "client_id",
         "cognito_domain",
         "login_url",
         "idp_redirect_uri",
+        "saml_entity_id",
+        "saml_acs_url",
+        "saml_logout_url",
+        "saml_idp_entity_id",
+        "saml_certificate_expires_at",
         "last_error",
     ):
         if summary.get(key) is not None:
@@ -296,6 +398,7 @@ def credentials(slug, as_json) -> None:
             f"tenant {slug} has no app client yet (status {tenant.status}); onboard it first"
         )
     bundle = reveal_credentials(tenant, purpose="cli credentials")
+    bundle.update(saml_certificates(tenant))
     if as_json:
         emit_json(bundle)
         return
@@ -303,6 +406,8 @@ def credentials(slug, as_json) -> None:
         click.echo(f"{key:<15} {value}")
 
 
-# Life after day one and the CSV import are `portal tenants ...` commands too.
+# Life after day one, the CSV import and claimed domains are `portal tenants ...` commands too.
 lifecycle.register(group)
 group.add_command(imports.import_command)
+group.add_command(domains.group)
+group.add_command(adoption.adopt_command)

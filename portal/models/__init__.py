@@ -1,6 +1,7 @@
 """The portal's tables."""
 
 from portal.models.audit import AuditChainHead, AuditEvent, AuditImmutableError
+from portal.models.domains import DomainState, TenantDomain, VerifyMethod
 from portal.models.drafts import WizardDraft
 from portal.models.ledger import CognitoCall
 from portal.models.lifecycle import DriftFinding, DriftStatus, MoveState, TenantMove
@@ -8,9 +9,9 @@ from portal.models.pools import UserPool
 from portal.models.runs import ACTIVE_RUN_STATUSES, Run, RunKind, RunStatus, Step, StepStatus
 from portal.models.settings import PortalSetting
 from portal.models.setup_links import LinkState, SetupLink, SignInOutcome, SignInTest
-from portal.models.tenants import RotationState, Tenant, TenantStatus
+from portal.models.tenants import ProviderType, RotationState, Tenant, TenantStatus
 from portal.models.types import utcnow
-from portal.models.users import Role, User
+from portal.models.users import Role, User, UserSession
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
@@ -18,11 +19,13 @@ __all__ = [
     "AuditEvent",
     "AuditImmutableError",
     "CognitoCall",
+    "DomainState",
     "DriftFinding",
     "DriftStatus",
     "LinkState",
     "MoveState",
     "PortalSetting",
+    "ProviderType",
     "Role",
     "RotationState",
     "Run",
@@ -34,10 +37,13 @@ __all__ = [
     "Step",
     "StepStatus",
     "Tenant",
+    "TenantDomain",
     "TenantMove",
     "TenantStatus",
     "User",
     "UserPool",
+    "UserSession",
+    "VerifyMethod",
     "WizardDraft",
     "utcnow",
 ]

@@ -25,6 +25,21 @@ class JSONType(TypeDecorator[Any]):
         return dialect.type_descriptor(JSON())
 
 
+# The largest id each integer column type holds: a bigger value cannot name a row, and
+# PostgreSQL refuses to compare it with the column (SQLite's driver cannot even bind it).
+INT_MAX = 2**31 - 1  # `integer`: the ids of most tables
+BIGINT_MAX = 2**63 - 1  # `bigint` (SQLite's INTEGER): audit events, calls, deliveries
+
+
+def parse_id(text: str | None, max: int = BIGINT_MAX) -> int | None:
+    """TEXT as a positive id up to MAX, or None when it is absent, malformed or out of range."""
+    value = (text or "").strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(max)):
+        return None
+    number = int(value)
+    return number if 1 <= number <= max else None
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)

@@ -13,6 +13,7 @@ import sys
 from typing import IO, Any
 
 from portal.config import load_settings
+from portal.observability.access import AccessLogFilter, protect_access_logs
 from portal.observability.context import current_request_id, current_run_id
 from portal.observability.redact import redact_text, redact_value
 
@@ -107,6 +108,7 @@ def configure_logging(
     root.setLevel(level or settings.log_level)
     for name in WIRE_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    protect_access_logs()
     return handler
 
 
@@ -120,6 +122,7 @@ def dict_config() -> dict[str, Any]:
         "filters": {
             "context": {"()": ContextFilter},
             "redact": {"()": RedactFilter},
+            "access": {"()": AccessLogFilter},
         },
         "formatters": {"portal": {"()": make_formatter, "log_format": log_format}},
         "handlers": {
@@ -133,7 +136,13 @@ def dict_config() -> dict[str, Any]:
         "root": {"level": level, "handlers": ["portal"]},
         "loggers": {
             "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
-            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+            "gunicorn.access": {
+                "level": "INFO",
+                "handlers": [],
+                "propagate": True,
+                "filters": ["access"],
+            },
+            "werkzeug": {"filters": ["access"]},
             **{name: {"level": "WARNING"} for name in WIRE_LOGGERS},
         },
     }

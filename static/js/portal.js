@@ -35,8 +35,13 @@
     var interval = parseInt(element.getAttribute("data-poll-interval") || "1500", 10);
     var tick = function () {
       fetch(url, { headers: { "Accept": "text/html", "X-Requested-With": "fetch" }, credentials: "same-origin" })
-        .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+        .then(function (response) {
+          // Sent elsewhere (the session ended: sign-in page): load the page again, which shows why.
+          if (response.redirected) { window.location.reload(); return null; }
+          return response.ok ? response.text() : Promise.reject(response.status);
+        })
         .then(function (html) {
+          if (html === null) return;
           var holder = document.createElement("div");
           holder.innerHTML = html;
           var fresh = holder.firstElementChild;
@@ -51,6 +56,28 @@
     setTimeout(tick, interval);
   }
 
+  // SAML presets: choosing a provider fills the attribute fields it usually sends, unless the
+  // user typed their own (the server applies the same defaults to fields left empty).
+  function samlPresets(holder) {
+    var presets = JSON.parse(holder.getAttribute("data-saml-presets"));
+    var form = holder.closest("form");
+    var select = form && form.querySelector("select[name=preset]");
+    if (!select) return;
+    var fields = ["email_attribute", "groups_attribute", "roles_attribute"];
+    var filled = {};
+    select.addEventListener("change", function () {
+      var chosen = presets[select.value];
+      if (!chosen) return;
+      fields.forEach(function (name) {
+        var input = form.querySelector("[name=" + name + "]");
+        if (input && (input.value === "" || input.value === filled[name])) {
+          input.value = chosen[name];
+          filled[name] = chosen[name];
+        }
+      });
+    });
+  }
+
   // The main menu collapses behind "Menu" on narrow screens (CSS); this opens and closes it.
   document.documentElement.classList.add("js");
   document.addEventListener("click", function (event) {
@@ -63,6 +90,7 @@
   });
 
   function start() {
+    document.querySelectorAll("[data-saml-presets]").forEach(samlPresets);
     document.querySelectorAll("[data-poll]").forEach(function (el) {
       if (!el.hasAttribute("data-poll-done")) poll(el);
     });

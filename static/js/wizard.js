@@ -40,12 +40,18 @@
 
   // Step 3: hide the IdP fields while "the customer will enter this" is chosen.
   function providerMode() {
-    var fields = document.querySelector("[data-idp-fields]");
-    var options = document.querySelectorAll("[data-idp-mode]");
-    if (!fields || !options.length) return;
+    var options = document.querySelectorAll("[data-idp-mode], [data-provider-choice]");
+    if (!options.length) return;
+    // The settings fieldsets hide when the customer will enter them; OIDC or SAML parts hide
+    // unless their type is chosen.
     var update = function () {
       var customer = document.querySelector("[data-idp-mode='customer']:checked");
-      fields.hidden = !!customer;
+      var chosen = document.querySelector("[data-provider-choice]:checked");
+      var type = chosen ? chosen.value : "OIDC";
+      document.querySelectorAll("[data-idp-fields], [data-provider-type]").forEach(function (el) {
+        var other = el.hasAttribute("data-provider-type") && el.getAttribute("data-provider-type") !== type;
+        el.hidden = other || (!!customer && el.hasAttribute("data-idp-fields"));
+      });
     };
     options.forEach(function (o) { o.addEventListener("change", update); });
     update();

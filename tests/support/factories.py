@@ -13,7 +13,7 @@ from portal.services.audit.actors import Actor, acting_as
 from portal.services.engine.execution import execute_run
 from portal.services.engine.queue import queue_onboarding
 from portal.services.pools.registry import register_pool
-from portal.services.tenants.records import create_tenant, set_idp
+from portal.services.tenants.records import create_tenant, set_idp, set_saml_idp
 
 TEST_ACTOR = Actor("user", "1", "tester@example.com", "127.0.0.1", "pytest", "req-test")
 IDP_SECRET = "customer-idp-secret-Zq8w3v"
@@ -53,6 +53,37 @@ def tenant(
             client_secret=secret,
             groups_claim=groups_claim,
             roles_claim=roles_claim,
+        )
+        assert result.ok, result.findings
+    return made
+
+
+def saml_tenant(
+    slug: str,
+    metadata: str,
+    *,
+    email_attribute: str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+    groups_attribute: str = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+    roles_attribute: str | None = None,
+    **options: Any,
+) -> Tenant:
+    """A tenant whose SAML metadata (a document, or a URL when it starts with http) passed."""
+    source = {"metadata_url": metadata} if metadata.startswith("http") else {}
+    with acting_as(TEST_ACTOR):
+        made = create_tenant(
+            slug,
+            slug.title(),
+            ["https://app.example.com/callback"],
+            ["https://app.example.com/bye"],
+        )
+        result = set_saml_idp(
+            made,
+            metadata_file=None if source else metadata,
+            email_attribute=email_attribute,
+            groups_attribute=groups_attribute,
+            roles_attribute=roles_attribute,
+            **source,
+            **options,
         )
         assert result.ok, result.findings
     return made

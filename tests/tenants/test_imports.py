@@ -61,7 +61,7 @@ def test_one_bad_row_in_a_thousand_imports_nothing_and_names_each_problem(db):
     bad = (
         HEADER
         + rows(500)
-        + "Bad,Not A Slug,ftp://app.example.com/cb,not-an-email\n"  # row 502
+        + "Bad,Not A Slug,http://app.example.com/cb,not-an-email\n"  # row 502
         + rows(497, start=500)
         + "Dup,tenant-0001,https://app.example.com/cb,\n"  # row 1000
         + "Taken,taken,https://app.example.com/cb,\n"  # row 1001
@@ -142,3 +142,21 @@ def test_upload_in_the_browser(db, signed_in):
     template = staff.get("/tenants/import/template.csv")
     assert template.mimetype == "text/csv"
     assert import_tenants(template.data, dry_run=True).ok
+
+
+def test_a_provider_type_column_makes_saml_tenants_and_a_bad_type_is_reported(db):
+    header = "name,slug,callback_urls,contact_email,provider_type\n"
+    good = (
+        "Acme,acme,https://app.example.com/cb,it@acme.example,saml\n"
+        "Globex,globex,https://app.example.com/cb,it@globex.example,\n"
+    )
+    with acting_as(TEST_ACTOR):
+        bad = import_tenants(
+            (header + good + "Ini,initech,https://a.io/cb,it@i.io,ldap\n").encode()
+        )
+        assert [(p.row, p.field) for p in bad.problems] == [(4, "provider_type")]
+        assert count_tenants(db) == 0
+        report = import_tenants((header + good).encode())
+    assert report.ok and report.created == ["acme", "globex"]
+    types = dict(db.session.execute(select(Tenant.slug, Tenant.provider_type)).all())
+    assert types == {"acme": "SAML", "globex": "OIDC"}

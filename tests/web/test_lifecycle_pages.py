@@ -61,7 +61,7 @@ def test_bad_settings_are_refused_next_to_the_field(signed_in, db, cognito_emula
         },
     )
     assert refused.status_code == 422
-    assert "http only for localhost" in refused.get_data(as_text=True)
+    assert "accepts only for localhost" in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.query(Tenant).one().callback_urls == ["https://app.example.com/callback"]
 

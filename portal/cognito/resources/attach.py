@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.cognito.errors import PermanentError
+from portal.cognito.errors import NotFoundError, PermanentError
 from portal.cognito.resources.app_client import describe_client
 from portal.cognito.resources.base import Change, StepContext, StepOutcome, diff_fields
 
@@ -44,8 +44,32 @@ class AttachStep:
         if live is None:
             wanted = ctx.desired.client_config()
             return StepOutcome("absent", diff_fields(RESOURCE, {}, wanted, UNORDERED))
-        changes = self._changes(live, ctx)
+        changes = self._changes(live, ctx) + self._retired(ctx)
         return StepOutcome("update" if changes else "unchanged", changes)
+
+    @staticmethod
+    def _retired(ctx: StepContext) -> list[Change]:
+        old = ctx.desired.retired_provider_name
+        return [Change("identity provider", "delete", None, old, None)] if old else []
+
+    def _remove_retired(self, ctx: StepContext) -> StepOutcome | None:
+        """After a switch between OIDC and SAML, delete the provider the client no longer lists.
+
+        The client and its secret stay; users federated through the old provider keep their
+        `<old name>_<id>` profiles, and the old name is never given to anyone again.
+        """
+        changes = self._retired(ctx)
+        if not changes:
+            return None
+        try:
+            ctx.gateway.call(
+                "DeleteIdentityProvider",
+                ctx.pool_id,
+                ProviderName=ctx.desired.retired_provider_name,
+            )
+        except NotFoundError:
+            changes = []
+        return StepOutcome("updated", changes, facts={"retired_provider_removed": True})
 
     def apply(self, ctx: StepContext) -> StepOutcome:
         client_id = ctx.live.get("client", {}).get("ClientId") or ctx.known.client_id
@@ -58,7 +82,7 @@ class AttachStep:
             )
         changes = self._changes(live, ctx)
         if not changes:
-            return StepOutcome("unchanged")
+            return self._remove_retired(ctx) or StepOutcome("unchanged")
         # UpdateUserPoolClient resets every field it is not sent: always send all of them.
         response = ctx.gateway.call(
             "UpdateUserPoolClient",
@@ -67,4 +91,7 @@ class AttachStep:
             **ctx.desired.client_config(),
         )
         ctx.live["client"] = response["UserPoolClient"]
+        removed = self._remove_retired(ctx)
+        if removed is not None:
+            return StepOutcome("updated", changes + removed.changes, removed.facts)
         return StepOutcome("updated", changes)

@@ -1,9 +1,11 @@
-"""Step 3: the tenant's external OIDC identity provider."""
+"""Step 3: the tenant's external identity provider, OIDC or SAML."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+from portal.cognito.desired import SAML_DESCRIBE_ONLY, SAML_FLAGS
 from portal.cognito.errors import AlreadyExistsError, NotFoundError, PermanentError
 from portal.cognito.resources.base import REDACTED, Change, StepContext, StepOutcome
 
@@ -20,17 +22,41 @@ def describe_provider(ctx: StepContext) -> dict[str, Any] | None:
     return response["IdentityProvider"]
 
 
+def comparable_saml_details(details: dict[str, str]) -> dict[str, str]:
+    """SAML details as compared for drift: no describe-only keys, a flag left out is "false",
+    and a metadata document by its hash (a drift finding or plan never carries the XML)."""
+    out = {k: v for k, v in details.items() if k not in SAML_DESCRIBE_ONLY}
+    for flag in SAML_FLAGS:
+        out[flag] = str(out.get(flag) or "false").lower()
+    if out.get("MetadataFile") is not None:
+        digest = hashlib.sha256(out["MetadataFile"].strip().encode("utf-8")).hexdigest()
+        out["MetadataFile"] = f"sha256:{digest}"
+    return out
+
+
 def provider_changes(ctx: StepContext, live: dict[str, Any]) -> list[Change]:
     desired = ctx.desired
+    if live.get("ProviderType", desired.provider_type) != desired.provider_type:
+        return [
+            Change(
+                RESOURCE, "update", "ProviderType", live.get("ProviderType"), desired.provider_type
+            )
+        ]
     details = live.get("ProviderDetails", {})
+    wanted = desired.provider_details()
     changes = []
-    for key, after in desired.provider_details().items():
+    if desired.is_saml:
+        details, wanted = comparable_saml_details(details), comparable_saml_details(wanted)
+        for key in sorted(set(details) - set(wanted)):  # e.g. a MetadataURL the file replaces
+            changes.append(Change(RESOURCE, "update", f"ProviderDetails.{key}", details[key], None))
+    for key, after in wanted.items():
         if details.get(key) != after:
             changes.append(
                 Change(RESOURCE, "update", f"ProviderDetails.{key}", details.get(key), after)
             )
     if (
-        desired.idp_client_secret is not None
+        not desired.is_saml
+        and desired.idp_client_secret is not None
         and details.get("client_secret") != desired.idp_client_secret
     ):
         changes.append(
@@ -77,9 +103,20 @@ class ProviderStep:
         changes = provider_changes(ctx, live)
         if not changes:
             return StepOutcome("unchanged", facts={"provider_secret_applied": True})
+        if changes[0].field == "ProviderType":
+            raise PermanentError(
+                "UpdateIdentityProvider",
+                "ProviderTypeChanged",
+                f"The provider {ctx.desired.provider_name} in Cognito is "
+                f"{changes[0].before}, and Cognito cannot change a provider's type. Set the "
+                "identity provider again (portal tenants set-idp): the switch then creates a "
+                "new provider and removes the old one.",
+            )
         secret = ctx.desired.idp_client_secret or live.get("ProviderDetails", {}).get(
             "client_secret"
         )
+        # Full details on every update, built from the desired state: the describe-only keys
+        # (SSORedirectBindingURI, ActiveEncryptionCertificate, ...) are never sent back.
         ctx.gateway.call(
             "UpdateIdentityProvider",
             ctx.pool_id,
@@ -92,7 +129,7 @@ class ProviderStep:
 
     def _create(self, ctx: StepContext) -> StepOutcome:
         secret = ctx.desired.idp_client_secret
-        if not secret:
+        if not secret and not ctx.desired.is_saml:
             raise PermanentError(
                 "CreateIdentityProvider",
                 "SecretNeeded",
@@ -102,7 +139,7 @@ class ProviderStep:
             )
         params: dict[str, Any] = {
             "ProviderName": ctx.desired.provider_name,
-            "ProviderType": "OIDC",
+            "ProviderType": ctx.desired.provider_type,
             "ProviderDetails": self._details(ctx, secret),
             "AttributeMapping": ctx.desired.attribute_mapping(),
         }
@@ -118,6 +155,6 @@ class ProviderStep:
     @staticmethod
     def _details(ctx: StepContext, secret: str | None) -> dict[str, str]:
         details = ctx.desired.provider_details()
-        if secret:
+        if secret and not ctx.desired.is_saml:
             details["client_secret"] = secret
         return details

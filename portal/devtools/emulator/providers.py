@@ -14,6 +14,8 @@ from .rules import (
     check_provider_name,
     custom_attribute_names,
 )
+from .saml import HANDLERS as SAML_HANDLERS
+from .saml import describe_only_keys
 from .shapes import service_model
 from .state import MAX_CUSTOM_ATTRIBUTES
 
@@ -34,26 +36,59 @@ def provider_json(pool: CognitoIdpUserPool, provider: CognitoIdpIdentityProvider
     return out
 
 
+def check_identifiers_free(pool: CognitoIdpUserPool, name: str, identifiers: list[str]) -> None:
+    """IdpIdentifiers are unique in a pool: "Identifiers must be unique across the user pool"
+    (developer guide, cognito-user-pools-managing-saml-idp-naming.html).
+
+    Which error AWS sends is not documented; the model lists DuplicateProviderException for
+    CreateIdentityProvider only (botocore cognito-idp/2016-04-18/service-2.json). The emulator
+    sends it for UpdateIdentityProvider too: the portal must treat either as "taken", and a
+    real account settles it (portal selftest aws).
+    """
+    for other_name, other in pool.identity_providers.items():
+        if other_name == name:
+            continue
+        held = other.extended_config.get("IdpIdentifiers") or []
+        clash = sorted(set(identifiers) & set(held))
+        if clash:
+            raise CognitoError(
+                "DuplicateProviderException",
+                f"Identifier(s) {clash} already associated with another identity provider "
+                f"in user pool {pool.id}.",
+            )
+
+
 def create_identity_provider(call: Call) -> dict[str, Any]:
     """CreateIdentityProvider: name rules, required details, known attributes, no duplicates."""
     pool = call.pool()
     name = call.require("ProviderName")
     check_provider_name(name)
     provider_type = call.require("ProviderType")
-    check_provider_details(provider_type, name, call.params.get("ProviderDetails") or {})
+    details = call.params.get("ProviderDetails") or {}
+    check_provider_details(provider_type, name, details)
     check_attribute_mapping(pool, call.params.get("AttributeMapping") or {})
     if name in pool.identity_providers:
         raise CognitoError(
             "DuplicateProviderException",
             f"A provider with the name {name} already exists in this user pool.",
         )
+    check_identifiers_free(pool, name, call.params.get("IdpIdentifiers") or [])
     quota = call.state.pool_quotas(pool.id).max_identity_providers
     if len(pool.identity_providers) >= quota:
         raise limit_exceeded(
             f"User pool {pool.id} has reached its quota of {quota} identity providers."
         )
+    derived = describe_only_keys(call, pool.id, details) if provider_type == "SAML" else {}
     call.forward()
+    _add_derived(pool.identity_providers[name], derived)
     return {"IdentityProvider": provider_json(pool, pool.identity_providers[name])}
+
+
+def _add_derived(provider: CognitoIdpIdentityProvider, derived: dict[str, str]) -> None:
+    """Keep the describe-only keys beside the details sent, as DescribeIdentityProvider shows."""
+    if derived:
+        details = dict(provider.extended_config.get("ProviderDetails") or {})
+        provider.extended_config["ProviderDetails"] = {**details, **derived}
 
 
 def _provider(call: Call) -> tuple[CognitoIdpUserPool, CognitoIdpIdentityProvider]:
@@ -66,15 +101,32 @@ def _provider(call: Call) -> tuple[CognitoIdpUserPool, CognitoIdpIdentityProvide
 
 
 def update_identity_provider(call: Call) -> dict[str, Any]:
-    """UpdateIdentityProvider: same checks; ProviderDetails sent replace the old ones whole."""
+    """UpdateIdentityProvider: the same checks on the details after the change.
+
+    Keys of ProviderDetails the request omits keep their values (the client secret above all):
+    the API reference does not ask for the full set on update, and a console edit sends only
+    what changed. The portal itself always sends the full set.
+    """
     pool, provider = _provider(call)
-    details = call.params.get("ProviderDetails")
+    params = dict(call.params)
+    details = params.get("ProviderDetails")
+    derived: dict[str, str] = {}
     if details is not None:
         provider_type = provider.extended_config.get("ProviderType", "")
+        if provider_type != "SAML":
+            # A SAML update names its metadata source (MetadataURL or MetadataFile) anew: merging
+            # would keep the other one and fail the exactly-one rule.
+            details = {**(provider.extended_config.get("ProviderDetails") or {}), **details}
         check_provider_details(provider_type, provider.name, details)
-    if call.params.get("AttributeMapping") is not None:
-        check_attribute_mapping(pool, call.params["AttributeMapping"])
-    call.forward()
+        if provider_type == "SAML":
+            derived = describe_only_keys(call, pool.id, details)
+        params["ProviderDetails"] = details
+    if params.get("AttributeMapping") is not None:
+        check_attribute_mapping(pool, params["AttributeMapping"])
+    if params.get("IdpIdentifiers") is not None:
+        check_identifiers_free(pool, provider.name, params["IdpIdentifiers"])
+    call.forward(params)
+    _add_derived(provider, derived)
     provider.last_modified_date = datetime.now(UTC)
     return {"IdentityProvider": provider_json(pool, provider)}
 
@@ -108,4 +160,5 @@ HANDLERS = {
     "UpdateIdentityProvider": update_identity_provider,
     "DescribeIdentityProvider": describe_identity_provider,
     "AddCustomAttributes": add_custom_attributes,
+    **SAML_HANDLERS,
 }

@@ -111,7 +111,7 @@ ACCEPTABLE = {
     ("identity provider", "ProviderDetails.attributes_request_method"): lambda t, v: setattr(
         t, "attributes_request_method", v
     ),
-    ("identity provider", "IdpIdentifiers"): lambda t, v: setattr(t, "idp_identifiers", list(v)),
+    # IdpIdentifiers are not here: only verified e-mail domains may become identifiers.
     ("identity provider", "AttributeMapping"): lambda t, v: _accept_mapping(t, v),
 }
 
@@ -124,6 +124,7 @@ def _accept_mapping(tenant: Tenant, live: dict[str, str]) -> None:
         )
     tenant.groups_claim = live["custom:groups"]
     tenant.roles_claim = live.get("custom:roles")
+    tenant.email_verified_claim = live.get("email_verified")
 
 
 def accept(tenant: Tenant, finding_ids: list[int] | None = None) -> list[DriftFinding]:

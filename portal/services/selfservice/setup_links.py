@@ -17,12 +17,19 @@ from portal.crypto import decrypt
 from portal.extensions import db
 from portal.models import LinkState, Run, SetupLink, Tenant, TenantStatus, utcnow
 from portal.oidc.discovery import IssuerCheck, check_issuer
+from portal.saml.metadata import MetadataCheck
 from portal.services import events
 from portal.services.audit import trail
 from portal.services.audit.actors import Actor, current_actor
+from portal.services.domains import claims, names
 from portal.services.engine.queue import active_run, queue_onboarding
 from portal.services.pools.registry import place_tenant
-from portal.services.tenants.records import EDITABLE_STATUSES, set_idp
+from portal.services.tenants.records import (
+    EDITABLE_STATUSES,
+    saml_preflight,
+    set_idp,
+    set_saml_idp,
+)
 from portal.validation import ValidationError, check_claim
 
 TOKEN_BYTES = 32  # 256 bits from the OS's CSPRNG
@@ -32,9 +39,6 @@ MIN_LIFETIME = timedelta(minutes=5)
 MAX_LIFETIME = timedelta(days=90)
 DURATION_RE = re.compile(r"^\s*(\d{1,4})\s*([mhdw])\s*$", re.IGNORECASE)
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-DOMAIN_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-MAX_IDENTIFIERS = 50  # Cognito: IdpIdentifiers holds at most 50 entries
-MAX_IDENTIFIER_LENGTH = 40  # Cognito: each at most 40 characters
 CLOSED_TENANT_STATUSES = (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED)
 
 
@@ -208,51 +212,12 @@ def accepts_submissions(link: SetupLink) -> bool:
 
 
 def check_domains(text: str | None, tenant: Tenant) -> list[str]:
-    """E-mail domains for the provider's identifiers: plain DNS names, unique to this tenant."""
-    raw = [part for part in re.split(r"[\s,;]+", (text or "").strip().lower()) if part]
-    domains: list[str] = []
-    for value in raw:
-        value = value.removeprefix("@").rstrip(".")
-        try:
-            ascii_name = value.encode("idna").decode("ascii")
-        except UnicodeError:
-            ascii_name = ""
-        labels = ascii_name.split(".")
-        if (
-            len(labels) < 2
-            or not all(DOMAIN_LABEL_RE.match(label) for label in labels)
-            or labels[-1].isdigit()
-        ):
-            raise ValidationError(
-                "domains",
-                f"{value!r} is not a domain name. Enter the part after the @ of your users' "
-                "e-mail addresses, e.g. example.com",
-            )
-        if len(ascii_name) > MAX_IDENTIFIER_LENGTH:
-            raise ValidationError(
-                "domains", f"{value!r} is longer than {MAX_IDENTIFIER_LENGTH} characters"
-            )
-        if ascii_name not in domains:
-            domains.append(ascii_name)
-    if len(domains) > MAX_IDENTIFIERS:
-        raise ValidationError("domains", f"enter at most {MAX_IDENTIFIERS} domains")
-    taken = _domains_of_other_tenants(tenant) & set(domains)
+    """The e-mail domains the customer listed: checked, none verified by another organisation."""
+    found = names.parse(text)
+    taken = [d for d in found if claims.held_elsewhere(tenant, d)]
     if taken:
-        raise ValidationError(
-            "domains",
-            f"{', '.join(sorted(taken))} is already used by another organisation's sign-in. "
-            f"Remove it, or ask {vendor_name()} to sort it out.",
-        )
-    return domains
-
-
-def _domains_of_other_tenants(tenant: Tenant) -> set[str]:
-    rows = db.session.scalars(
-        select(Tenant.idp_identifiers).where(
-            Tenant.id != tenant.id, Tenant.status != TenantStatus.OFFBOARDED
-        )
-    )
-    return {d for identifiers in rows for d in (identifiers or [])}
+        raise ValidationError("domains", " ".join(claims.taken_message(d) for d in taken))
+    return found
 
 
 @dataclass
@@ -316,6 +281,7 @@ def submit(link: SetupLink, entry: Submission) -> IssuerCheck:
         warnings=[f.to_dict() for f in check.warnings],
     )
     try:
+        claims.set_claims(tenant, identifiers)
         set_idp(
             tenant,
             issuer=check.issuer,
@@ -323,14 +289,80 @@ def submit(link: SetupLink, entry: Submission) -> IssuerCheck:
             client_secret=secret,
             groups_claim=groups,
             roles_claim=roles,
-            identifiers=identifiers,
             check=check,
-        )  # commits the settings, the audit records above and the IdP-submitted event
+        )  # commits the settings, the claims, the audit records above and the IdP-submitted event
     except Exception:
         db.session.rollback()
         raise
     queue_onboarding([tenant])
+    claims.apply_changes()
     return check
+
+
+@dataclass(frozen=True)
+class SamlSubmission:
+    """What the customer gave for a SAML IdP; blank attribute names take the preset's."""
+
+    preset: str
+    metadata_url: str
+    metadata_file: bytes | None
+    email_attribute: str
+    groups_attribute: str
+    roles_attribute: str
+
+
+def submit_saml(link: SetupLink, entry: SamlSubmission) -> MetadataCheck:
+    """Pre-flight the SAML metadata; if it passes, store it and queue the onboarding."""
+    from portal.saml.presets import preset
+
+    tenant = link.tenant
+    if not accepts_submissions(link):
+        raise LinkClosed(_closed_reason(link))
+    defaults = preset(entry.preset)
+    roles = entry.roles_attribute.strip() or defaults.roles_attribute
+    check = saml_preflight(entry.metadata_url.strip() or None, entry.metadata_file, tenant=tenant)
+    if not check.ok:
+        trail.record(
+            "setup_link.preflight_failed",
+            tenant,
+            link_id=link.id,
+            metadata_url=entry.metadata_url or None,
+            findings=[f.to_dict() for f in check.findings],
+        )
+        db.session.commit()
+        return check
+    before = {"verified_at": tenant.verified_at, "verified_by": tenant.verified_by}
+    link.submitted_at = utcnow()
+    link.submissions += 1
+    tenant.verified_at = tenant.verified_by = None  # new settings must be tested again
+    trail.record(
+        "setup_link.submitted",
+        tenant,
+        before=before,
+        after={"verified_at": None, "verified_by": None},
+        link_id=link.id,
+        submission=link.submissions,
+        warnings=[f.to_dict() for f in check.warnings],
+    )
+    try:
+        result = set_saml_idp(
+            tenant,
+            metadata_url=entry.metadata_url.strip() or None,
+            metadata_file=None if entry.metadata_url.strip() else entry.metadata_file,
+            email_attribute=entry.email_attribute.strip() or defaults.email_attribute,
+            groups_attribute=entry.groups_attribute.strip() or defaults.groups_attribute,
+            roles_attribute=roles if tenant.roles_claim or entry.roles_attribute.strip() else None,
+            sign_requests=tenant.saml_sign_requests,
+            encrypted_responses=tenant.saml_encrypted_responses,
+            idp_signout=tenant.saml_idp_signout,
+            idp_initiated=tenant.saml_idp_initiated,
+            check=check,
+        )  # commits the settings and the audit records above
+    except Exception:
+        db.session.rollback()
+        raise
+    queue_onboarding([tenant])
+    return result
 
 
 def _closed_reason(link: SetupLink) -> str:

@@ -268,7 +268,10 @@ def _exchange(test: SignInTest, tenant: Tenant, code: str) -> dict[str, Any]:
     pool = tenant.pool
     gateway = gateway_for(pool.region, TenantCallRecorder(tenant.id))  # ledger: one entry
     try:
-        secret = read_client_secret(gateway, pool.user_pool_id, test.client_id) or ""
+        if tenant.client_secret_kept_encrypted is not None:  # Cognito does not return it
+            secret = decrypt(tenant.client_secret_kept_encrypted)
+        else:
+            secret = read_client_secret(gateway, pool.user_pool_id, test.client_id) or ""
     except CognitoError as exc:
         raise _Failure("client_unreadable", exc.explanation) from None
     verifier = decrypt(test.code_verifier_encrypted)

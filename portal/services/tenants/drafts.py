@@ -14,11 +14,18 @@ from portal.crypto import decrypt
 from portal.extensions import db
 from portal.models import Run, Tenant, TenantStatus, WizardDraft, utcnow
 from portal.oidc.discovery import IssuerCheck
+from portal.saml.metadata import MetadataCheck
 from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
 from portal.services.engine.queue import queue_onboarding
 from portal.services.pools.registry import NoPoolHasRoom, find_pool, place_tenant, usage
-from portal.services.tenants.records import create_tenant, set_idp, tenant_settings
+from portal.services.tenants.records import (
+    create_tenant,
+    set_idp,
+    set_saml_idp,
+    switch_provider_type,
+    tenant_settings,
+)
 from portal.validation import (
     ValidationError,
     check_name,
@@ -181,10 +188,51 @@ def save_attributes(tenant: Tenant, user_pool_id: str | None, include_roles: boo
     return tenant
 
 
+@dataclass(frozen=True)
+class SamlInput:
+    """What staff chose on the external-provider step for a SAML IdP."""
+
+    metadata_url: str | None
+    metadata_file: bytes | None
+    email_attribute: str
+    groups_attribute: str
+    roles_attribute: str | None
+    sign_requests: bool
+    encrypted_responses: bool
+    idp_signout: bool
+    idp_initiated: bool
+
+
 @_atomic
-def save_customer_idp(tenant: Tenant) -> None:
+def save_saml_idp(tenant: Tenant, given: SamlInput, check: MetadataCheck) -> MetadataCheck:
+    """Step 3: store the SAML IdP once its metadata passed the pre-flight."""
+    _require_draft(tenant)
+    draft = draft_of(tenant)
+    draft.idp_by_customer = False
+    _complete(draft, 3)
+    result = set_saml_idp(
+        tenant,
+        metadata_url=given.metadata_url,
+        metadata_file=None if given.metadata_url else given.metadata_file,
+        email_attribute=given.email_attribute,
+        groups_attribute=given.groups_attribute,
+        roles_attribute=given.roles_attribute if draft.include_roles else None,
+        sign_requests=given.sign_requests,
+        encrypted_responses=given.encrypted_responses,
+        idp_signout=given.idp_signout,
+        idp_initiated=given.idp_initiated,
+        check=check,
+    )
+    if not result.ok:
+        db.session.rollback()
+    return result
+
+
+@_atomic
+def save_customer_idp(tenant: Tenant, provider_type: str = "OIDC") -> None:
     """Step 3, the other way: the customer will enter their IdP settings through a setup link."""
     _require_draft(tenant)
+    switch_provider_type(tenant, provider_type)
     draft = draft_of(tenant)
     if not draft.idp_by_customer:
         draft.idp_by_customer = True

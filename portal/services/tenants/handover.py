@@ -12,6 +12,7 @@ from portal.models import RotationState, Run, Tenant
 from portal.services.audit import trail
 from portal.services.engine.gateways import gateway_for
 from portal.services.engine.ledger import TenantCallRecorder
+from portal.services.tenants.envfile import flagged_urls
 from portal.services.tenants.offboarded import refuse_if_offboarded
 from portal.validation import ValidationError
 
@@ -94,18 +95,81 @@ def tenant_summary(tenant: Tenant, run: Run | None) -> dict[str, Any]:
         "client_id": tenant.client_id,
         "callback_urls": list(tenant.callback_urls),
         "logout_urls": list(tenant.logout_urls),
+        "flagged_urls": flagged_urls(tenant),
         "issuer_of_idp": tenant.issuer,
         "idp_client_id": tenant.idp_client_id,
         "authorize_scopes": tenant.authorize_scopes,
         "groups_claim": tenant.groups_claim,
         "roles_claim": tenant.roles_claim,
+        "domains": [
+            {"domain": d.domain, "state": d.state, "in_cognito": d.in_cognito}
+            for d in tenant.domains
+        ],
         "cognito_domain": urls["cognito_domain"],
         "login_url": urls["login_url"] if tenant.client_id else None,
-        "idp_redirect_uri": urls["idp_redirect_uri"],
+        "idp_redirect_uri": None if tenant.is_saml else urls["idp_redirect_uri"],
+        "provider_type": tenant.provider_type,
+        **(saml_summary(tenant) if tenant.is_saml else {}),
         "last_error": tenant.last_error,
         "verified_at": tenant.verified_at,
         "ready_at": tenant.ready_at,
+        "adopted": None
+        if tenant.adopted_at is None
+        else {
+            "at": tenant.adopted_at,
+            "standard": bool((tenant.adopted_config or {}).get("standard")),
+        },
     }
+
+
+def saml_registration(tenant: Tenant) -> dict[str, Any]:
+    """What the customer registers at their SAML IdP for Cognito (the service provider)."""
+    return {
+        "saml_entity_id": tenant.saml_entity_id_sp,
+        "saml_acs_url": tenant.saml_acs_url,
+        "saml_logout_url": tenant.saml_logout_url if tenant.saml_idp_signout else None,
+    }
+
+
+def saml_summary(tenant: Tenant) -> dict[str, Any]:
+    """A SAML tenant's settings as shown: the metadata by its entity ID and hash, never XML."""
+    return {
+        **saml_registration(tenant),
+        "saml_idp_entity_id": tenant.saml_entity_id,
+        "saml_metadata_url": tenant.saml_metadata_url,
+        "saml_metadata_sha256": tenant.saml_metadata_sha256,
+        "saml_certificate_expires_at": tenant.saml_cert_expires_at,
+        "email_attribute": tenant.email_attribute,
+        "saml_sign_requests": tenant.saml_sign_requests,
+        "saml_encrypted_responses": tenant.saml_encrypted_responses,
+        "saml_idp_signout": tenant.saml_idp_signout,
+        "saml_idp_initiated": tenant.saml_idp_initiated,
+    }
+
+
+def saml_certificates(tenant: Tenant) -> dict[str, str | None]:
+    """Cognito's certificates the customer needs, read only for the options that need them.
+
+    Signed requests and IdP sign-out need the pool's signing certificate (GetSigningCertificate;
+    Cognito renews it yearly, the old one staying valid); encrypted responses need the
+    provider's ActiveEncryptionCertificate (DescribeIdentityProvider).
+    """
+    out: dict[str, str | None] = {}
+    if tenant.pool is None or not tenant.is_saml:
+        return out
+    gateway = gateway_for(tenant.pool.region, TenantCallRecorder(tenant.id))
+    if tenant.saml_sign_requests or tenant.saml_idp_signout:
+        answer = gateway.call("GetSigningCertificate", tenant.pool.user_pool_id)
+        out["saml_signing_certificate"] = answer.get("Certificate")
+    if tenant.saml_encrypted_responses and tenant.provider_created:
+        provider = gateway.call(
+            "DescribeIdentityProvider",
+            tenant.pool.user_pool_id,
+            ProviderName=tenant.provider_name,
+        )["IdentityProvider"]
+        details = provider.get("ProviderDetails", {})
+        out["saml_encryption_certificate"] = details.get("ActiveEncryptionCertificate")
+    return out
 
 
 def reveal_credentials(
@@ -144,6 +208,10 @@ def reveal_credentials(
             if live and live != secret:  # Cognito answered with the other one: the old secret
                 previous = live
                 which = "new and old (rotation in progress)"
+    elif tenant.client_secret_kept_encrypted is not None:
+        # Cognito did not return the secret the last rotation supplied (checked then).
+        secret = decrypt(tenant.client_secret_kept_encrypted)
+        which = "current (kept by the portal: Cognito does not return a supplied secret)"
     else:
         gateway = gateway_for(tenant.pool.region, TenantCallRecorder(tenant.id))
         secret = read_client_secret(gateway, tenant.pool.user_pool_id, tenant.client_id)
@@ -171,6 +239,8 @@ def reveal_credentials(
         "logout_url": urls["logout_url"],
         "redirect_uri": tenant.callback_urls[0] if tenant.callback_urls else None,
         "provider_name": tenant.provider_name,
+        "provider_type": tenant.provider_type,
+        **(saml_registration(tenant) if tenant.is_saml else {}),
         "client_secret_rotation": rotation,
         **({"previous_client_secret": previous} if previous else {}),
     }

@@ -1,7 +1,8 @@
 """Bulk import of tenants from CSV: every row checked, then all created in one transaction, or none.
 
 Columns (a header row is required, in any order, names case-insensitive): `name`, `slug`,
-`callback_urls` (several separated by spaces or `|`), `contact_email`; optional `logout_urls`.
+`callback_urls` (several separated by spaces or `|`), `contact_email`; optional `logout_urls` and
+`provider_type` (`OIDC`, the default, or `SAML`: the setup link then asks for SAML metadata).
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first tenant row 2.
 """
 
@@ -24,7 +25,8 @@ from portal.services.selfservice import setup_links
 from portal.services.tenants.records import NewTenant, add_tenant, new_tenant_problems
 
 REQUIRED_COLUMNS = ("name", "slug", "callback_urls", "contact_email")
-OPTIONAL_COLUMNS = ("logout_urls",)
+OPTIONAL_COLUMNS = ("logout_urls", "provider_type")
+PROVIDER_TYPES = ("OIDC", "SAML")
 MAX_ROWS = 10_000
 MAX_BYTES = 5 * 1024 * 1024
 URL_SEPARATORS = re.compile(r"[\s|]+")
@@ -124,6 +126,10 @@ def parse(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[RowProblem]
     return rows, problems
 
 
+def provider_type(row: dict[str, str]) -> str:
+    return (row.get("provider_type") or "OIDC").strip().upper()
+
+
 def check_rows(rows: list[tuple[int, dict[str, str]]]) -> tuple[list[NewTenant], list[RowProblem]]:
     """Each row through create_tenant's rules, plus slugs repeated within the file."""
     slugs = [r.get("slug", "").strip() for _, r in rows]
@@ -142,6 +148,10 @@ def check_rows(rows: list[tuple[int, dict[str, str]]]) -> tuple[list[NewTenant],
             existing_slugs=existing,
         )
         problems += [RowProblem(number, p.field, p.message) for p in found]
+        if provider_type(row) not in PROVIDER_TYPES:
+            problems.append(
+                RowProblem(number, "provider_type", "the provider type must be OIDC or SAML")
+            )
         slug = row.get("slug", "").strip()
         if slug and slug in seen:
             problems.append(
@@ -170,12 +180,20 @@ def import_tenants(data: bytes, *, dry_run: bool = False) -> ImportReport:
     if not problems and not rows:
         problems.append(RowProblem(2, "file", "the file has a header but no tenant rows"))
     checked, row_problems = check_rows(rows)
+    types = {row.get("slug", "").strip(): provider_type(row) for _, row in rows}
     report.problems = sorted(problems + row_problems, key=lambda p: p.row)
     if report.problems or dry_run:
         return report
-    used_names = set(db.session.scalars(select(Tenant.provider_name)).all())
+    used_names: set[str] = set()
+    for name, former in db.session.execute(
+        select(Tenant.provider_name, Tenant.former_provider_names)
+    ):
+        used_names.add(name)
+        used_names.update(former or ())
     try:
         tenants = [add_tenant(new, used_names) for new in checked]
+        for tenant in tenants:
+            tenant.provider_type = types.get(tenant.slug, "OIDC")
         links = {t.slug: setup_links.link_url(setup_links.add_link(t)[1]) for t in tenants}
         trail.record("tenants.imported", rows=len(tenants), slugs=[t.slug for t in tenants])
         db.session.commit()

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from portal.config import current_settings
 from portal.crypto import encrypt
 from portal.extensions import db
-from portal.models import Tenant, TenantStatus, UserPool
+from portal.models import ProviderType, Tenant, TenantStatus, UserPool, utcnow
 from portal.oidc.discovery import IssuerCheck, check_issuer
+from portal.saml.metadata import MetadataCheck, check_metadata_file, fetch_metadata
 from portal.services import events
 from portal.services.audit import trail
 from portal.services.pools.registry import find_pool
@@ -48,7 +49,11 @@ def unused_provider_name(slug: str, used: set[str] | None = None) -> str:
     query per row); the name returned is added to it.
     """
     if used is None:
-        used = set(db.session.scalars(select(Tenant.provider_name)).all())
+        rows = db.session.execute(select(Tenant.provider_name, Tenant.former_provider_names))
+        used = set()
+        for name, former in rows:
+            used.add(name)
+            used.update(former or ())
     candidate, generation = slug, 1
     while candidate in used or not is_valid_provider_name(candidate):
         generation += 1
@@ -194,8 +199,26 @@ def tenant_settings(tenant: Tenant) -> dict[str, Any]:
         "authorize_scopes": tenant.authorize_scopes,
         "groups_claim": tenant.groups_claim,
         "roles_claim": tenant.roles_claim,
+        "email_verified_claim": tenant.email_verified_claim,
         "attributes_request_method": tenant.attributes_request_method,
         "idp_identifiers": list(tenant.idp_identifiers or []),
+        "provider_type": tenant.provider_type,
+        "provider_name": tenant.provider_name,
+        **(saml_settings(tenant) if tenant.is_saml else {}),
+    }
+
+
+def saml_settings(tenant: Tenant) -> dict[str, Any]:
+    """A SAML tenant's settings: the metadata by its hash and entity ID, never the XML."""
+    return {
+        "email_attribute": tenant.email_attribute,
+        "saml_metadata_url": tenant.saml_metadata_url,
+        "saml_metadata_sha256": tenant.saml_metadata_sha256,
+        "saml_idp_entity_id": tenant.saml_entity_id,
+        "saml_sign_requests": tenant.saml_sign_requests,
+        "saml_encrypted_responses": tenant.saml_encrypted_responses,
+        "saml_idp_signout": tenant.saml_idp_signout,
+        "saml_idp_initiated": tenant.saml_idp_initiated,
     }
 
 
@@ -219,8 +242,8 @@ def set_idp(
     groups_claim: str | None = None,
     roles_claim: str | None = None,
     attributes_request_method: str | None = None,
-    identifiers: list[str] | None = None,
     check: IssuerCheck | None = None,
+    email_verified_claim: str | None = None,
 ) -> IssuerCheck:
     """Validate and store the customer's IdP settings; the secret is encrypted at rest."""
     if tenant.status not in EDITABLE_STATUSES:
@@ -239,11 +262,17 @@ def set_idp(
     scopes = check_scopes(scopes or tenant.authorize_scopes)
     groups = check_claim(groups_claim or tenant.groups_claim, "groups_claim", required=True)
     roles = check_claim(roles_claim, "roles_claim", required=False)
+    verified = (
+        check_claim(email_verified_claim, "email_verified_claim", required=False)
+        if email_verified_claim is not None
+        else tenant.email_verified_claim
+    )
     method = check_request_method(attributes_request_method or tenant.attributes_request_method)
     result = check or preflight(issuer, groups, roles)
     if not result.ok:
         return result
     before = tenant_settings(tenant)
+    switch_provider_type(tenant, ProviderType.OIDC)
     tenant.issuer = result.issuer
     tenant.idp_client_id = client_id
     if client_secret is not None:
@@ -252,9 +281,8 @@ def set_idp(
     tenant.authorize_scopes = scopes
     tenant.groups_claim = groups or "groups"
     tenant.roles_claim = roles
+    tenant.email_verified_claim = verified
     tenant.attributes_request_method = method
-    if identifiers is not None:
-        tenant.idp_identifiers = identifiers
     trail.record(
         "tenant.idp_set",
         tenant,
@@ -266,3 +294,150 @@ def set_idp(
     events.publish(events.IDP_SUBMITTED, tenant, issuer=tenant.issuer)
     db.session.commit()
     return result
+
+
+def switch_provider_type(tenant: Tenant, provider_type: str) -> None:
+    """Make TENANT's provider of PROVIDER_TYPE; a change of type is a new provider.
+
+    Cognito cannot change a provider's type, and a name once used stays with its federated
+    users: a tenant whose provider exists gets a new, never-used name, and the old provider is
+    deleted once the app client lists the new one (the attach step). The client and its secret
+    stay as they are.
+    """
+    if tenant.provider_type == provider_type:
+        return
+    if tenant.provider_created:
+        if tenant.retired_provider_name is None:
+            tenant.retired_provider_name = tenant.provider_name
+        tenant.former_provider_names = [*(tenant.former_provider_names or []), tenant.provider_name]
+        tenant.provider_name = unused_provider_name(tenant.slug)
+        tenant.provider_created = False
+    tenant.provider_type = provider_type
+    if provider_type == ProviderType.SAML:  # the OIDC settings and secret are not needed now
+        tenant.issuer = tenant.idp_client_id = None
+        tenant.idp_client_secret_encrypted = None
+        tenant.idp_secret_in_cognito = False
+        tenant.idp_secret_expires_at = tenant.idp_secret_reminded_days = None
+    else:
+        tenant.saml_metadata_url = tenant.saml_metadata_xml = None
+        tenant.saml_metadata_sha256 = tenant.saml_entity_id = None
+        tenant.saml_cert_expires_at = tenant.saml_cert_reminded_days = None
+        tenant.email_attribute = "email"
+        for flag in ("sign_requests", "encrypted_responses", "idp_signout", "idp_initiated"):
+            setattr(tenant, f"saml_{flag}", False)
+
+
+def saml_preflight(
+    metadata_url: str | None,
+    metadata_file: str | bytes | None,
+    *,
+    sign_requests: bool = False,
+    idp_signout: bool = False,
+    tenant: Tenant | None = None,
+) -> MetadataCheck:
+    """Check a SAML IdP's metadata (fetched through the SSRF guard, or uploaded)."""
+    allow_loopback = current_settings().allow_loopback_issuers
+    options = {
+        "sign_requests": sign_requests,
+        "idp_signout": idp_signout,
+        "allow_loopback": allow_loopback,
+    }
+    if metadata_url and metadata_file:
+        result = MetadataCheck("metadata_url")
+        result.error("metadata_url", "give a metadata URL or a metadata file, not both")
+        return result
+    if metadata_url or not metadata_file:
+        result = fetch_metadata(metadata_url or "", **options)
+    else:
+        result = check_metadata_file(metadata_file, **options)
+    if result.entity_id:
+        others = db.session.scalars(
+            select(Tenant.slug).where(
+                Tenant.saml_entity_id == result.entity_id,
+                Tenant.status != TenantStatus.OFFBOARDED,
+                Tenant.id != (tenant.id if tenant is not None else -1),
+            )
+        ).all()
+        if others:
+            result.warn(
+                result.field,
+                f"The identity provider {result.entity_id} is already used by tenant(s) "
+                f"{', '.join(sorted(others))}. That is right only when one customer has several "
+                "tenants; otherwise the metadata may be the wrong one.",
+            )
+    return result
+
+
+def set_saml_idp(
+    tenant: Tenant,
+    *,
+    metadata_url: str | None = None,
+    metadata_file: str | bytes | None = None,
+    email_attribute: str | None = None,
+    groups_attribute: str | None = None,
+    roles_attribute: str | None = None,
+    sign_requests: bool = False,
+    encrypted_responses: bool = False,
+    idp_signout: bool = False,
+    idp_initiated: bool = False,
+    check: MetadataCheck | None = None,
+) -> MetadataCheck:
+    """Check and store a SAML IdP; nothing is saved unless the metadata passes the pre-flight."""
+    if tenant.status not in EDITABLE_STATUSES:
+        raise ValidationError(
+            "status",
+            f"the tenant is {tenant.status}; wait for the current "
+            "run to finish before changing its identity provider",
+        )
+    metadata_url = (metadata_url or "").strip() or None
+    if not metadata_url and not metadata_file:
+        raise ValidationError(
+            "metadata_url", "a metadata URL or a metadata file is required for a SAML provider"
+        )
+    email = check_claim(email_attribute or "email", "email_attribute", required=True)
+    groups = check_claim(groups_attribute or "groups", "groups_attribute", required=True)
+    roles = check_claim(roles_attribute, "roles_attribute", required=False)
+    result = check or saml_preflight(
+        metadata_url,
+        metadata_file,
+        sign_requests=sign_requests,
+        idp_signout=idp_signout,
+        tenant=tenant,
+    )
+    if not result.ok:
+        return result
+    before = tenant_settings(tenant)
+    switch_provider_type(tenant, ProviderType.SAML)
+    store_metadata(tenant, result)
+    tenant.saml_metadata_url = metadata_url
+    tenant.email_attribute, tenant.groups_claim, tenant.roles_claim = email, groups, roles
+    tenant.saml_sign_requests = sign_requests
+    tenant.saml_encrypted_responses = encrypted_responses
+    tenant.saml_idp_signout = idp_signout
+    tenant.saml_idp_initiated = idp_initiated
+    after = tenant_settings(tenant)
+    if tenant.status == TenantStatus.READY and after != before:
+        tenant.pending_changes_since = tenant.pending_changes_since or utcnow()
+    trail.record(
+        "tenant.idp_set",
+        tenant,
+        before=before,
+        after=after,
+        metadata=result.summary(),
+        warnings=[w.message for w in result.warnings],
+    )
+    events.publish(events.IDP_SUBMITTED, tenant, issuer=result.entity_id)
+    db.session.commit()
+    return result
+
+
+def store_metadata(tenant: Tenant, result: MetadataCheck) -> None:
+    """Keep the checked document and what the certificate reminders watch."""
+    expires = result.certificate_expires_at
+    if expires != tenant.saml_cert_expires_at:
+        tenant.saml_cert_reminded_days = None  # a new certificate: remind afresh
+    tenant.saml_metadata_xml = result.document
+    tenant.saml_metadata_sha256 = result.sha256
+    tenant.saml_entity_id = result.entity_id
+    tenant.saml_cert_expires_at = expires
+    tenant.saml_metadata_checked_at = utcnow()

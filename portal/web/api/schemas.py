@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from portal.cognito.redirect_urls import MAX_URL_LENGTH
 from portal.models import RunKind, RunStatus, StepStatus, TenantStatus
+from portal.validation import REDIRECT_URL_RULE, check_redirect_url
+from portal.validation import ValidationError as PortalValidationError
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{1,30})[a-z0-9]$"
 NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
@@ -23,14 +26,22 @@ Slug = Annotated[
     ),
 ]
 Text = Annotated[str, Field(pattern=NO_CONTROLS)]
+
+
+def _redirect_url(value: str) -> str:
+    try:
+        return check_redirect_url(value)
+    except PortalValidationError as error:
+        raise ValueError(error.message) from None
+
+
 Url = Annotated[
     str,
+    AfterValidator(_redirect_url),
     Field(
-        min_length=8,
-        max_length=1024,
-        pattern=r"^(?:https://[^\s#/?\x00-\x1f\x7f]+|http://(?:localhost|127\.0\.0\.1)(?::[0-9]{1,5})?)"
-        r"(?:[/?][^\s#\x00-\x1f\x7f]*)?$",
-        description="Absolute https URL (http only for localhost and 127.0.0.1), no fragment.",
+        min_length=1,
+        max_length=MAX_URL_LENGTH,
+        description=f"A callback or logout URL: {REDIRECT_URL_RULE}.",
         examples=["https://app.example.com/oidc/callback"],
     ),
 ]
@@ -57,12 +68,14 @@ Claim = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9
 # Friendlier words than "String should match pattern ..." for the fields with a pattern.
 PATTERN_HINTS = {
     "slug": "use 3 to 32 lowercase letters, digits and single hyphens (for example acme-corp)",
-    "callback_urls": "each URL must be absolute https (http only for localhost), without #fragment",
-    "logout_urls": "each URL must be absolute https (http only for localhost), without #fragment",
     "issuer": "the issuer must be an absolute https URL",
     "contact_email": "this is not an e-mail address",
     "groups_claim": "use letters, digits and _ : . - / only",
     "roles_claim": "use letters, digits and _ : . - / only",
+    "email_attribute": "use letters, digits and _ : . - / only",
+    "groups_attribute": "use letters, digits and _ : . - / only",
+    "roles_attribute": "use letters, digits and _ : . - / only",
+    "metadata_url": "the metadata URL must be an absolute https URL",
 }
 
 
@@ -129,7 +142,51 @@ class IdpSettingsIn(Strict):
     )
     groups_claim: Claim | None = None
     roles_claim: Claim | None = None
+    email_verified_claim: Claim | None = Field(
+        default=None,
+        description="The IdP claim mapped to Cognito's email_verified (usually email_verified); "
+        "unmapped, Cognito marks federated users unverified.",
+    )
     attributes_request_method: Literal["GET", "POST"] | None = None
+
+
+class SamlIdpSettingsIn(Strict):
+    metadata_url: IssuerUrl | None = Field(
+        default=None,
+        description="The IdP's SAML metadata URL (https); fetched and checked, then given to "
+        "Cognito, which refreshes it. Give this or metadata_xml.",
+    )
+    metadata_xml: Annotated[str, Field(min_length=1, max_length=131_072)] | None = Field(
+        default=None, description="The IdP's SAML metadata document itself."
+    )
+    email_attribute: Claim | None = Field(
+        default=None, description="The SAML attribute carrying the e-mail address."
+    )
+    groups_attribute: Claim | None = None
+    roles_attribute: Claim | None = None
+    sign_requests: bool = Field(default=False, description="Sign requests with rsa-sha256.")
+    encrypted_responses: bool = Field(default=False, description="Require encrypted responses.")
+    idp_signout: bool = Field(default=False, description="Sign users out of the IdP too.")
+    idp_initiated: bool = Field(default=False, description="Accept IdP-initiated sign-in.")
+
+
+class SamlView(BaseModel):
+    entity_id: str | None = Field(
+        description="The entity ID (audience) the customer registers: urn:amazon:cognito:sp:<pool>."
+    )
+    acs_url: str | None = Field(description="The ACS (reply) URL the customer registers.")
+    logout_url: str | None = Field(description="The sign-out URL to register (IdP sign-out).")
+    idp_entity_id: str | None
+    metadata_url: str | None
+    metadata_sha256: str | None
+    certificate_expires_at: datetime | None
+    email_attribute: str
+    groups_attribute: str
+    roles_attribute: str | None
+    sign_requests: bool
+    encrypted_responses: bool
+    idp_signout: bool
+    idp_initiated: bool
 
 
 class IdpView(BaseModel):
@@ -138,6 +195,7 @@ class IdpView(BaseModel):
     scopes: str
     groups_claim: str
     roles_claim: str | None
+    email_verified_claim: str | None = None
     attributes_request_method: str
     secret: Literal["none", "stored", "in_cognito"] = Field(
         description="Where the IdP client secret is: nowhere yet, stored encrypted until "
@@ -153,6 +211,23 @@ class RunSummary(BaseModel):
     finished_at: datetime | None
 
 
+class DomainView(BaseModel):
+    domain: str
+    state: Literal["unverified", "verified"] = Field(
+        description="verified: proven by the TXT record _cognito-portal.<domain>, or by staff."
+    )
+    in_cognito: bool = Field(
+        description="In the provider's IdpIdentifiers: verified, or kept from before domains "
+        "were verified until staff decide."
+    )
+
+
+class FlaggedUrl(BaseModel):
+    field: Literal["callback_urls", "logout_urls"]
+    url: str
+    problem: str
+
+
 class TenantView(BaseModel):
     slug: str
     name: str
@@ -164,7 +239,13 @@ class TenantView(BaseModel):
     client_id: str | None
     callback_urls: list[str]
     logout_urls: list[str]
+    flagged_urls: list[FlaggedUrl] = Field(
+        description="Stored URLs that today's input rules refuse (saved before them); change them."
+    )
     idp: IdpView
+    domains: list[DomainView] = Field(description="Claimed e-mail domains and their state.")
+    provider_type: Literal["OIDC", "SAML"]
+    saml: SamlView | None = Field(description="A SAML tenant's settings; null for OIDC.")
     cognito_domain: str | None
     login_url: str | None
     idp_redirect_uri: str | None = Field(
@@ -313,6 +394,14 @@ class AuditQuery(PageQuery):
 # --- lifecycle -------------------------------------------------------------------------------
 
 
+class StandardQuery(Strict):
+    standard: bool = Field(
+        default=False,
+        description="For a tenant adopted as found: the portal's standard instead (openid only, "
+        "code flow, the provider alone, email and custom:groups mapped and readable, a style).",
+    )
+
+
 class PlanChange(BaseModel):
     resource: str
     action: str
@@ -358,3 +447,44 @@ class OffboardResult(BaseModel):
         description="The offboarding run; null when nothing had reached Cognito (or the "
         "tenant was offboarded already)."
     )
+
+
+class AdoptionRequest(Strict):
+    """Which hand-made clients to adopt, and how to name the tenants."""
+
+    client_ids: list[Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w+]+$")]] = (
+        Field(
+            default_factory=list,
+            max_length=1000,
+            description="Only these app clients (default: every adoptable one).",
+        )
+    )
+    slug_from: Literal["provider", "client"] = Field(
+        default="provider", description="Name each tenant after its provider or its app client."
+    )
+    dry_run: bool = Field(default=False, description="Show what would be adopted; record nothing.")
+
+
+class AdoptedTenantView(BaseModel):
+    slug: str
+    name: str
+    client_id: str
+    client_name: str
+    provider_name: str
+    deviations: list[str] = Field(description="How far the tenant is from the portal's standard.")
+    note: str | None = Field(description="E.g. the slug was taken, so a suffix was added.")
+
+
+class AdoptionRefusalView(BaseModel):
+    client_id: str
+    client_name: str | None
+    reasons: list[str]
+
+
+class AdoptionView(BaseModel):
+    """Tenants adopted (or, in a dry run, that would be) and clients refused, with why."""
+
+    user_pool_id: str
+    dry_run: bool
+    adopted: list[AdoptedTenantView]
+    refused: list[AdoptionRefusalView]

@@ -6,6 +6,7 @@ from sqlalchemy import Select, func, select
 
 from portal.extensions import db
 from portal.models import ApiToken, AuditEvent, Run, Tenant, TokenKind
+from portal.services.tenants.envfile import flagged_urls
 from portal.services.tenants.handover import hosted_urls
 from portal.web.api import schemas
 
@@ -40,24 +41,51 @@ def tenant_view(tenant: Tenant, run: Run | None) -> schemas.TenantView:
         client_id=tenant.client_id,
         callback_urls=list(tenant.callback_urls),
         logout_urls=list(tenant.logout_urls),
+        flagged_urls=[schemas.FlaggedUrl(**flag) for flag in flagged_urls(tenant)],
         idp=schemas.IdpView(
             issuer=tenant.issuer,
             client_id=tenant.idp_client_id,
             scopes=tenant.authorize_scopes,
             groups_claim=tenant.groups_claim,
             roles_claim=tenant.roles_claim,
+            email_verified_claim=tenant.email_verified_claim,
             attributes_request_method=tenant.attributes_request_method,
             secret=kept_at,
         ),
+        domains=[
+            schemas.DomainView(domain=d.domain, state=d.state, in_cognito=d.in_cognito)
+            for d in tenant.domains
+        ],
+        provider_type=tenant.provider_type,
+        saml=saml_view(tenant) if tenant.is_saml else None,
         cognito_domain=urls["cognito_domain"],
         login_url=urls["login_url"] if tenant.client_id else None,
-        idp_redirect_uri=urls["idp_redirect_uri"],
+        idp_redirect_uri=None if tenant.is_saml else urls["idp_redirect_uri"],
         last_error=tenant.last_error,
         verified_at=tenant.verified_at,
         ready_at=tenant.ready_at,
         created_at=tenant.created_at,
         updated_at=tenant.updated_at,
         latest_run=run_summary(run),
+    )
+
+
+def saml_view(tenant: Tenant) -> schemas.SamlView:
+    return schemas.SamlView(
+        entity_id=tenant.saml_entity_id_sp,
+        acs_url=tenant.saml_acs_url,
+        logout_url=tenant.saml_logout_url if tenant.saml_idp_signout else None,
+        idp_entity_id=tenant.saml_entity_id,
+        metadata_url=tenant.saml_metadata_url,
+        metadata_sha256=tenant.saml_metadata_sha256,
+        certificate_expires_at=tenant.saml_cert_expires_at,
+        email_attribute=tenant.email_attribute,
+        groups_attribute=tenant.groups_claim,
+        roles_attribute=tenant.roles_claim,
+        sign_requests=tenant.saml_sign_requests,
+        encrypted_responses=tenant.saml_encrypted_responses,
+        idp_signout=tenant.saml_idp_signout,
+        idp_initiated=tenant.saml_idp_initiated,
     )
 
 

@@ -76,6 +76,8 @@ def edit(slug: str):
                 groups_claim=form.groups_claim.data,
                 roles_claim=form.roles_claim.data or None,
                 clear_roles=not (form.roles_claim.data or "").strip(),
+                email_verified_claim=form.email_verified_claim.data or None,
+                clear_email_verified=not (form.email_verified_claim.data or "").strip(),
                 scopes=form.scopes.data,
                 idp_secret_expires_at=datetime(expires.year, expires.month, expires.day, tzinfo=UTC)
                 if expires
@@ -166,6 +168,7 @@ class _Settings:
         self.logout_urls = "\n".join(tenant.logout_urls)
         self.groups_claim = tenant.groups_claim
         self.roles_claim = tenant.roles_claim or ""
+        self.email_verified_claim = tenant.email_verified_claim or ""
         self.scopes = tenant.authorize_scopes
         self.secret_expires = (
             tenant.idp_secret_expires_at.date() if tenant.idp_secret_expires_at else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     PasswordField,
@@ -15,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.validators import ValidationError as FieldError
 
+from portal.saml.presets import CHOICES as SAML_PRESETS
 from portal.validation import (
     ValidationError,
     check_claim,
@@ -160,3 +162,39 @@ class ConfirmForm(FlaskForm):
 
 class ReviewForm(FlaskForm):
     submit = SubmitField("Start onboarding")
+
+
+class SamlProviderForm(FlaskForm):
+    """Step 3 for a SAML 2.0 IdP; shown beside ProviderForm, chosen by `provider_type`."""
+
+    provider_type = RadioField(
+        "The customer's identity provider speaks",
+        choices=[("OIDC", "OpenID Connect"), ("SAML", "SAML 2.0")],
+        default="OIDC",
+    )
+    preset = SelectField("Identity provider", choices=SAML_PRESETS, default="generic")
+    metadata_url = StringField(
+        "Metadata URL",
+        validators=[Length(max=2048)],
+        render_kw={"inputmode": "url", "spellcheck": "false", "autocomplete": "off"},
+    )
+    metadata_file = FileField("Or the metadata file (XML)")
+    email_attribute = StringField("E-mail attribute", render_kw={"spellcheck": "false"})
+    groups_attribute = StringField("Groups attribute", render_kw={"spellcheck": "false"})
+    roles_attribute = StringField("Roles attribute", render_kw={"spellcheck": "false"})
+    sign_requests = BooleanField("Sign sign-in requests (rsa-sha256)")
+    encrypted_responses = BooleanField("Require encrypted assertions")
+    idp_signout = BooleanField("Sign users out of the identity provider too (IdP sign-out)")
+    idp_initiated = BooleanField("Accept sign-in started at the identity provider (IdP-initiated)")
+
+    def has_file(self) -> bool:
+        upload = self.metadata_file.data
+        return bool(upload and getattr(upload, "filename", ""))
+
+    entering_now = True  # set by the view from ProviderForm's mode
+
+    def validate_metadata_url(self, field) -> None:
+        if not self.entering_now or self.provider_type.data != "SAML":
+            return
+        if bool((field.data or "").strip()) == self.has_file():
+            raise FieldError("Give the metadata URL or upload the metadata file (one of them).")

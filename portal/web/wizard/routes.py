@@ -21,11 +21,13 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Tenant, TenantStatus, WizardDraft
 from portal.oidc.discovery import IssuerCheck
+from portal.saml.metadata import MAX_METADATA_CHARS
+from portal.saml.presets import preset, presets_json
 from portal.services.engine.desired import test_callback_url
 from portal.services.pools.registry import NoPoolHasRoom, list_usage, usage
 from portal.services.tenants import drafts
 from portal.services.tenants.handover import hosted_urls
-from portal.services.tenants.records import UnknownTenant, get_tenant, preflight
+from portal.services.tenants.records import UnknownTenant, get_tenant, preflight, saml_preflight
 from portal.validation import ValidationError, suggest_slug
 from portal.web.access import STAFF_ROLES, roles
 from portal.web.wizard.forms import (
@@ -35,10 +37,12 @@ from portal.web.wizard.forms import (
     ConfirmForm,
     ProviderForm,
     ReviewForm,
+    SamlProviderForm,
     lines,
 )
 
 bp = Blueprint("wizard", __name__, url_prefix="/tenants")
+MAX_METADATA_UPLOAD = MAX_METADATA_CHARS * 4 + 1  # the checker refuses the excess with a reason
 # (number, endpoint, title) of each page, in the order Cognito needs the steps.
 PAGES = [
     (1, "wizard.app_client", "App client"),
@@ -188,9 +192,16 @@ def attributes(tenant: Tenant, draft: WizardDraft | None):
 def provider(tenant: Tenant, draft: WizardDraft | None):
     form = ProviderForm()
     form.roles_required = bool(draft and draft.include_roles)
+    saml = SamlProviderForm()
     context: dict = {"warnings": {}, "check": None, "saved": False, "secret_again": False}
     if request.method == "GET":
         _fill_provider(form, tenant, draft)
+        _fill_saml(saml, tenant)
+    elif saml.provider_type.data == "SAML":
+        done = _save_saml(form, saml, tenant, context)
+        if done is not None:
+            return done
+        draft = db.session.get(WizardDraft, tenant.id)
     elif form.validate_on_submit():
         if not form.entering_now():
             drafts.save_customer_idp(tenant)
@@ -220,11 +231,73 @@ def provider(tenant: Tenant, draft: WizardDraft | None):
         tenant,
         draft,
         form=form,
+        saml=saml,
+        saml_presets_json=presets_json(),
         urls=hosted_urls(tenant),
         links_endpoint="links.index" in current_app.view_functions,
         idp_by_customer=bool(draft and draft.idp_by_customer),
         **context,
     )
+
+
+def _save_saml(form: ProviderForm, saml: SamlProviderForm, tenant: Tenant, context: dict):
+    """The SAML branch of step 3: the next page once saved, else None (errors on the form)."""
+    saml.entering_now = form.entering_now()
+    if not saml.validate_on_submit():
+        return None
+    if not form.entering_now():
+        drafts.save_customer_idp(tenant, "SAML")
+        return next_page(3, tenant)
+    defaults = preset(saml.preset.data)
+    upload = saml.metadata_file.data
+    given = drafts.SamlInput(
+        metadata_url=(saml.metadata_url.data or "").strip() or None,
+        metadata_file=upload.read(MAX_METADATA_UPLOAD) if saml.has_file() else None,
+        email_attribute=(saml.email_attribute.data or "").strip() or defaults.email_attribute,
+        groups_attribute=(saml.groups_attribute.data or "").strip() or defaults.groups_attribute,
+        roles_attribute=(saml.roles_attribute.data or "").strip() or defaults.roles_attribute,
+        sign_requests=saml.sign_requests.data,
+        encrypted_responses=saml.encrypted_responses.data,
+        idp_signout=saml.idp_signout.data,
+        idp_initiated=saml.idp_initiated.data,
+    )
+    check = saml_preflight(
+        given.metadata_url,
+        given.metadata_file,
+        sign_requests=given.sign_requests,
+        idp_signout=given.idp_signout,
+        tenant=tenant,
+    )
+    context["saml_check"] = check
+    if check.ok:
+        try:
+            drafts.save_saml_idp(tenant, given, check)
+        except ValidationError as error:
+            target = getattr(saml, error.field, None) or saml.metadata_url
+            target.errors = [*target.errors, error.message]
+            return None
+        if not check.warnings:
+            return next_page(3, tenant)
+        context["saved"] = True
+    for finding in check.findings:
+        name = "metadata_url" if finding.field == "metadata_file" else finding.field
+        target = getattr(saml, name, None) or saml.metadata_url
+        if finding.level == "error":
+            target.errors = [*target.errors, finding.message]
+        else:
+            context["warnings"].setdefault(target.name, []).append(finding.message)
+    return None
+
+
+def _fill_saml(saml: SamlProviderForm, tenant: Tenant) -> None:
+    saml.provider_type.data = tenant.provider_type
+    if tenant.is_saml:
+        saml.metadata_url.data = tenant.saml_metadata_url or ""
+        saml.email_attribute.data = tenant.email_attribute
+        saml.groups_attribute.data = tenant.groups_claim
+        saml.roles_attribute.data = tenant.roles_claim or ""
+        for flag in ("sign_requests", "encrypted_responses", "idp_signout", "idp_initiated"):
+            getattr(saml, flag).data = getattr(tenant, f"saml_{flag}")
 
 
 def _fill_provider(form: ProviderForm, tenant: Tenant, draft: WizardDraft | None) -> None:
