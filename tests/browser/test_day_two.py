@@ -326,3 +326,39 @@ def test_staff_change_a_live_tenants_identity_provider(
     expect(page.locator("main")).not_to_contain_text("rotated-Entra-5ecret")
     page.get_by_role("button", name=re.compile(r"Apply \d+ change")).click()
     assert f.run_latest(db, tenant) == RunStatus.SUCCEEDED
+
+
+def test_smaller_things_links_say_why_the_list_shows_verification_titles_fit(
+    page, live_server, app, monkeypatch, users, db, cognito_emulator, oidc_idp
+):
+    set_settings(monkeypatch, app, vendor_contact="onboarding@globex.example")
+    waiting = f.tenant("waiting", oidc_idp)
+    link, token = new_link(waiting)
+    tenant = f.ready_tenant(cognito_emulator, oidc_idp)
+    with acting_as(f.TEST_ACTOR):
+        lifecycle.update_tenant(tenant, logout_urls=["https://app.example.com/later"])
+        lifecycle.apply_tenant(tenant)
+    sign_in(page, live_server)
+
+    page.goto(f"{live_server}/tenants")
+    row = page.locator("tr", has=page.get_by_role("link", name="Waiting"))
+    expect(row.locator('[data-label="Customer"]')).to_contain_text("waiting for customer")
+    expect(page.get_by_role("columnheader", name="Verified")).to_be_visible()
+    both_sizes(page, "tenants-list-customer")
+
+    page.goto(f"{live_server}/tenants/acme/progress")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Applying changes to Acme")
+
+    link.expires_at = link.expires_at.replace(year=2020)
+    db.session.commit()
+    customer = page.context.browser.new_context().new_page()
+    answer = customer.goto(f"{live_server}/setup/{token}")
+    assert answer.status == 410
+    expect(customer.get_by_role("heading")).to_have_text("This set-up link has expired")
+    expect(customer.locator("#closed")).to_contain_text("Ask onboarding@globex.example")
+    expect(customer.locator("#closed")).not_to_contain_text("Waiting")
+    screenshot(customer, "setup-link-expired")
+    garbled = customer.goto(f"{live_server}/setup/{token[:-3]}xyz")
+    assert garbled.status == 404
+    expect(customer.get_by_role("heading")).to_have_text("This link does not work")
+    customer.context.close()

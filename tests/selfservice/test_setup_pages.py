@@ -76,27 +76,40 @@ def pool(cognito_emulator) -> str:
 # --- Closed links ------------------------------------------------------------------------------
 
 
-def test_unknown_expired_and_revoked_links_look_exactly_the_same(app, browser: Browser, db, pool):
+def test_expired_revoked_and_unknown_links_each_say_why_and_name_no_tenant(
+    app, browser: Browser, db, pool, monkeypatch
+):
     tenant = draft(name="Secret Customer Name")
     expired, expired_token = new_link(tenant)
     expired.expires_at = utcnow() - timedelta(seconds=1)
+    expired_on = expired.expires_at.strftime("%d %b %Y")
     db.session.commit()
     other = draft("other", "Other Corp")
     revoked, revoked_token = new_link(other)
     with acting_as(f.TEST_ACTOR):
         revoke_link(revoked)
 
-    pages = [
-        browser.get(f"/setup/{t}") for t in ("A" * 43, "not-a-token", expired_token, revoked_token)
-    ]
-    assert {p.status_code for p in pages} == {404}
-    bodies = {re.sub(r"[0-9a-f]{32}", "REQ", p.get_data(as_text=True)) for p in pages}
-    assert len(bodies) == 1  # the same page for all of them, request ids aside
+    unknown = [browser.get(f"/setup/{t}") for t in ("A" * 43, "not-a-token")]
+    assert {p.status_code for p in unknown} == {404}
+    bodies = {re.sub(r"[0-9a-f]{32}", "REQ", p.get_data(as_text=True)) for p in unknown}
+    assert len(bodies) == 1  # a garbled token and an unknown one look the same
     body = bodies.pop()
-    assert "This link does not work" in body
+    assert "This link does not work" in body and "copied whole" in body
     assert "Ask your contact at Your vendor for a new set-up link" in body
-    for leak in ("Secret Customer Name", "acme", "Other Corp", "expired", "revoked"):
-        assert leak not in body
+
+    lapsed = browser.get(f"/setup/{expired_token}")
+    text = lapsed.get_data(as_text=True)
+    assert lapsed.status_code == 410 and "This set-up link has expired" in text
+    assert expired_on in text
+    withdrawn = browser.get(f"/setup/{revoked_token}")
+    assert withdrawn.status_code == 410 and "withdrew this link" in withdrawn.get_data(True)
+
+    set_settings(monkeypatch, app, vendor_contact="onboarding@globex.example")
+    asked = browser.get(f"/setup/{expired_token}").get_data(as_text=True)
+    assert "Ask onboarding@globex.example for a new set-up link" in asked
+    for page in (body, text, withdrawn.get_data(as_text=True), asked):
+        for leak in ("Secret Customer Name", "acme", "Other Corp"):
+            assert leak not in page
 
 
 def test_brute_forcing_tokens_is_throttled_per_address_even_for_a_valid_token(browser, db, pool):

@@ -52,6 +52,7 @@ def test_a_new_client_id_and_secret_are_checked_planned_and_applied(
 
     staff.post_form("/tenants/acme/plan", {}, post_url="/tenants/acme/apply")
     assert run_latest(db, changed) == RunStatus.SUCCEEDED
+    assert "<h1>Applying changes to Acme</h1>" in staff.get("/tenants/acme/progress").get_data(True)
     live = f.cognito_client().describe_identity_provider(UserPoolId=pool_id, ProviderName="acme")
     assert live["IdentityProvider"]["ProviderDetails"]["client_id"] == "acme-new-app"
     actions = db.session.scalars(

@@ -167,6 +167,18 @@ def is_open(link: SetupLink | None) -> bool:
     )
 
 
+def closed_reason(link: SetupLink | None) -> str:
+    """Why a link does not open: unknown, expired, replaced (or revoked) or closed."""
+    if link is None:
+        return "unknown"
+    if link.tenant.status in CLOSED_TENANT_STATUSES:
+        return "closed"
+    state = link.state()
+    if state == LinkState.REVOKED:
+        return "replaced" if (link.revoke_reason or "").startswith("replaced") else "revoked"
+    return "expired" if state == LinkState.EXPIRED else "closed"
+
+
 def link_actor(link: SetupLink, ip: str | None, agent: str | None, request_id: str | None) -> Actor:
     """Everything the link holder does is attributed to the link."""
     return Actor(
