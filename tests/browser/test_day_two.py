@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from portal.models import Run, RunStatus
+from portal.models import AuditEvent, Run, RunStatus
 from portal.services.audit.actors import acting_as
 from portal.services.engine import lifecycle
 from tests.support import factories as f
@@ -362,3 +362,35 @@ def test_smaller_things_links_say_why_the_list_shows_verification_titles_fit(
     assert garbled.status == 404
     expect(customer.get_by_role("heading")).to_have_text("This link does not work")
     customer.context.close()
+
+
+def test_after_a_test_without_groups_the_customer_corrects_and_tests_again(
+    page, live_server, app, monkeypatch, users, db, cognito_emulator, oidc_idp, request
+):
+    set_settings(monkeypatch, app, public_url=live_server)
+    request.getfixturevalue("cognito_at")(request.getfixturevalue("mock_cognito"))
+    tenant = ready_tenant(cognito_emulator, oidc_idp)
+    _, token = new_link(tenant)
+
+    page.goto(f"{live_server}/setup/{token}")
+    page.get_by_role("button", name="Run a test sign-in").click()
+    page.get_by_role("button", name="nogroups").click()
+    expect(page.get_by_role("heading", name="signed in, claims missing")).to_be_visible()
+    page.get_by_role("link", name="Back").click()
+
+    page.get_by_role("link", name="Correct your settings").click()
+    page.get_by_role("textbox", name="Groups claim").fill("groups")
+    page.get_by_label("Client secret").fill("corrected-Secret-9")
+    page.get_by_role("button", name="Check and connect").click()
+    assert f.run_latest(db, tenant) == RunStatus.SUCCEEDED
+    page.goto(f"{live_server}/setup/{token}")
+    screenshot(page, "setup-correct-after-test", full_page=True)
+    page.get_by_role("button", name="Run a test sign-in").click()
+    page.get_by_role("button", name="alice").click()
+    expect(page.get_by_role("heading", name="Test sign-in succeeded")).to_be_visible()
+    page.get_by_role("link", name="Back").click()
+    expect(page.locator("#idp-form")).to_have_count(0)  # verified: a new link is needed now
+    actions = set(
+        db.session.scalars(select(AuditEvent.action).where(AuditEvent.tenant_id == tenant.id))
+    )
+    assert {"signin_test.claims_missing", "setup_link.submitted", "tenant.verified"} <= actions

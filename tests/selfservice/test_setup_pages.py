@@ -270,7 +270,7 @@ def test_a_passing_submission_queues_onboarding_as_the_link(browser, db, pool, o
     assert "being applied" in text_of(refused)
 
 
-def test_progress_then_connected_then_the_link_refuses_new_settings(browser, db, pool, oidc_idp):
+def test_connected_then_correctable_until_a_test_verifies_it(browser, db, pool, oidc_idp):
     link, token = new_link(draft())
     tenant_id, link_id = link.tenant_id, link.id
     browser.post_form(f"/setup/{token}", form_data(oidc_idp))
@@ -288,8 +288,23 @@ def test_progress_then_connected_then_the_link_refuses_new_settings(browser, db,
     assert link.state() == LinkState.USED
     assert [e.action for e in audit_rows(db, "setup_link.used")] == ["setup_link.used"]
 
+    # Not verified yet (no test, or a test without groups): the customer may correct it.
     page = browser.get(f"/setup/{token}")
-    assert page.status_code == 200
+    assert "Check and connect" in page.get_data(as_text=True)
+    assert "no test sign-in has verified it yet" in text_of(page)
+    corrected = browser.post_form(f"/setup/{token}", form_data(oidc_idp, groups_claim="roles"))
+    assert corrected.status_code in (200, 302), corrected.get_data(as_text=True)[:500]
+    db.session.expire_all()
+    assert db.session.get(Tenant, tenant_id).groups_claim == "roles"
+    assert len(audit_rows(db, "setup_link.submitted")) == 2
+    rerun = db.session.scalars(select(Run).order_by(Run.id.desc())).first()
+    assert rerun.id != run.id and f.run_now(rerun) == "succeeded"
+
+    # Once a test sign-in verified it, changes need a new link.
+    tenant = db.session.get(Tenant, tenant_id)
+    tenant.verified_at, tenant.verified_by = utcnow(), "setup link for acme"
+    db.session.commit()
+    page = browser.get(f"/setup/{token}")
     assert "Check and connect" not in page.get_data(as_text=True)
     assert "ask Your vendor for a new set-up link" in text_of(page)
     second = browser.post_form(f"/setup/{token}", form_data(oidc_idp, client_id="other"))
