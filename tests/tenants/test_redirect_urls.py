@@ -153,6 +153,7 @@ def test_a_tenant_saved_before_the_rule_is_flagged_and_its_env_file_refused(
     staff = signed_in("staff")
     page = staff.get("/tenants/acme").get_data(as_text=True)
     assert 'id="flagged-urls"' in page and "could run or change it" in page
+    assert "URL to fix" in staff.get("/tenants").get_data(as_text=True)
 
     reveals = select(func.count(AuditEvent.id)).where(AuditEvent.action == "secret.revealed")
     before = db.session.scalar(reveals)
