@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from portal.models import AuditEvent, Tenant
 from portal.services.audit.actors import acting_as
+from portal.services.engine import drift
 from portal.services.tenants.envfile import ENV_NAMES
 from portal.services.tenants.imports import import_tenants
 from portal.validation import ValidationError, check_redirect_url
@@ -152,6 +153,7 @@ def test_a_tenant_saved_before_the_rule_is_flagged_and_its_env_file_refused(
     staff = signed_in("staff")
     page = staff.get("/tenants/acme").get_data(as_text=True)
     assert 'id="flagged-urls"' in page and "could run or change it" in page
+    assert "URL to fix" in staff.get("/tenants").get_data(as_text=True)
 
     reveals = select(func.count(AuditEvent.id)).where(AuditEvent.action == "secret.revealed")
     before = db.session.scalar(reveals)
@@ -171,3 +173,23 @@ def test_a_tenant_saved_before_the_rule_is_flagged_and_its_env_file_refused(
     # Fixing the URL clears the flag and the download works again.
     assert cli("tenants", "update", "acme", "--callback-url", "myapp://cb").exit_code == 0
     assert json.loads(cli("tenants", "show", "acme", "--json").stdout)["flagged_urls"] == []
+
+
+def test_accepting_drift_refuses_a_live_url_a_shell_would_run(db, cognito_emulator, oidc_idp):
+    tenant = f.ready_tenant(cognito_emulator, oidc_idp)
+    cognito = f.cognito_client()
+    pool_id = tenant.pool.user_pool_id
+    live = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=tenant.client_id)
+    updatable = cognito.meta.service_model.operation_model("UpdateUserPoolClient").input_shape
+    config = {k: v for k, v in live["UserPoolClient"].items() if k in updatable.members}
+    config["CallbackURLs"] = [HOSTILE, *config["CallbackURLs"][1:]]  # Cognito accepts it
+    cognito.update_user_pool_client(**config)
+    with acting_as(f.TEST_ACTOR):
+        [finding] = drift.check_drift(f.fresh(db, tenant))
+        assert finding.field == "CallbackURLs"
+        with pytest.raises(ValidationError) as refused:
+            drift.accept(f.fresh(db, tenant))
+    db.session.rollback()
+    assert "the live callback_urls cannot become the setting" in refused.value.message
+    assert "contains $ `" in refused.value.message
+    assert f.fresh(db, tenant).callback_urls == ["https://app.example.com/callback"]

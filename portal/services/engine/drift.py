@@ -18,7 +18,7 @@ from portal.services.audit.actors import current_actor
 from portal.services.engine.desired import desired_state, test_callback_url
 from portal.services.engine.lifecycle import apply_tenant, plan_tenant
 from portal.services.tenants.records import tenant_settings
-from portal.validation import ValidationError
+from portal.validation import ValidationError, check_redirect_urls
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +97,27 @@ def repair(tenant: Tenant):
 # Live values that map back onto a tenant setting, and how.
 def _accept_callback_urls(tenant: Tenant, live: Any) -> None:
     own = test_callback_url()
-    tenant.callback_urls = [u for u in (live or []) if u != own]
+    mine = [u for u in (live or []) if u != own]
+    tenant.callback_urls = _acceptable_urls(mine, "callback_urls", required=True)
+
+
+def _accept_logout_urls(tenant: Tenant, live: Any) -> None:
+    tenant.logout_urls = _acceptable_urls(list(live or []), "logout_urls", required=False)
+
+
+def _acceptable_urls(urls: list[str], field: str, required: bool) -> list[str]:
+    """Live URLs pass the same rule as typed ones (Cognito takes some the .env file cannot)."""
+    try:
+        return check_redirect_urls(urls, field, required=required)
+    except ValidationError as error:
+        raise ValidationError(
+            "drift", f"the live {field} cannot become the setting: {error.message}; repair it"
+        ) from error
 
 
 ACCEPTABLE = {
     ("app client", "CallbackURLs"): _accept_callback_urls,
-    ("app client", "LogoutURLs"): lambda t, v: setattr(t, "logout_urls", list(v or [])),
+    ("app client", "LogoutURLs"): _accept_logout_urls,
     ("identity provider", "ProviderDetails.authorize_scopes"): lambda t, v: setattr(
         t, "authorize_scopes", v
     ),

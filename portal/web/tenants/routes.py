@@ -26,7 +26,7 @@ from portal.services.engine import lifecycle
 from portal.services.engine.desired import test_callback_url
 from portal.services.engine.queue import latest_run, queue_onboarding
 from portal.services.pools.registry import NoPoolHasRoom
-from portal.services.tenants.envfile import env_file_blocker, render_env_file
+from portal.services.tenants.envfile import env_file_blocker, flagged_urls, render_env_file
 from portal.services.tenants.handover import hosted_urls, reveal_credentials, tenant_summary
 from portal.services.tenants.listing import SORTS, TenantFilter, audit_trail, list_tenants
 from portal.services.tenants.offboarded import CredentialsGone, offboarding_of
@@ -63,6 +63,7 @@ def _helpers() -> dict:
         "step_title": step_title,
         "can_change": can_change,
         "has_endpoint": lambda name: name in current_app.view_functions,
+        "flagged_urls": flagged_urls,
     }
 
 
