@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from portal.models import Run, RunStatus
+from portal.models import AuditEvent, Run, RunStatus
 from portal.services.audit.actors import acting_as
 from portal.services.engine import lifecycle
 from tests.support import factories as f
@@ -33,7 +33,7 @@ def both_sizes(page, name: str) -> None:
     """A 1280 px and a 390 px screenshot of the current page; neither scrolls sideways."""
     screenshot(page, name, full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
-    assert not overflows_horizontally(page), f"{page.url} scrolls sideways at 390 px"
+    assert not overflows_horizontally(page), f"{page.url} at 390 px: {sideways(page)}"
     screenshot(page, f"{name}-phone", full_page=True)
     page.set_viewport_size({"width": 1280, "height": 860})
 
@@ -297,3 +297,100 @@ def test_each_wizard_step_starts_with_the_keyboard_on_its_first_field(
     in_step = "() => document.querySelector('[data-wizard-step]').contains(document.activeElement)"
     assert page.evaluate(in_step)
     screenshot(page, "wizard-focus-first-error")
+
+
+def test_staff_change_a_live_tenants_identity_provider(
+    page, live_server, users, db, cognito_emulator, oidc_idp
+):
+    tenant = f.ready_tenant(cognito_emulator, oidc_idp)
+    sign_in(page, live_server)
+    page.goto(f"{live_server}/tenants/acme")
+    page.get_by_role("link", name="Identity provider").click()
+    expect(page.get_by_label("Issuer URI")).to_have_value(oidc_idp)
+    page.get_by_label("Issuer URI").fill(oidc_idp + "/gone")
+    page.get_by_label("New client secret (empty: keep the current one)").fill(
+        "rotated-Entra-5ecret"
+    )
+    page.get_by_role("button", name="Check and review changes").click()
+    expect(page.locator("#issuer-error")).to_contain_text("HTTP 404")
+    expect(page.get_by_text("Enter the new secret again")).to_be_visible()
+    both_sizes(page, "identity-provider-error")
+
+    page.get_by_label("Issuer URI").fill(oidc_idp)
+    page.get_by_label("New client secret (empty: keep the current one)").fill(
+        "rotated-Entra-5ecret"
+    )
+    page.get_by_role("button", name="Check and review changes").click()
+    expect(page.get_by_role("heading", name="What applying would change")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("ProviderDetails.client_secret")
+    expect(page.locator("main")).not_to_contain_text("rotated-Entra-5ecret")
+    page.get_by_role("button", name=re.compile(r"Apply \d+ change")).click()
+    assert f.run_latest(db, tenant) == RunStatus.SUCCEEDED
+
+
+def test_smaller_things_links_say_why_the_list_shows_verification_titles_fit(
+    page, live_server, app, monkeypatch, users, db, cognito_emulator, oidc_idp
+):
+    set_settings(monkeypatch, app, vendor_contact="onboarding@globex.example")
+    waiting = f.tenant("waiting", oidc_idp)
+    link, token = new_link(waiting)
+    tenant = f.ready_tenant(cognito_emulator, oidc_idp)
+    with acting_as(f.TEST_ACTOR):
+        lifecycle.update_tenant(tenant, logout_urls=["https://app.example.com/later"])
+        lifecycle.apply_tenant(tenant)
+    sign_in(page, live_server)
+
+    page.goto(f"{live_server}/tenants")
+    row = page.locator("tr", has=page.get_by_role("link", name="Waiting"))
+    expect(row.locator('[data-label="Customer"]')).to_contain_text("waiting for customer")
+    expect(page.get_by_role("columnheader", name="Verified")).to_be_visible()
+    both_sizes(page, "tenants-list-customer")
+
+    page.goto(f"{live_server}/tenants/acme/progress")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Applying changes to Acme")
+
+    link.expires_at = link.expires_at.replace(year=2020)
+    db.session.commit()
+    customer = page.context.browser.new_context().new_page()
+    answer = customer.goto(f"{live_server}/setup/{token}")
+    assert answer.status == 410
+    expect(customer.get_by_role("heading")).to_have_text("This set-up link has expired")
+    expect(customer.locator("#closed")).to_contain_text("Ask onboarding@globex.example")
+    expect(customer.locator("#closed")).not_to_contain_text("Waiting")
+    screenshot(customer, "setup-link-expired")
+    garbled = customer.goto(f"{live_server}/setup/{token[:-3]}xyz")
+    assert garbled.status == 404
+    expect(customer.get_by_role("heading")).to_have_text("This link does not work")
+    customer.context.close()
+
+
+def test_after_a_test_without_groups_the_customer_corrects_and_tests_again(
+    page, live_server, app, monkeypatch, users, db, cognito_emulator, oidc_idp, request
+):
+    set_settings(monkeypatch, app, public_url=live_server)
+    request.getfixturevalue("cognito_at")(request.getfixturevalue("mock_cognito"))
+    tenant = ready_tenant(cognito_emulator, oidc_idp)
+    _, token = new_link(tenant)
+
+    page.goto(f"{live_server}/setup/{token}")
+    page.get_by_role("button", name="Run a test sign-in").click()
+    page.get_by_role("button", name="nogroups").click()
+    expect(page.get_by_role("heading", name="signed in, claims missing")).to_be_visible()
+    page.get_by_role("link", name="Back").click()
+
+    page.get_by_role("link", name="Correct your settings").click()
+    page.get_by_role("textbox", name="Groups claim").fill("groups")
+    page.get_by_label("Client secret").fill("corrected-Secret-9")
+    page.get_by_role("button", name="Check and connect").click()
+    assert f.run_latest(db, tenant) == RunStatus.SUCCEEDED
+    page.goto(f"{live_server}/setup/{token}")
+    screenshot(page, "setup-correct-after-test", full_page=True)
+    page.get_by_role("button", name="Run a test sign-in").click()
+    page.get_by_role("button", name="alice").click()
+    expect(page.get_by_role("heading", name="Test sign-in succeeded")).to_be_visible()
+    page.get_by_role("link", name="Back").click()
+    expect(page.locator("#idp-form")).to_have_count(0)  # verified: a new link is needed now
+    actions = set(
+        db.session.scalars(select(AuditEvent.action).where(AuditEvent.tenant_id == tenant.id))
+    )
+    assert {"signin_test.claims_missing", "setup_link.submitted", "tenant.verified"} <= actions

@@ -25,6 +25,8 @@ def test_the_page_says_when_and_by_whom_and_offers_no_credentials(
         assert gone not in page, gone
     assert client_id not in page.split('id="runs-title"')[0]  # only in the history below
     assert "tenant.offboarding" in page and "Runs" in page  # the history stays
+    progress = staff.get("/tenants/acme/progress").get_data(as_text=True)
+    assert "<h1>Offboarding Acme</h1>" in progress  # titled by what the run does
 
     for route in ("reveal", "credentials.env", "credentials.json"):
         answer = staff.post_form("/tenants/acme", {}, f"/tenants/acme/{route}")

@@ -17,7 +17,14 @@ from portal.services.tenants.records import UnknownTenant, get_tenant
 from portal.services.tenants.rotation import new_secret_handovers
 from portal.validation import ValidationError
 from portal.web.access import STAFF_ROLES, roles
-from portal.web.lifecycle.forms import EditTenantForm, MoveForm, OffboardForm, QuotasForm, lines
+from portal.web.lifecycle.forms import (
+    EditTenantForm,
+    IdentityProviderForm,
+    MoveForm,
+    OffboardForm,
+    QuotasForm,
+    lines,
+)
 from portal.web.links.routes import NEW_LINK_KEY
 from portal.web.tenants.forms import ActionForm
 
@@ -87,6 +94,69 @@ def edit(slug: str):
         flash("Saved. Review the Cognito changes below, then apply them.", "success")
         return redirect(url_for("lifecycle.plan", slug=slug))
     return render_template("lifecycle/edit.html", tenant=tenant, form=form)
+
+
+@bp.route("/tenants/<slug>/identity-provider", methods=["GET", "POST"])
+@roles(*STAFF_ROLES)
+def identity_provider(slug: str):
+    """Change a live tenant's IdP: the wizard's pre-flight, then plan → apply."""
+    tenant = _tenant(slug)
+    form = IdentityProviderForm(obj=None if request.method == "POST" else _Idp(tenant))
+    warnings: dict[str, list[str]] = {}
+    check = None
+    if form.validate_on_submit():
+        try:
+            check = lifecycle.change_idp(
+                tenant,
+                issuer=form.issuer.data.strip(),
+                client_id=form.client_id.data.strip(),
+                client_secret=form.client_secret.data or None,
+                scopes=form.scopes.data,
+                groups_claim=form.groups_claim.data.strip(),
+                roles_claim=(form.roles_claim.data or "").strip() or None,
+                attributes_request_method=form.attributes_request_method.data,
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            field = getattr(form, exc.field, None)
+            if field is not None and hasattr(field, "errors"):
+                field.errors = [*field.errors, exc.message]
+            else:
+                flash(exc.message, "error")
+        else:
+            if check.ok:
+                for finding in check.warnings:
+                    flash(f"Saved with a warning: {finding.message}", "warning")
+                flash("Checked and saved. Review the Cognito changes, then apply them.", "success")
+                return redirect(url_for("lifecycle.plan", slug=slug))
+            for finding in check.findings:
+                target = getattr(form, finding.field, None) or form.issuer
+                if finding.level == "error":
+                    target.errors = [*target.errors, finding.message]
+                else:
+                    warnings.setdefault(target.name, []).append(finding.message)
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "lifecycle/identity_provider.html",
+        tenant=tenant,
+        form=form,
+        warnings=warnings,
+        check=check,
+        secret_again=bool(request.method == "POST" and form.client_secret.data),
+    ), status
+
+
+class _Idp:
+    """The tenant's IdP settings as the form shows them (never the secret)."""
+
+    def __init__(self, tenant) -> None:
+        self.issuer = tenant.issuer or ""
+        self.client_id = tenant.idp_client_id or ""
+        self.client_secret = ""
+        self.scopes = tenant.authorize_scopes
+        self.groups_claim = tenant.groups_claim
+        self.roles_claim = tenant.roles_claim or ""
+        self.attributes_request_method = tenant.attributes_request_method
 
 
 class _Settings:

@@ -17,6 +17,7 @@ from flask import (
 )
 
 from portal.cognito.errors import CognitoError
+from portal.config import current_settings
 from portal.extensions import db
 from portal.models import LinkState, SetupLink, TenantStatus
 from portal.oidc.ssrf import FetchFailed, FetchRefused
@@ -74,9 +75,18 @@ def _too_many(retry_after: int):
     return response
 
 
-def _closed():
-    """One page, one status for unknown, expired and revoked links: nothing to tell apart."""
-    return render_template("setup/closed.html", vendor=links.vendor_name(), throttled=False), 404
+def _closed(link: SetupLink | None):
+    """Why the link does not work: expired or replaced (410, with when and whom to ask), or
+    unknown (404). Nothing names the tenant: a wrong token learns nothing about anyone."""
+    reason = links.closed_reason(link)
+    return render_template(
+        "setup/closed.html",
+        vendor=links.vendor_name(),
+        contact=current_settings().vendor_contact,
+        throttled=False,
+        reason=reason,
+        link=link,
+    ), (404 if reason == "unknown" else 410)
 
 
 def link_view(view: Callable) -> Callable:
@@ -94,7 +104,7 @@ def link_view(view: Callable) -> Callable:
         link = links.resolve(token)
         if not links.is_open(link):
             throttle.hit(misses, MISS_LIMIT_PER_ADDRESS, WINDOW)
-            return _closed()
+            return _closed(link)
         verdict = throttle.hit(f"setup-link:{link.id}", PAGE_LIMIT_PER_LINK, WINDOW)
         if not verdict.allowed:
             return _too_many(verdict.retry_after)
