@@ -9,6 +9,7 @@ import pytest
 from portal.services.adoption.scan import registered_pool, scan_pool
 from tests.support import factories as f
 from tests.support import handmade
+from tests.support.saml import idp_metadata
 
 
 @pytest.mark.slow  # builds seven hand-made tenants, about 7 s
@@ -73,7 +74,7 @@ def test_saml_providers_are_listed_as_not_adoptable_yet(db, cognito_emulator, oi
         UserPoolId=pool_id,
         ProviderName="contoso",
         ProviderType="SAML",
-        ProviderDetails={"MetadataFile": handmade.SAML_METADATA},
+        ProviderDetails={"MetadataFile": idp_metadata(entity_id="https://idp.contoso.com")},
         AttributeMapping={"email": "http://schemas.xmlsoap.org/claims/EmailAddress"},
     )
     handmade.client(pool_id, "contoso", ["contoso"])

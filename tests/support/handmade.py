@@ -165,12 +165,3 @@ def vendor_pool(emulator, issuer: str) -> dict[str, str]:
     register(pool_id)
     ids["pool"] = pool_id
     return ids
-
-
-# A minimal IdP metadata document, as a customer's SAML IdP exports it.
-SAML_METADATA = (
-    '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.contoso.com">'
-    '<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
-    '<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" '
-    'Location="https://idp.contoso.com/sso"/></IDPSSODescriptor></EntityDescriptor>'
-)

@@ -43,7 +43,7 @@ def many_tenants(db, count: int, pool_id: int | None = None) -> None:
 
 
 def names_in(page: str) -> list[str]:
-    return re.findall(r'<td><a href="/tenants/[^"]+">([^<]+)</a></td>', page)
+    return re.findall(r'<td data-label="Name"><a href="/tenants/[^"]+">([^<]+)</a></td>', page)
 
 
 @pytest.mark.dialect

@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.models import Tenant, TenantStatus, UserPool, utcnow
 from portal.services.adoption.scan import ScannedClient, owned_resources, scan_pool
 from portal.services.audit import trail
-from portal.services.domains.claims import TOKEN_BYTES, kept_from_cognito
+from portal.services.domains import claims
 from portal.services.tenants.records import tenant_settings
 from portal.validation import ValidationError, check_name, suggest_slug
 
@@ -165,9 +165,8 @@ def _tenant_for(
         groups_claim=mapping.get(GROUPS_ATTRIBUTE) or DEFAULT_GROUPS_CLAIM,
         roles_claim=mapping.get(ROLES_ATTRIBUTE),
         attributes_request_method=details.get("attributes_request_method") or "GET",
-        # Identifiers Cognito holds stay there, shown unverified until staff decide.
-        domains=kept_from_cognito(scanned.idp_identifiers),
-        domain_token=secrets.token_hex(TOKEN_BYTES) if scanned.idp_identifiers else None,
+        domains=claims.kept_from_cognito(scanned.idp_identifiers),
+        domain_token=secrets.token_hex(claims.TOKEN_BYTES) if scanned.idp_identifiers else None,
         provider_name=provider_name,
         client_name=client_name,
         client_id=scanned.client_id,

@@ -31,6 +31,7 @@ from portal.services.engine import kinds
 from portal.services.engine.desired import adopted_config, desired_state
 from portal.services.engine.gateways import gateway_for
 from portal.services.engine.ledger import TenantCallRecorder
+from portal.services.engine.plan_diff import readable
 from portal.services.engine.queue import (
     active_run,
     latest_run,
@@ -71,6 +72,11 @@ class TenantPlan:
     def changes(self) -> int:
         return sum(len(r.changes) for r in self.resources)
 
+    @property
+    def irreversible(self) -> list[str]:
+        """Warnings for the changes that can never be undone."""
+        return [c["irreversible"] for r in self.resources for c in r.changes if c["irreversible"]]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "slug": self.slug,
@@ -103,7 +109,10 @@ def plan_tenant(tenant: Tenant, standard: bool = False) -> TenantPlan:
         outcome = step.plan(ctx)
         resources.append(
             ResourcePlan(
-                step.name, step.title, outcome.outcome, [c.to_dict() for c in outcome.changes]
+                step.name,
+                step.title,
+                outcome.outcome,
+                [{**c.to_dict(), **readable(c.to_dict()).to_dict()} for c in outcome.changes],
             )
         )
     return TenantPlan(tenant.slug, resources)

@@ -28,12 +28,7 @@ from portal.services.domains import verification
 from portal.services.engine.queue import latest_run
 from portal.services.pools.registry import NoPoolHasRoom
 from portal.services.selfservice import setup_links as links
-from portal.services.selfservice.signin_tests import (
-    can_test,
-    groups_warnings,
-    latest_test,
-    parse_groups,
-)
+from portal.services.selfservice.signin_tests import can_test, latest_test
 from portal.services.selfservice.signin_tests import failure_advice as test_advice
 from portal.services.tenants.handover import hosted_urls, saml_certificates
 from portal.validation import ValidationError
@@ -166,12 +161,6 @@ def _context(
         "show_saml": tenant.is_saml or request.args.get("type") == "saml" or saml_form is not None,
         "open_guide": guide if guide in dict(GUIDES) or guide in SAML_GUIDE_KEYS else "",
         "test": own_test,
-        "test_groups": parse_groups((own_test.claims or {}).get("custom:groups"))
-        if own_test and own_test.claims
-        else None,
-        "test_warnings": groups_warnings(own_test.claims, tenant)
-        if own_test and own_test.outcome == "succeeded"
-        else [],
         "test_advice": test_advice(own_test) if own_test else None,
         "can_test": can_test(tenant),
         "polling": tenant.status in (TenantStatus.QUEUED, TenantStatus.PROVISIONING),
