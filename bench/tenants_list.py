@@ -68,7 +68,6 @@ def main() -> None:
                     "authorize_scopes": "openid email",
                     "groups_claim": "groups",
                     "attributes_request_method": "GET",
-                    "idp_identifiers": [],
                     "provider_name": f"t{n:05d}",
                     "client_name": f"portal-t{n:05d}",
                     "client_create_started": True,

@@ -116,7 +116,7 @@ def seed(args, env) -> str:
         with conn.cursor().copy(
             "COPY tenants (slug, name, status, pool_id, pool_pinned, callback_urls, "
             "logout_urls, issuer, idp_client_id, idp_secret_in_cognito, authorize_scopes, "
-            "groups_claim, attributes_request_method, idp_identifiers, provider_name, "
+            "groups_claim, attributes_request_method, provider_name, "
             "client_name, client_id, client_create_started, provider_created, "
             "created_at, updated_at) FROM STDIN"
         ) as copy:
@@ -137,7 +137,6 @@ def seed(args, env) -> str:
                         "openid email",
                         "groups",
                         "GET",
-                        "[]",
                         slug,
                         f"portal-{slug}",
                         f"c{n:020d}",

@@ -11,6 +11,7 @@ from flask import Flask
 
 from portal.config import EXTENSION_KEY, load_settings, provision_instance
 from portal.extensions import db
+from portal.observability.access import protect_access_logs
 
 # At DEBUG these libraries log whole request and response bodies, client secrets included.
 WIRE_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")
@@ -35,6 +36,7 @@ def create_app(
         resolved = provision_instance(resolved)
     for name in WIRE_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    protect_access_logs()  # every server this app runs under logs requests without secrets
     # The mapped folders (pyproject.toml) are found the same way installed or in a checkout.
     app = Flask(
         "portal",
@@ -53,6 +55,8 @@ def create_app(
         from portal.web import register_blueprints
 
         register_blueprints(app)
+    if resolved.trusted_proxies:
+        trust_proxies(app, resolved.trusted_proxies)
 
     from portal.workers import KEEPS_STATE
 
@@ -62,6 +66,15 @@ def create_app(
 
     app.cli = cli  # `flask --app portal ...` lists the same commands as `portal`
     return app
+
+
+def trust_proxies(app: Flask, hops: int) -> None:
+    """Take the client's address and scheme from the X-Forwarded-For and X-Forwarded-Proto
+    entries the HOPS proxies in front of the portal added (never from what a client sent), so
+    per-address limits, lockouts, audit records and session checks see the real client."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def init_migrations(app: Flask) -> None:

@@ -15,6 +15,7 @@ import secrets
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -59,6 +60,17 @@ def whole(name: str, raw: str) -> int:
         raise SettingsError(f"{name} must be a whole number (got {raw!r})") from exc
     if value <= 0:
         raise SettingsError(f"{name} must be positive (got {value})")
+    return value
+
+
+def count(name: str, raw: str) -> int:
+    """A whole number, 0 or more."""
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number (got {raw!r})") from exc
+    if value < 0:
+        raise SettingsError(f"{name} must be 0 or more (got {value})")
     return value
 
 
@@ -138,6 +150,36 @@ def smtp_url(name: str, raw: str) -> str:
         # Never echo the value: it may hold the SMTP password.
         raise SettingsError(f"{name} must look like smtp://user:pass@host:587 or smtps://")
     return value
+
+
+def resolvers(name: str, raw: str) -> tuple[tuple[str, int], ...]:
+    """Comma-separated DNS servers as IP[:port] ([v6]:port for IPv6); port 53 by default."""
+    import ipaddress
+
+    found = []
+    for entry in (e.strip() for e in raw.split(",")):
+        if not entry:
+            continue
+        host, port = entry, "53"
+        if entry.startswith("["):
+            host, _, rest = entry[1:].partition("]")
+            port = rest.removeprefix(":") or "53"
+        elif entry.count(":") == 1:
+            host, port = entry.split(":")
+        try:
+            address = str(ipaddress.ip_address(host))
+            number = int(port)
+        except ValueError as exc:
+            raise SettingsError(
+                f"{name} entries are IP addresses with an optional port, e.g. 10.0.0.2 or "
+                f"127.0.0.1:5353 or [::1]:53 (got {entry!r})"
+            ) from exc
+        if not 0 < number < 65536:
+            raise SettingsError(f"{name}: {number} is not a port (got {entry!r})")
+        found.append((address, number))
+    if not found:
+        raise SettingsError(f"{name} names no server")
+    return tuple(found)
 
 
 # --- Defaults computed from the settings read before them --------------------------------------
@@ -380,6 +422,25 @@ class Settings:
         doc="drift checks per second at most (each is 3 reads: a third of UserPoolClientRead "
         "and half of UserPoolResourceRead at 5)",
     )
+    dns_resolvers: tuple[tuple[str, int], ...] | None = setting(
+        "PORTAL_DNS_RESOLVERS",
+        resolvers,
+        doc="DNS servers (`IP[:port]`, comma-separated) that check claimed e-mail domains' TXT "
+        "records; unset: the system's resolvers (/etc/resolv.conf)",
+        shown="the system's",
+    )
+    dns_timeout_seconds: float = setting(
+        "PORTAL_DNS_TIMEOUT_SECONDS",
+        number,
+        5.0,
+        doc="how long one TXT lookup of a claimed domain may take, all servers included",
+    )
+    dns_check_minutes: float = setting(
+        "PORTAL_DNS_CHECK_MINUTES",
+        number,
+        15.0,
+        doc="how often beat looks again for the TXT record of each unverified domain claim",
+    )
     log_format: str = setting(
         "PORTAL_LOG_FORMAT",
         one_of(*LOG_FORMATS),
@@ -419,6 +480,31 @@ class Settings:
         number,
         2.0,
         doc="how long each readiness check (database, broker, Cognito) may take",
+    )
+    session_idle_minutes: int = setting(
+        "PORTAL_SESSION_IDLE_MINUTES",
+        whole,
+        30,
+        doc="a signed-in browser session ends after this many minutes without a request (pages "
+        "that refresh themselves, like a run's progress, do not count as activity)",
+    )
+    session_max_hours: int = setting(
+        "PORTAL_SESSION_MAX_HOURS",
+        whole,
+        12,
+        doc="a session ends this many hours after sign-in, however active; the session cookie's "
+        "signature expires then too",
+    )
+    trusted_proxies: int = setting(
+        "PORTAL_TRUSTED_PROXIES",
+        count,
+        0,
+        doc="how many reverse proxies (load balancer, nginx) stand in front of the portal and "
+        "set `X-Forwarded-For` and `X-Forwarded-Proto`; the portal then takes the client's "
+        "address and scheme from those headers; 0 when clients connect directly, as anyone can "
+        "send the headers (see [Behind a reverse proxy](#behind-a-reverse-proxy))",
+        section="recommended",
+        example="0",
     )
     api_rate_limit: int = setting(
         "PORTAL_API_RATE_LIMIT",
@@ -513,6 +599,8 @@ class Settings:
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.public_url.startswith("https://"),
             "WTF_CSRF_TIME_LIMIT": None,
+            # Bounds the session cookie's signature too: no cookie outlives the absolute lifetime.
+            "PERMANENT_SESSION_LIFETIME": timedelta(hours=self.session_max_hours),
         }
 
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from urllib.parse import urlsplit
+
+from portal.cognito.redirect_urls import MAX_URLS, RULE, redirect_url_problem
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,30})[a-z0-9]$")
 CLAIM_RE = re.compile(r"^[A-Za-z0-9_:.\-/]{1,128}$")
-MAX_CALLBACK_URLS = 100
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
+MAX_CALLBACK_URLS = MAX_URLS
+ENV_UNSAFE_CHARS = frozenset("'\"$`\\")
+ENV_UNSAFE_TEXT = "' \" $ ` \\ or whitespace"
+REDIRECT_URL_RULE = f"{RULE}; none of {ENV_UNSAFE_TEXT}"
+# `localhost:3000/cb` is an absolute URI with the scheme "localhost" (Cognito would take it as
+# an app URL), but it is always a missing `http://`: refused, with the fix in the message.
+HOST_PORT_TYPO = re.compile(r"^[A-Za-z0-9.\-]+:[0-9]+(?:[/?]|$)")
 
 
 class ValidationError(ValueError):
@@ -63,29 +69,31 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def env_file_problem(value: str) -> str | None:
+    """Why `value` cannot be written safely to a downloaded `.env` file, or None.
+
+    No quoting is safe for both `set -a; . file` in a shell and dotenv parsers (python-dotenv
+    expands `${...}` even inside single quotes), so such values are refused at input instead.
+    """
+    found = ["whitespace" if ch.isspace() else ch for ch in value]
+    found = [ch for ch in dict.fromkeys(found) if ch in ENV_UNSAFE_CHARS or ch == "whitespace"]
+    if not found:
+        return None
+    shown = " ".join(found)
+    return (
+        f"contains {shown}: a shell or dotenv loader reading the downloaded .env file could "
+        f"run or change it, so the portal does not accept {ENV_UNSAFE_TEXT} here"
+    )
+
+
 def check_redirect_url(url: str, field: str = "callback_urls") -> str:
-    """Cognito's rules for callback and logout URLs: absolute, no fragment, https (or localhost)."""
+    """A callback or logout URL: Cognito's rule, and safe to write to the `.env` download."""
     value = (url or "").strip()
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname or ""
-    except ValueError as exc:  # e.g. an unbalanced [ in the host ("Invalid IPv6 URL")
-        raise ValidationError(field, f"{value!r} is not a valid URL ({exc})") from exc
-    if not parts.scheme or not parts.netloc:
-        raise ValidationError(
-            field, f"{value!r} is not an absolute URL (it needs https://host/...)"
-        )
-    if parts.fragment or "#" in value:
-        raise ValidationError(field, f"{value!r} has a fragment (#...); Cognito refuses those")
-    if parts.scheme == "http":
-        if host not in ("localhost", "127.0.0.1"):
-            raise ValidationError(
-                field, f"{value!r} uses http; Cognito allows http only for localhost and 127.0.0.1"
-            )
-    elif parts.scheme != "https":
-        raise ValidationError(field, f"{value!r} must use https")
-    if len(value) > 1024:
-        raise ValidationError(field, "a URL may be at most 1024 characters long")
+    problem = redirect_url_problem(value) or env_file_problem(value)
+    if problem is None and HOST_PORT_TYPO.match(value):
+        problem = "looks like a host and port without a scheme; write http://" + value
+    if problem is not None:
+        raise ValidationError(field, f"{value!r} {problem}")
     return value
 
 

@@ -75,6 +75,22 @@ def test_a_leak_found_by_one_xdist_worker_fails_the_whole_run(tmp_path: Path) ->
     output = result.stdout + result.stderr
     assert "2 passed" in output, output  # the tests pass; the scan alone fails the run
     assert result.returncode == 1, output
-    summary = "leak scan: 2 customer IdP secrets and 0 Cognito client secrets followed; 1 finding"
-    assert summary in output
+    assert "leak scan: 2 customer IdP secrets, 0 Cognito client secrets" in output
+    assert "followed; 1 finding" in output
     assert "LEAK: a customer IdP secret (plan...) in the logs" in output
+
+
+def test_setup_tokens_and_sign_in_values_may_be_on_pages_but_nowhere_else():
+    scan = LeakScan()
+    scan.learn_url_secret("setup-token-abcdefghijklmnopqrstuvwxyz-0123")
+    scan.check(
+        "the setup page", "<a href='/setup/setup-token-abcdefghijklmnopqrstuvwxyz-0123'>", page=True
+    )
+    scan.check(
+        "the database (plain text)", "https://p/setup/setup-token-abcdefghijklmnopqrstuvwxyz-0123"
+    )
+    scan.log_text.append('"GET /setup/setup-token-abcdefghijklmnopqrstuvwxyz-0123 HTTP/1.1" 200')
+    assert scan.finish() == [
+        "a setup-link token or sign-in state/code (setu...) in the database (plain text)",
+        "a setup-link token or sign-in state/code (setu...) in the logs",
+    ]

@@ -16,6 +16,7 @@ TASK_MODULES = (
     "portal.workers.tasks",
     "portal.workers.audit_tasks",
     "portal.workers.webhook_tasks",
+    "portal.workers.domain_tasks",
 )
 BEAT_SCHEDULE = {
     "sweep-stale-runs": {"task": "portal.sweep_stale_runs", "schedule": 30.0},
@@ -29,6 +30,9 @@ BEAT_SCHEDULE = {
     "publish-audit-head": {"task": "portal.publish_audit_head", "schedule": 300.0},
     "verify-audit-chain": {"task": "portal.verify_audit_chain", "schedule": 86400.0},
     "apply-audit-retention": {"task": "portal.apply_audit_retention", "schedule": 3600.0},
+    "purge-old-sessions": {"task": "portal.purge_old_sessions", "schedule": 3600.0},
+    # Each unverified claim is looked at every PORTAL_DNS_CHECK_MINUTES; the tick finds the due.
+    "check-domain-claims": {"task": "portal.check_domain_claims", "schedule": 60.0},
 }
 
 

@@ -89,3 +89,11 @@ def saml_certificates() -> int:
     with acting_as(SYSTEM):
         certificates.refresh_metadata()
         return len(certificates.remind_expiring_certificates())
+
+
+@shared_task(name="portal.purge_old_sessions", ignore_result=True)
+def purge_old_sessions() -> int:
+    """Forget browser sessions that ended (or expired) more than 30 days ago."""
+    from portal.services.access.sessions import purge_old_sessions as purge
+
+    return purge()

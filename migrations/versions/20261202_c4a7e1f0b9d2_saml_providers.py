@@ -1,7 +1,7 @@
 """saml providers: provider type, e-mail attribute, SAML metadata, options and certificate expiry
 
 Revision ID: c4a7e1f0b9d2
-Revises: e90586da051a
+Revises: c65f0aac9eda
 Create Date: 2026-12-02 17:00:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "c4a7e1f0b9d2"
-down_revision = "e90586da051a"
+down_revision = "c65f0aac9eda"
 branch_labels = None
 depends_on = None
 

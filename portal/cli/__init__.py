@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "dev": ("portal.cli.processes:dev_command", "The whole local stack (dev extra).", NOTHING),
     "emulator": ("portal.cli.processes:emulator_command", "Local Cognito (dev extra).", NOTHING),
     "aws-policy": ("portal.cli.ops:aws_policy_command", "The IAM policy the portal needs.", APP),
+    "selftest": ("portal.cli.selftest:group", "Prove the portal works on AWS.", DATABASE),
     "metrics": ("portal.cli.ops:metrics_group", "The Prometheus endpoint.", APP),
     "probe": ("portal.cli.ops:probe_group", "Health checks for container orchestrators.", APP),
     "shell": ("flask.cli:shell_command", "A Python shell in the app's context.", DATABASE),

@@ -18,6 +18,10 @@ lifecycle = lazy("portal.services.engine.lifecycle")
 registry = lazy("portal.services.pools.registry")
 records = lazy("portal.services.tenants.records")
 
+STANDARD_HELP = (
+    "For a tenant adopted as found: the portal's standard instead (openid only, code flow, the "
+    "provider alone, email and custom:groups mapped and readable, a style)."
+)
 TERMINAL = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
 
 
@@ -92,6 +96,13 @@ def register(group: click.Group) -> None:
     @click.option("--groups-claim")
     @click.option("--roles-claim")
     @click.option("--no-roles", is_flag=True, help="Stop mapping a roles claim.")
+    @click.option(
+        "--email-verified-claim",
+        help="Map this IdP claim (usually email_verified) to Cognito's email_verified.",
+    )
+    @click.option(
+        "--no-email-verified", is_flag=True, help="Stop mapping email_verified (users unverified)."
+    )
     @click.option("--scopes")
     @click.option("--secret-expires", help="When the customer's IdP secret expires (YYYY-MM-DD).")
     @operator_command
@@ -104,6 +115,8 @@ def register(group: click.Group) -> None:
         groups_claim,
         roles_claim,
         no_roles,
+        email_verified_claim,
+        no_email_verified,
         scopes,
         secret_expires,
     ) -> None:
@@ -117,6 +130,8 @@ def register(group: click.Group) -> None:
             groups_claim=groups_claim,
             roles_claim=roles_claim,
             clear_roles=no_roles,
+            email_verified_claim=email_verified_claim,
+            clear_email_verified=no_email_verified,
             scopes=scopes,
             idp_secret_expires_at=parse_date(secret_expires),
         )
@@ -124,11 +139,12 @@ def register(group: click.Group) -> None:
 
     @group.command("plan")
     @click.argument("slug")
+    @click.option("--standard", is_flag=True, help=STANDARD_HELP)
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
     @operator_command
-    def plan(slug, as_json) -> None:
+    def plan(slug, standard, as_json) -> None:
         """Show the exact Cognito changes applying the tenant's settings would make (reads only)."""
-        result = lifecycle.plan_tenant(records.get_tenant(slug))
+        result = lifecycle.plan_tenant(records.get_tenant(slug), standard=standard)
         if as_json:
             emit_json(result.to_dict())
             return
@@ -136,18 +152,22 @@ def register(group: click.Group) -> None:
             click.echo(f"{resource.title}: {resource.outcome}")
             for change in resource.changes:
                 field = f" {change['field']}" if change["field"] else ""
-                click.echo(
-                    f"  {change['action']}{field}: {change['before']!r} -> {change['after']!r}"
-                )
+                click.echo(f"  {change['action']}{field}")
+                for line in change["lines"]:
+                    click.echo(f"    {line}")
+                if change["irreversible"]:
+                    click.echo(f"    ! cannot be undone: {change['irreversible']}")
         click.echo(f"{result.changes} change(s)")
 
     @group.command("apply")
     @click.argument("slug")
+    @click.option("--standard", is_flag=True, help=STANDARD_HELP)
     @wait_options
     @operator_command
-    def apply(slug, wait, timeout, as_json) -> None:
+    def apply(slug, standard, wait, timeout, as_json) -> None:
         """Apply the tenant's settings to Cognito as a run (only differences are changed)."""
-        finish(lifecycle.apply_tenant(records.get_tenant(slug)), wait, timeout, as_json, slug)
+        run = lifecycle.apply_tenant(records.get_tenant(slug), standard=standard)
+        finish(run, wait, timeout, as_json, slug)
 
     @group.command("retry")
     @click.argument("slug")

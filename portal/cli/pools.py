@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from portal.cli import lifecycle
-from portal.cli.common import emit_json, operator_command, say
-from portal.services.pools.registry import list_usage, register_pool, usage
+from portal.cli import adoption, lifecycle
+from portal.cli.common import EXIT_FAILED, emit_json, operator_command, say
+from portal.services.pools.registry import inspect_pool, list_usage, register_pool, usage
 
 
 @click.group("pools")
@@ -55,6 +55,29 @@ def add(
     _print_usage([result])
 
 
+@group.command("check")
+@click.argument("user_pool_id")
+@click.option("--region", help="The pool's region (default: the prefix of its id).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@operator_command
+def check(user_pool_id: str, region: str | None, as_json: bool) -> None:
+    """Can the pool take tenants? Plan, domain, schema, quotas and permissions (reads only).
+
+    Exit 0 when it can, 1 with the blocking findings when it cannot, 2 on bad usage.
+    """
+    result = inspect_pool(user_pool_id, region, progress=lambda m: say(f"  {m}"))
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        marks = {"ok": "ok  ", "warning": "WARN", "blocking": "FAIL"}
+        for finding in result.findings:
+            click.echo(f"{marks[finding.severity]}  {finding.topic}: {finding.message}")
+        verdict = "can take tenants" if result.can_take_tenants else "cannot take tenants"
+        click.echo(f"{user_pool_id} {verdict}")
+    if not result.can_take_tenants:
+        raise SystemExit(EXIT_FAILED)
+
+
 @group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @operator_command
@@ -84,3 +107,4 @@ def _print_usage(usages) -> None:
 
 
 lifecycle.register_pool_commands(group)  # close, open, set-quotas
+group.add_command(adoption.scan_command)

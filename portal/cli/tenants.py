@@ -8,7 +8,7 @@ import time
 import click
 from sqlalchemy import func, select
 
-from portal.cli import imports, lifecycle
+from portal.cli import adoption, domains, imports, lifecycle
 from portal.cli.common import (
     InvalidInput,
     OperationFailed,
@@ -27,6 +27,7 @@ from portal.services.tenants.handover import (
     saml_certificates,
     tenant_summary,
 )
+from portal.services.tenants.offboarded import refuse_if_offboarded
 from portal.services.tenants.records import create_tenant, get_tenant, set_idp, set_saml_idp
 
 STATUSES = [s.value for s in TenantStatus]
@@ -89,6 +90,11 @@ def create(slug, name, callback_urls, logout_urls, pool_id, contact_email, as_js
 @click.option("--scopes", default=None, help='OIDC: authorize scopes (default "openid email").')
 @click.option("--groups-claim", default=None, help="OIDC: the groups claim (default groups).")
 @click.option("--roles-claim", default=None, help="OIDC: the claim carrying roles, if any.")
+@click.option(
+    "--email-verified-claim",
+    default=None,
+    help="OIDC: map this claim (usually email_verified) to Cognito's email_verified.",
+)
 @click.option("--attributes-request-method", type=click.Choice(["GET", "POST"]), default=None)
 @click.option("--metadata-url", default=None, help="SAML: the IdP's metadata URL (https).")
 @click.option(
@@ -161,6 +167,7 @@ OIDC_OPTIONS = frozenset(
         "scopes",
         "groups_claim",
         "roles_claim",
+        "email_verified_claim",
         "attributes_request_method",
     }
 )
@@ -185,6 +192,7 @@ def _set_oidc(tenant: Tenant, options: dict):
         groups_claim=options["groups_claim"],
         roles_claim=options["roles_claim"],
         attributes_request_method=options["attributes_request_method"],
+        email_verified_claim=options["email_verified_claim"],
     )
 
 
@@ -384,6 +392,7 @@ def show(slug, as_json) -> None:
 def credentials(slug, as_json) -> None:
     """Print what the vendor's application needs, the client secret read from Cognito (audited)."""
     tenant = get_tenant(slug)
+    refuse_if_offboarded(tenant)  # exit 1 with when and by whom, before "no app client"
     if tenant.client_id is None:
         raise InvalidInput(
             f"tenant {slug} has no app client yet (status {tenant.status}); onboard it first"
@@ -397,6 +406,8 @@ def credentials(slug, as_json) -> None:
         click.echo(f"{key:<15} {value}")
 
 
-# Life after day one and the CSV import are `portal tenants ...` commands too.
+# Life after day one, the CSV import and claimed domains are `portal tenants ...` commands too.
 lifecycle.register(group)
 group.add_command(imports.import_command)
+group.add_command(domains.group)
+group.add_command(adoption.adopt_command)

@@ -33,3 +33,47 @@ def create(email: str, role: str, password_stdin: bool, as_json: bool) -> None:
     say(f"created {user.role} {user.email}")
     if generated:
         click.echo(f"password (shown once): {password}")
+
+
+def _user(email: str):
+    from portal.services.access.users import find_user
+    from portal.validation import ValidationError
+
+    user = find_user(email)
+    if user is None:
+        raise ValidationError("email", f"no portal user has the e-mail {email}")
+    return user
+
+
+@group.command("set-role")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "staff", "auditor"]), required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@operator_command
+def set_role(email: str, role: str, as_json: bool) -> None:
+    """Give a user another role; every session of theirs ends (audited)."""
+    from portal.services.access.accounts import set_role as change_role
+
+    user = _user(email)
+    changed = change_role(user, role)
+    if as_json:
+        emit_json({"email": user.email, "role": user.role, "changed": changed})
+        return
+    say(f"{user.email} is now {user.role}; their sessions ended" if changed else "no change")
+
+
+@group.command("sign-out")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@operator_command
+def sign_out(email: str, as_json: bool) -> None:
+    """Sign a user out everywhere: end every browser session of theirs (audited)."""
+    from portal.services.access.accounts import end_sessions
+    from portal.services.access.sessions import Reason
+
+    user = _user(email)
+    ended = end_sessions(user, Reason.ENDED_BY_ADMIN)
+    if as_json:
+        emit_json({"email": user.email, "sessions_ended": ended})
+        return
+    say(f"{user.email}: {ended} session(s) ended")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from portal.cognito.adopted import AdoptedConfig
 
 GROUPS_ATTRIBUTE = "custom:groups"
 ROLES_ATTRIBUTE = "custom:roles"
@@ -40,6 +43,9 @@ class DesiredTenant:
     authorize_scopes: str = "openid email"
     groups_claim: str = "groups"
     roles_claim: str | None = None
+    # The IdP claim mapped to email_verified; Cognito sets it false for federated users otherwise
+    # (developer guide, "Mapping IdP attributes to profiles and tokens").
+    email_verified_claim: str | None = None
     attributes_request_method: str = "GET"
     idp_identifiers: tuple[str, ...] = ()
     new_client_secret: str | None = field(default=None, repr=False)  # during a rotation
@@ -57,13 +63,30 @@ class DesiredTenant:
     def is_saml(self) -> bool:
         return self.provider_type == "SAML"
 
+    # A tenant adopted as it was made by hand: its configuration as found replaces the standard.
+    adopted: AdoptedConfig | None = None
+
     @property
     def custom_attributes(self) -> tuple[str, ...]:
         """The custom attributes the pool must have for this tenant."""
+        if self.adopted is not None:
+            mapped = self.attribute_mapping()
+            return tuple(a for a in (GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE) if a in mapped)
         return (GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE) if self.roles_claim else (GROUPS_ATTRIBUTE,)
+
+    @property
+    def verified_attribute(self) -> tuple[str, ...]:
+        """email_verified when it is mapped: a mapped attribute must be writable by the client."""
+        return ("email_verified",) if self.email_verified_claim else ()
 
     def base_client_config(self) -> dict[str, Any]:
         """The app client as step 1 creates it: confidential, no identity provider yet."""
+        if self.adopted is not None:
+            from portal.cognito.adopted import CREATE_ONLY_CLIENT_FIELDS
+
+            return {
+                k: v for k, v in self.adopted.client.items() if k not in CREATE_ONLY_CLIENT_FIELDS
+            } | {"ClientName": self.adopted.client.get("ClientName", self.client_name)}
         return {
             "ClientName": self.client_name,
             **TOKEN_VALIDITY,
@@ -78,11 +101,17 @@ class DesiredTenant:
 
     def client_config(self) -> dict[str, Any]:
         """The full app client configuration; every UpdateUserPoolClient sends all of it."""
+        if self.adopted is not None:
+            return {
+                **self.adopted.client,
+                "CallbackURLs": list(self.callback_urls),
+                "LogoutURLs": list(self.logout_urls),
+            }
         config = self.base_client_config()
         config.update(
             {
                 "ReadAttributes": ["email", "email_verified", *self.custom_attributes],
-                "WriteAttributes": ["email", *self.custom_attributes],
+                "WriteAttributes": ["email", *self.verified_attribute, *self.custom_attributes],
                 "SupportedIdentityProviders": [self.provider_name],
                 "CallbackURLs": list(self.callback_urls),
                 "LogoutURLs": list(self.logout_urls),
@@ -94,19 +123,26 @@ class DesiredTenant:
         return config
 
     def attribute_mapping(self) -> dict[str, str]:
+        if self.adopted is not None:
+            return self.adopted.mapping(self.groups_claim, self.roles_claim)
         if self.is_saml:  # the user name comes from the assertion's NameID, never mapped
             mapping = {"email": self.email_attribute, GROUPS_ATTRIBUTE: self.groups_claim}
         else:
             mapping = {"email": "email", "username": "sub", GROUPS_ATTRIBUTE: self.groups_claim}
         if self.roles_claim:
             mapping[ROLES_ATTRIBUTE] = self.roles_claim
+        if self.email_verified_claim:
+            mapping["email_verified"] = self.email_verified_claim
         return mapping
 
     def provider_details(self) -> dict[str, str]:
         """OIDC ProviderDetails without the secret (added only at the moment of the call)."""
         if self.is_saml:
             return self.saml_details()
-        return {
+        extra = {}
+        if self.adopted is not None and self.adopted.issuer == self.issuer:
+            extra = dict(self.adopted.extra_details)  # explicit endpoints, for this issuer only
+        return extra | {
             "client_id": self.idp_client_id or "",
             "authorize_scopes": self.authorize_scopes,
             "oidc_issuer": self.issuer or "",

@@ -20,6 +20,9 @@ ALREADY_EXISTS_CODES = frozenset(
         "ManagedLoginBrandingExistsException",
     }
 )
+# AdminDeleteUser (and the other Admin*User calls) answer UserNotFoundException for a user that
+# is gone (botocore model cognito-idp/2016-04-18/service-2.json, AdminDeleteUser "errors").
+NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "UserNotFoundException"})
 CREDENTIAL_CODES = frozenset(
     {
         "UnrecognizedClientException",
@@ -80,7 +83,7 @@ def classify(
         return TransientError(*args)
     if code == "LimitExceededException":
         return QuotaFullError(*args)
-    if code == "ResourceNotFoundException":
+    if code in NOT_FOUND_CODES:
         return NotFoundError(*args)
     if code in ALREADY_EXISTS_CODES:
         return AlreadyExistsError(*args)
@@ -90,10 +93,7 @@ def classify(
 def explain(operation: str, code: str, message: str) -> str:
     """A sentence or two for the person who has to act on the error."""
     if code == "LimitExceededException":
-        return (
-            f"A Cognito quota of the user pool is full ({message}). Register another user pool "
-            "or ask AWS to raise the quota, then retry; the portal will place the tenant there."
-        )
+        return explain_limit(operation, message)
     if code in CREDENTIAL_CODES:
         return (
             f"AWS refused the portal's credentials for {operation} ({code}: {message}). Check the "
@@ -113,6 +113,13 @@ def explain(operation: str, code: str, message: str) -> str:
             "URL is reachable from the internet, serves a valid discovery document, and that the "
             "client ID and secret are the ones your identity provider issued; then retry."
         )
+    if code == "DuplicateProviderException" and operation == "UpdateIdentityProvider":
+        # An update cannot clash on the name: an e-mail domain (IdpIdentifier) is taken.
+        return (
+            f"Cognito says an e-mail domain of this tenant is already an identifier of another "
+            f"identity provider in the user pool ({message}). Identifiers are unique in a pool: "
+            "remove the domain from one of the two tenants (E-mail domains), then retry."
+        )
     if code == "ScopeDoesNotExistException":
         return f"Cognito does not know one of the requested scopes: {message}."
     if code == "InvalidOAuthFlowException":
@@ -125,3 +132,42 @@ def explain(operation: str, code: str, message: str) -> str:
     if code in TRANSIENT_CODES or code.startswith("Internal"):
         return "Cognito had a temporary problem. The run will be retried automatically."
     return f"Cognito refused {operation}: {message} ({code})."
+
+
+# What a full quota means depends on the call that hit it (quotas from AWS's "Quotas in Amazon
+# Cognito" page, resource quotas; the two-secret limit from AddUserPoolClientSecret's reference).
+_LIMITS: dict[str, str] = {
+    "CreateUserPoolClient": (
+        "The user pool holds as many app clients as its quota allows (1,000 unless AWS raised "
+        "it). Register another user pool, or ask AWS to raise the app-client quota and record "
+        "it with `portal pools set-quotas --max-clients`; then retry."
+    ),
+    "CreateIdentityProvider": (
+        "The user pool holds as many identity providers as its quota allows (300 unless AWS "
+        "raised it). Register another user pool, or ask AWS to raise the quota and record it "
+        "with `portal pools set-quotas --max-idps`; then retry."
+    ),
+    "AddCustomAttributes": (
+        "The user pool already has 50 custom attributes, AWS's fixed maximum, and custom "
+        "attributes can never be deleted. Place the tenant in another user pool."
+    ),
+    "CreateManagedLoginBranding": (
+        "The user pool already holds 20 managed-login styles, AWS's fixed maximum. Register "
+        "another user pool (the portal places new tenants there); a quota increase is not "
+        "possible."
+    ),
+    "AddUserPoolClientSecret": (
+        "The app client already has two secrets, the most Cognito allows. Retire the old "
+        "secret (`portal tenants retire-secret`) or cancel the rotation before starting another."
+    ),
+}
+
+
+def explain_limit(operation: str, message: str) -> str:
+    """LimitExceededException in words that fit the operation that raised it."""
+    advice = _LIMITS.get(
+        operation,
+        "Cognito refused the call because one of its limits is reached; the Cognito quotas "
+        "page lists them. Nothing was changed.",
+    )
+    return f"{advice} (Cognito: {message})"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portal.cognito.operations import SERVICE, takes_user_pool, used_operations
+from portal.cognito.partitions import partition_of
 
 ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
 
@@ -22,11 +23,8 @@ class Policy:
 
 
 def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    """The ARN partition of REGION, from botocore's partition data."""
+    return partition_of(region).name
 
 
 def pool_arn(user_pool_id: str, region: str, account_id: str | None) -> str:

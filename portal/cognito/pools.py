@@ -18,7 +18,7 @@ class PoolFacts:
     user_pool_id: str
     region: str
     name: str
-    domain: str
+    domain: str  # "" when the pool has none
     custom_domain: bool
     managed_login_version: int
     feature_plan: str
@@ -26,6 +26,11 @@ class PoolFacts:
     client_count: int = 0
     identity_provider_count: int = 0
     style_count: int = 0
+    # As DescribeUserPool reported them (None: not reported, as moto does for both).
+    reported_feature_plan: str | None = None
+    deletion_protection: str | None = None
+    schema: list[dict] = field(default_factory=list)
+    client_ids: list[str] = field(default_factory=list)
 
 
 def read_pool(
@@ -33,9 +38,14 @@ def read_pool(
     user_pool_id: str,
     *,
     count_usage: bool = True,
+    require_domain: bool = True,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> PoolFacts:
-    """Describe the pool and its domain; optionally count its clients, providers and styles."""
+    """Describe the pool and its domain; optionally count its clients, providers and styles.
+
+    Without a domain the pool has no login pages: PoolHasNoDomain, unless `require_domain` is
+    off (`portal pools check` reports it as one finding among others).
+    """
     try:
         pool = gateway.call("DescribeUserPool", user_pool_id)["UserPool"]
     except NotFoundError as error:
@@ -48,7 +58,7 @@ def read_pool(
     custom = False
     if not domain and pool.get("CustomDomain"):
         domain, custom = pool["CustomDomain"], True
-    if not domain:
+    if not domain and require_domain:
         raise PoolHasNoDomain(
             "DescribeUserPool",
             "PoolHasNoDomain",
@@ -56,13 +66,17 @@ def read_pool(
             "domain (App integration > Domain in the console, or CreateUserPoolDomain) and "
             "register the pool again.",
         )
-    description = gateway.call("DescribeUserPoolDomain", None, Domain=domain)["DomainDescription"]
-    version = int(description.get("ManagedLoginVersion") or 1)
+    version = 0
+    if domain:
+        description = gateway.call("DescribeUserPoolDomain", None, Domain=domain)[
+            "DomainDescription"
+        ]
+        version = int(description.get("ManagedLoginVersion") or 1)
     facts = PoolFacts(
         user_pool_id=user_pool_id,
         region=gateway.region,
         name=pool.get("Name", user_pool_id),
-        domain=domain,
+        domain=domain or "",
         custom_domain=custom,
         managed_login_version=version,
         feature_plan=pool.get("UserPoolTier") or "ESSENTIALS",
@@ -71,6 +85,9 @@ def read_pool(
             for a in pool.get("SchemaAttributes", [])
             if a.get("Name", "").startswith("custom:")
         ),
+        reported_feature_plan=pool.get("UserPoolTier"),
+        deletion_protection=pool.get("DeletionProtection"),
+        schema=list(pool.get("SchemaAttributes", [])),
     )
     if count_usage:
         progress("counting app clients")
@@ -79,6 +96,7 @@ def read_pool(
             for c in gateway.paginate("ListUserPoolClients", "UserPoolClients", user_pool_id)
         ]
         facts.client_count = len(clients)
+        facts.client_ids = clients
         progress("counting identity providers")
         facts.identity_provider_count = sum(
             1 for _ in gateway.paginate("ListIdentityProviders", "Providers", user_pool_id)

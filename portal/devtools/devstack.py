@@ -117,7 +117,6 @@ def prepare_database(info: dict) -> tuple[str, list[str]]:
             create_user(DEMO_ADMIN, Role.ADMIN, password)
         else:
             user.password_hash = hash_password(password)
-            user.failed_logins, user.locked_until = 0, None
             db.session.commit()
         assert isinstance(find_user(DEMO_ADMIN), User)
     return password, notes

@@ -1,6 +1,7 @@
 """The portal's tables."""
 
 from portal.models.audit import AuditChainHead, AuditEvent, AuditImmutableError
+from portal.models.domains import DomainState, TenantDomain, VerifyMethod
 from portal.models.drafts import WizardDraft
 from portal.models.ledger import CognitoCall
 from portal.models.lifecycle import DriftFinding, DriftStatus, MoveState, TenantMove
@@ -10,7 +11,7 @@ from portal.models.settings import PortalSetting
 from portal.models.setup_links import LinkState, SetupLink, SignInOutcome, SignInTest
 from portal.models.tenants import ProviderType, RotationState, Tenant, TenantStatus
 from portal.models.types import utcnow
-from portal.models.users import Role, User
+from portal.models.users import Role, User, UserSession
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
@@ -18,6 +19,7 @@ __all__ = [
     "AuditEvent",
     "AuditImmutableError",
     "CognitoCall",
+    "DomainState",
     "DriftFinding",
     "DriftStatus",
     "LinkState",
@@ -35,10 +37,13 @@ __all__ = [
     "Step",
     "StepStatus",
     "Tenant",
+    "TenantDomain",
     "TenantMove",
     "TenantStatus",
     "User",
     "UserPool",
+    "UserSession",
+    "VerifyMethod",
     "WizardDraft",
     "utcnow",
 ]

@@ -48,10 +48,14 @@ class UserPool(db.Model):
     @property
     def cognito_domain_url(self) -> str:
         """The hosted domain's base URL handed to the vendor's application."""
+        from portal.cognito.partitions import hosted_ui_host
+
         if self.custom_domain:
             return f"https://{self.domain}"
-        return f"https://{self.domain}.auth.{self.region}.amazoncognito.com"
+        return f"https://{hosted_ui_host(self.domain, self.region)}"
 
     @property
     def issuer(self) -> str:
-        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+        from portal.cognito.partitions import issuer_url
+
+        return issuer_url(self.region, self.user_pool_id)

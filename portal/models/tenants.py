@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.models.domains import TenantDomain
 from portal.models.pools import UserPool
 from portal.models.types import JSONType, UTCDateTime, utcnow
 
@@ -69,8 +70,11 @@ class Tenant(db.Model):
     authorize_scopes: Mapped[str] = mapped_column(String(1024), default=DEFAULT_SCOPES)
     groups_claim: Mapped[str] = mapped_column(String(128), default=DEFAULT_GROUPS_CLAIM)
     roles_claim: Mapped[str | None] = mapped_column(String(128), default=None)
+    # The IdP claim mapped to email_verified; None leaves federated users unverified.
+    email_verified_claim: Mapped[str | None] = mapped_column(String(128), default=None)
     attributes_request_method: Mapped[str] = mapped_column(String(4), default="GET")
-    idp_identifiers: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # The TXT value that proves a claimed e-mail domain is the tenant's (portal/services/domains).
+    domain_token: Mapped[str | None] = mapped_column(String(64), default=None)
     provider_type: Mapped[str] = mapped_column(
         String(8), default=ProviderType.OIDC, server_default=ProviderType.OIDC
     )
@@ -99,6 +103,10 @@ class Tenant(db.Model):
     former_provider_names: Mapped[list[str]] = mapped_column(
         JSONType, default=list, server_default="[]"
     )
+    # When the verified domains last changed: a run made before then must be followed by one.
+    domains_changed_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), default=None, index=True
+    )
 
     # Cognito resources this tenant owns. Names are chosen once and never reused.
     provider_name: Mapped[str] = mapped_column(String(32), unique=True)
@@ -119,6 +127,9 @@ class Tenant(db.Model):
     new_client_secret_id: Mapped[str | None] = mapped_column(String(128), default=None)
     old_client_secret_id: Mapped[str | None] = mapped_column(String(128), default=None)
     secret_rotation_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The secret a rotation supplied, kept (encrypted) only if DescribeUserPoolClient does not
+    # return it: what Cognito answers for a caller-supplied secret is undocumented.
+    client_secret_kept_encrypted: Mapped[bytes | None] = mapped_column(default=None)
 
     remove_federated_users: Mapped[bool] = mapped_column(default=False, server_default=false())
     offboarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -126,6 +137,10 @@ class Tenant(db.Model):
         UTCDateTime(), default=None, index=True
     )
     drift_detected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # A tenant onboarded by hand before the portal: the configuration Cognito held when it was
+    # adopted is its desired state (see portal.cognito.adopted) until brought to the standard.
+    adopted_config: Mapped[dict | None] = mapped_column(JSONType, default=None)
+    adopted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # Settings changed but not applied yet: shown as pending, not reported as drift.
     pending_changes_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
@@ -137,6 +152,17 @@ class Tenant(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     pool: Mapped[UserPool | None] = relationship(lazy="joined")
+    domains: Mapped[list[TenantDomain]] = relationship(
+        back_populates="tenant",
+        cascade="all, delete-orphan",
+        order_by="TenantDomain.domain",
+        lazy="selectin",  # one query for a whole page of tenants, not one per tenant
+    )
+
+    @property
+    def idp_identifiers(self) -> list[str]:
+        """The provider's IdpIdentifiers: verified domains, and those Cognito held before."""
+        return [d.domain for d in self.domains if d.in_cognito]
 
     @property
     def is_saml(self) -> bool:

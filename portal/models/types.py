@@ -3,12 +3,41 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import JSON, DateTime
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+class JSONType(TypeDecorator[Any]):
+    """JSON everywhere, stored as JSONB on PostgreSQL. The PostgreSQL dialect (and the asyncio
+    machinery it pulls in) is imported only when a PostgreSQL database is used, so commands
+    on the embedded SQLite default start faster."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
+
+
+# The largest id each integer column type holds: a bigger value cannot name a row, and
+# PostgreSQL refuses to compare it with the column (SQLite's driver cannot even bind it).
+INT_MAX = 2**31 - 1  # `integer`: the ids of most tables
+BIGINT_MAX = 2**63 - 1  # `bigint` (SQLite's INTEGER): audit events, calls, deliveries
+
+
+def parse_id(text: str | None, max: int = BIGINT_MAX) -> int | None:
+    """TEXT as a positive id up to MAX, or None when it is absent, malformed or out of range."""
+    value = (text or "").strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(max)):
+        return None
+    number = int(value)
+    return number if 1 <= number <= max else None
 
 
 def utcnow() -> datetime:

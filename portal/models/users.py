@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.types import UTCDateTime, utcnow
@@ -32,8 +32,8 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(16))
     is_enabled: Mapped[bool] = mapped_column(default=True)
     totp_secret_encrypted: Mapped[bytes | None] = mapped_column(default=None)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The time step of the last TOTP code accepted: a code is never accepted twice (RFC 6238 5.2).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger(), default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -53,3 +53,24 @@ class User(db.Model):
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
+
+
+class UserSession(db.Model):
+    """One signed-in browser: the cookie holds a random id, the server its hash and its fate.
+
+    Ending the row ends that session at its next request, wherever the cookie has been copied.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    end_reason: Mapped[str | None] = mapped_column(String(32), default=None)
+    ip_address: Mapped[str | None] = mapped_column(String(64), default=None)
+    user_agent: Mapped[str | None] = mapped_column(String(512), default=None)
+
+    user: Mapped[User] = relationship()

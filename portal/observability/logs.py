@@ -7,13 +7,13 @@ change at any call site; structlog would want its own logger API (or a bridge) e
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from typing import IO, Any
 
-from pythonjsonlogger.json import JsonFormatter
-
 from portal.config import load_settings
+from portal.observability.access import AccessLogFilter, protect_access_logs
 from portal.observability.context import current_request_id, current_run_id
 from portal.observability.redact import redact_text, redact_value
 
@@ -59,24 +59,30 @@ class RedactFilter(logging.Filter):
         return True
 
 
-class PortalJsonFormatter(JsonFormatter):
-    """One JSON object per line: time, level, logger, message, request_id, run_id, extras."""
+@functools.cache
+def json_formatter_class() -> type[logging.Formatter]:
+    """One JSON object per line: time, level, logger, message, request_id, run_id, extras.
+    Made on first use, so that processes logging as text never import python-json-logger."""
+    from pythonjsonlogger.json import JsonFormatter
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "rename_fields", {"levelname": "level", "name": "logger", "exc_info": "exception"}
-        )
-        kwargs.setdefault("timestamp", "time")  # ISO 8601, UTC
-        super().__init__(list(JSON_FIELDS), *args, **kwargs)
+    class PortalJsonFormatter(JsonFormatter):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault(
+                "rename_fields", {"levelname": "level", "name": "logger", "exc_info": "exception"}
+            )
+            kwargs.setdefault("timestamp", "time")  # ISO 8601, UTC
+            super().__init__(list(JSON_FIELDS), *args, **kwargs)
 
-    def add_fields(self, log_data, record, message_dict) -> None:
-        super().add_fields(log_data, record, message_dict)
-        log_data.pop("context", None)  # the text format's rendering of request_id/run_id
+        def add_fields(self, log_data, record, message_dict) -> None:
+            super().add_fields(log_data, record, message_dict)
+            log_data.pop("context", None)  # the text format's rendering of request_id/run_id
+
+    return PortalJsonFormatter
 
 
 def make_formatter(log_format: str) -> logging.Formatter:
     if log_format == "json":
-        return PortalJsonFormatter()
+        return json_formatter_class()()
     return logging.Formatter(TEXT_FORMAT)
 
 
@@ -102,6 +108,7 @@ def configure_logging(
     root.setLevel(level or settings.log_level)
     for name in WIRE_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    protect_access_logs()
     return handler
 
 
@@ -115,6 +122,7 @@ def dict_config() -> dict[str, Any]:
         "filters": {
             "context": {"()": ContextFilter},
             "redact": {"()": RedactFilter},
+            "access": {"()": AccessLogFilter},
         },
         "formatters": {"portal": {"()": make_formatter, "log_format": log_format}},
         "handlers": {
@@ -128,7 +136,13 @@ def dict_config() -> dict[str, Any]:
         "root": {"level": level, "handlers": ["portal"]},
         "loggers": {
             "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
-            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+            "gunicorn.access": {
+                "level": "INFO",
+                "handlers": [],
+                "propagate": True,
+                "filters": ["access"],
+            },
+            "werkzeug": {"filters": ["access"]},
             **{name: {"level": "WARNING"} for name in WIRE_LOGGERS},
         },
     }

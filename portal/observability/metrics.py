@@ -13,42 +13,50 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any, TypeVar
-
-from prometheus_client import Counter, Histogram
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., None])
 
-COGNITO_CALLS = Counter(
-    "portal_cognito_calls",
-    "Cognito API attempts by operation and outcome (ok, throttled, error).",
-    ["operation", "outcome"],
-)
-COGNITO_THROTTLES = Counter(
-    "portal_cognito_throttles",
-    "Cognito attempts refused with TooManyRequestsException, by operation.",
-    ["operation"],
-)
-COGNITO_CALL_SECONDS = Histogram(
-    "portal_cognito_call_duration_seconds",
-    "How long one Cognito attempt took, by operation.",
-    ["operation"],
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20),
-)
-STEP_OUTCOMES = Counter(
-    "portal_step_outcomes",
-    "Onboarding steps finished, by step and outcome (created, updated, unchanged, skipped, "
-    "failed, postponed).",
-    ["step", "outcome"],
-)
-RUN_SECONDS = Histogram(
-    "portal_onboarding_duration_seconds",
-    "From a run being queued to it finishing, by kind (onboard, reconcile, offboard) and "
-    "outcome (succeeded, failed).",
-    ["kind", "outcome"],
-    buckets=(1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600),
-)
+
+@functools.cache
+def _metrics() -> SimpleNamespace:
+    """The process's counters and histograms, made on first use: commands that never call
+    Cognito or run a step (most of the CLI) do without importing prometheus_client."""
+    from prometheus_client import Counter, Histogram
+
+    return SimpleNamespace(
+        cognito_calls=Counter(
+            "portal_cognito_calls",
+            "Cognito API attempts by operation and outcome (ok, throttled, error).",
+            ["operation", "outcome"],
+        ),
+        cognito_throttles=Counter(
+            "portal_cognito_throttles",
+            "Cognito attempts refused with TooManyRequestsException, by operation.",
+            ["operation"],
+        ),
+        cognito_call_seconds=Histogram(
+            "portal_cognito_call_duration_seconds",
+            "How long one Cognito attempt took, by operation.",
+            ["operation"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20),
+        ),
+        step_outcomes=Counter(
+            "portal_step_outcomes",
+            "Onboarding steps finished, by step and outcome (created, updated, unchanged, "
+            "skipped, failed, postponed).",
+            ["step", "outcome"],
+        ),
+        run_seconds=Histogram(
+            "portal_onboarding_duration_seconds",
+            "From a run being queued to it finishing, by kind (onboard, reconcile, offboard) "
+            "and outcome (succeeded, failed).",
+            ["kind", "outcome"],
+            buckets=(1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600),
+        ),
+    )
 
 
 def _never_raise(func: F) -> F:
@@ -65,23 +73,24 @@ def _never_raise(func: F) -> F:
 @_never_raise
 def record_cognito_call(operation: str, outcome: str, seconds: float) -> None:
     """One attempt at a Cognito operation (the gateway calls this once per attempt)."""
-    COGNITO_CALLS.labels(operation, outcome).inc()
-    COGNITO_CALL_SECONDS.labels(operation).observe(seconds)
+    metrics = _metrics()
+    metrics.cognito_calls.labels(operation, outcome).inc()
+    metrics.cognito_call_seconds.labels(operation).observe(seconds)
     if outcome == "throttled":
-        COGNITO_THROTTLES.labels(operation).inc()
+        metrics.cognito_throttles.labels(operation).inc()
 
 
 @_never_raise
 def record_step(step: str, outcome: str | None) -> None:
     """A step ended: created/updated/unchanged/skipped, failed or postponed."""
-    STEP_OUTCOMES.labels(step, outcome or "unknown").inc()
+    _metrics().step_outcomes.labels(step, outcome or "unknown").inc()
 
 
 @_never_raise
 def record_run_finished(run: Any, failed_step: Any = None) -> None:
     """A run reached succeeded or failed; a failed run's step counts as a failed step."""
     if failed_step is not None:
-        STEP_OUTCOMES.labels(failed_step.name, "failed").inc()
+        _metrics().step_outcomes.labels(failed_step.name, "failed").inc()
     if run.created_at is not None and run.finished_at is not None:
         seconds = max(0.0, (run.finished_at - run.created_at).total_seconds())
-        RUN_SECONDS.labels(str(run.kind), str(run.status)).observe(seconds)
+        _metrics().run_seconds.labels(str(run.kind), str(run.status)).observe(seconds)

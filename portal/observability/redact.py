@@ -15,6 +15,20 @@ SECRET_NAME_RE = re.compile(
     r"|cookie|signature",
     re.IGNORECASE,
 )
+# Secrets that travel in URLs: a setup link's token in its path (/setup/<token>, see
+# portal/web/setup/routes.py) and an OAuth callback's code and state (and the tokens some
+# providers send) in the query string; request lines in access logs carry both.
+SECRET_PATH_PREFIXES = ("/setup/",)
+SECRET_QUERY_PARAMETERS = (
+    "code",
+    "state",
+    "session_state",
+    "id_token",
+    "access_token",
+    "refresh_token",
+    "token",
+    "client_secret",
+)
 _NAME = r"[\w.-]*(?:secret|passw(?:or)?d|token|api[_-]?key|private[_-]?key|credential)[\w.-]*"
 # (shape, replacement) pairs, applied in order.
 PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -38,6 +52,23 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}="), REDACTED),
     # Cognito app-client secrets: 50-52 lowercase letters and digits
     (re.compile(r"\b[a-z0-9]{50,52}\b"), REDACTED),
+    # /setup/<token> at the start of a path (a request line, a URL, a message)
+    (
+        re.compile(
+            r"((?:^|[\s\"'=(]|://[^/\s\"']+)(?:"
+            + "|".join(re.escape(prefix) for prefix in SECRET_PATH_PREFIXES)
+            + r"))[^/?#\s\"']+"
+        ),
+        rf"\1{REDACTED}",
+    ),
+    # ?code=...&state=... in a URL's query string
+    (
+        re.compile(
+            r"([?&;](?:" + "|".join(SECRET_QUERY_PARAMETERS) + r")=)[^&;#\s\"']*",
+            re.IGNORECASE,
+        ),
+        rf"\1{REDACTED}",
+    ),
 )
 
 

@@ -102,6 +102,18 @@ def check_url_shape(url: str, allow_loopback: bool) -> tuple[str, str, int]:
     return parts.scheme, host, port
 
 
+def checked_destination(url: str, allow_loopback: bool) -> tuple[str, str, int, str]:
+    """(scheme, host, port, address) for a URL the guard lets through, the address checked.
+
+    The one check of where a request may go, run before every hop and when a URL is saved.
+    http only when the address actually connected to is loopback (checked after DNS, so a
+    development name such as idp.localhost works and a public one does not).
+    """
+    scheme, host, port = check_url_shape(url, allow_loopback)
+    address = resolve_checked(host, port, allow_loopback, loopback_only=scheme == "http")
+    return scheme, host, port, address
+
+
 def _is_loopback_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return ip.ipv4_mapped.is_loopback
@@ -152,10 +164,7 @@ def _guarded(
     deadline = time.monotonic() + timeout * 2
     current = url
     for _hop in range(MAX_REDIRECTS + 1):
-        scheme, host, port = check_url_shape(current, allow_loopback)
-        # http only when the address actually connected to is loopback (checked after DNS,
-        # so a development name such as idp.localhost works and a public one does not).
-        address = resolve_checked(host, port, allow_loopback, loopback_only=scheme == "http")
+        scheme, host, port, address = checked_destination(current, allow_loopback)
         remaining = max(0.5, deadline - time.monotonic())
         response = _request(
             scheme,

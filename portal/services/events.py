@@ -21,6 +21,7 @@ Listener = Callable[[str, Tenant | None, dict[str, Any]], None]
 LISTENERS = (
     "portal.services.webhooks.endpoints:on_event",  # a delivery per subscribed endpoint
     "portal.services.selfservice.setup_links:mark_used",  # a link has done its job
+    "portal.services.domains.claims:on_event",  # an offboarded tenant's domains are free again
 )
 _listeners: list[Listener] = []
 

@@ -8,18 +8,22 @@ from portal.web.extensions import csrf, login_manager
 
 
 def register_blueprints(app: Flask) -> None:
+    from portal.validation import REDIRECT_URL_RULE
     from portal.web import auth, health, main
     from portal.web.access import enforce_access
     from portal.web.auth import loader  # noqa: F401  (registers the user loader)
+    from portal.web.converters import init_converters
     from portal.web.navigation import init_navigation
     from portal.web.security import init_security
 
+    init_converters(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     init_security(app)
     init_navigation(app)
+    app.jinja_env.globals["redirect_url_rule"] = REDIRECT_URL_RULE
     app.before_request(enforce_access)
 
     app.register_blueprint(health.bp)
@@ -50,9 +54,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_staff_portal(app: Flask) -> None:
-    from portal.web import account, admin, tenants, wizard
+    from portal.web import account, admin, domains, tenants, wizard
 
     app.register_blueprint(tenants.bp)
+    app.register_blueprint(domains.bp)
     app.register_blueprint(wizard.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(account.bp)

@@ -35,8 +35,13 @@
     var interval = parseInt(element.getAttribute("data-poll-interval") || "1500", 10);
     var tick = function () {
       fetch(url, { headers: { "Accept": "text/html", "X-Requested-With": "fetch" }, credentials: "same-origin" })
-        .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+        .then(function (response) {
+          // Sent elsewhere (the session ended: sign-in page): load the page again, which shows why.
+          if (response.redirected) { window.location.reload(); return null; }
+          return response.ok ? response.text() : Promise.reject(response.status);
+        })
         .then(function (html) {
+          if (html === null) return;
           var holder = document.createElement("div");
           holder.innerHTML = html;
           var fresh = holder.firstElementChild;
@@ -44,6 +49,7 @@
           element.replaceWith(fresh);
           element = fresh;
           if (!fresh.hasAttribute("data-poll-done")) setTimeout(tick, interval);
+          else if (fresh.closest("[data-reload-on-done]")) window.location.reload();
         })
         .catch(function () { setTimeout(tick, interval * 2); });
     };
@@ -71,6 +77,17 @@
       });
     });
   }
+
+  // The main menu collapses behind "Menu" on narrow screens (CSS); this opens and closes it.
+  document.documentElement.classList.add("js");
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest(".nav-toggle");
+    if (!toggle) return;
+    var menu = document.getElementById(toggle.getAttribute("aria-controls"));
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    menu.classList.toggle("is-open", open);
+  });
 
   function start() {
     document.querySelectorAll("[data-saml-presets]").forEach(samlPresets);

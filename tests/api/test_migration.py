@@ -15,6 +15,8 @@ OWN_TABLES = {
     "webhook_endpoints",
     "webhook_deliveries",
     "webhook_attempts",
+    "users",
+    "user_sessions",
 }
 
 

@@ -34,6 +34,7 @@ EXPECTED_RULES = {
     "api.create_setup_link": {"admin", "staff"},
     "api.list_setup_links": {"admin", "staff"},
     "api.revoke_setup_link": {"admin", "staff"},
+    "api.create_adoption": {"admin"},
 }
 
 
@@ -49,7 +50,7 @@ def api_routes(app):
 def concrete_path(rule, slug: str = "acme") -> str:
     return re.sub(
         r"<(?:[a-z]+:)?([a-z_]+)>",
-        lambda m: {"slug": slug, "run_id": "1"}[m.group(1)],
+        lambda m: {"slug": slug, "run_id": "1", "user_pool_id": "us-east-1_Nope"}[m.group(1)],
         rule.rule,
     )
 

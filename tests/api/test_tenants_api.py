@@ -38,7 +38,7 @@ def test_invalid_input_is_reported_per_field(db, api_client):
     staff = api_client("staff")
     response = staff.post(
         "/api/v1/tenants",
-        {"slug": "Not A Slug", "name": "", "callback_urls": ["ftp://x.example/cb"], "extra": 1},
+        {"slug": "Not A Slug", "name": "", "callback_urls": ["http://x.example/cb"], "extra": 1},
     )
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"
@@ -50,6 +50,13 @@ def test_invalid_input_is_reported_per_field(db, api_client):
     assert (
         "lowercase letters" in next(e for e in problem["errors"] if e["field"] == "slug")["message"]
     )
+    # The one URL rule, with its reason: app schemes and [::1] are fine, shell characters not.
+    urls = {"slug": "acme-app", "name": "Acme", "callback_urls": ["myapp://cb", "http://[::1]/cb"]}
+    assert staff.post("/api/v1/tenants", urls).status_code == 201
+    hostile = {**urls, "slug": "acme-sh", "logout_urls": ["https://a.example.com/$(id)"]}
+    refused = staff.post("/api/v1/tenants", hostile).get_json()
+    [error] = refused["errors"]
+    assert error["field"] == "logout_urls.0" and "contains $" in error["message"]
     # The service's own rules (here: no double hyphen) answer the same way.
     double = new_tenant(staff, "ac--me")
     assert double.status_code == 422
@@ -57,7 +64,7 @@ def test_invalid_input_is_reported_per_field(db, api_client):
     assert new_tenant(staff, "acme").status_code == 201
     again = new_tenant(staff, "acme")
     assert again.status_code == 422 and "exists already" in again.get_json()["detail"]
-    assert db.session.scalar(select(Tenant.slug)) == "acme"
+    assert set(db.session.scalars(select(Tenant.slug))) == {"acme", "acme-app"}
 
 
 def test_bodies_that_are_not_json_are_refused_clearly(db, api_client):
@@ -184,3 +191,17 @@ def test_audit_events_for_auditors(db, api_client):
     unknown = auditor.get("/api/v1/audit-events?tenant=nobody")
     assert unknown.status_code == 422
     assert api_client("staff").get("/api/v1/audit-events").status_code == 403
+
+
+def test_absurdly_deep_json_is_a_400_problem(api_client):
+    staff = api_client("staff")
+    for body in ("[" * 100_000, '{"a":' * 100_000):
+        response = staff.request(
+            "POST",
+            "/api/v1/tenants",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        assert response.status_code == 400, response.status_code
+        assert response.content_type == "application/problem+json"
+        assert "nested too deeply" in response.get_json()["detail"]

@@ -41,7 +41,7 @@ def test_users_create_reads_the_password_from_stdin(cli, db):
     ("args", "message"),
     [
         (["Bad_Slug", "--callback-url", "https://a.example.com/cb"], "not a valid slug"),
-        (["acme", "--callback-url", "http://app.example.com/cb"], "http only for localhost"),
+        (["acme", "--callback-url", "http://app.example.com/cb"], "accepts only for localhost"),
         (["acme", "--callback-url", "https://app.example.com/cb#x"], "fragment"),
         (["acme", "--callback-url", "/relative/cb"], "not an absolute URL"),
         (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
@@ -19,10 +21,13 @@ from sqlalchemy import event
 from portal import create_app
 from tests.support import factories as f
 from tests.support.environment import ROOT
+from tests.support.leakscan import LEAK_SCAN
 from tests.support.net import free_port
 from tests.support.settings import set_settings
 
 SECRET_DB_PASSWORD = "hunter2-db-password"
+LINK_TOKEN = "made-up-setup-link-token-0123456789abcdefghij"
+CODE = "made-up-authorization-code-5678"
 
 
 def probe(app, path: str):
@@ -199,12 +204,21 @@ def test_the_compose_web_command_serves_the_probes_with_json_logs(app, db, tmp_p
                 timeout=10,
             )
             assert json.loads(ready.read())["status"] == "ready"
+            for path in (f"/setup/{LINK_TOKEN}", f"/test-sign-in/callback?code={CODE}&state=s"):
+                with contextlib.suppress(urllib.error.HTTPError):
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10)
         finally:
             server.terminate()
             server.wait(15)
-    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+    text = log_path.read_text()
+    LEAK_SCAN.log_text.extend(text.splitlines())
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]
     access = [line for line in lines if line["logger"] == "gunicorn.access"]
     assert any("request_id=probe-req-42" in line["message"] for line in access)
+    # Setup-link tokens and the test sign-in's code and state never reach the access log.
+    assert LINK_TOKEN not in text and CODE not in text
+    assert any('"GET /setup/[redacted] HTTP/1.1" 404' in line["message"] for line in access)
+    assert any("callback?code=[redacted]&state=[redacted]" in line["message"] for line in access)
     assert {"time", "level", "logger", "message"} <= set(lines[0])
 
 

@@ -17,7 +17,7 @@ def test_a_hostile_tenant_name_is_escaped_on_every_page_that_shows_it(
     cognito_emulator,
 ):
     with acting_as(f.TEST_ACTOR):
-        create_tenant("evil", PAYLOAD, ['https://app.example.com/cb?q="><script>x</script>'])
+        create_tenant("evil", PAYLOAD, ["https://app.example.com/cb?q=><script>x</script>"])
     pages = {
         "staff": ["/", "/tenants", "/tenants?q=evil", "/tenants/evil", "/tenants/evil/progress"],
         "auditor": ["/audit", "/audit/tenants/evil", "/tenants/evil"],

@@ -156,12 +156,18 @@ def test_bad_email_domains_are_refused(db, text):
     assert caught.value.field == "domains"
 
 
-def test_a_domain_of_another_tenant_is_refused(db):
+def test_only_a_domain_another_tenant_verified_is_refused(db):
+    from portal.services.domains import claims
+
     first = draft("first")
-    first.idp_identifiers = ["acme.com"]
-    db.session.commit()
-    with pytest.raises(ValidationError, match="already used"):
-        links.check_domains("acme.com", draft("second"))
+    with acting_as(f.TEST_ACTOR):
+        claims.claim_domain(first, "acme.com")
+        second = draft("second")
+        assert links.check_domains("acme.com", second) == ["acme.com"]  # squatting blocks nobody
+        claims.verify_by_hand(first, "acme.com", "signed contract names acme.com")
+    with pytest.raises(ValidationError, match="already verified by another organisation") as no:
+        links.check_domains("acme.com", second)
+    assert "first" not in str(no.value.message).lower()  # not told by whom
 
 
 def portal_cli(*args: str):

@@ -233,7 +233,9 @@ def test_a_passing_submission_queues_onboarding_as_the_link(browser, db, pool, o
     tenant = db.session.get(Tenant, tenant_id)
     assert tenant.status == TenantStatus.QUEUED
     assert tenant.issuer == oidc_idp and tenant.groups_claim == "app_groups"
-    assert tenant.idp_identifiers == ["acme.com"]
+    # claimed, not yet an identifier: Cognito gets it once the TXT record proves it
+    assert [(d.domain, d.state) for d in tenant.domains] == [("acme.com", "unverified")]
+    assert tenant.idp_identifiers == []
     assert SECRET.encode() not in tenant.idp_client_secret_encrypted
     assert events.IDP_SUBMITTED in published
     run = db.session.scalar(select(Run).where(Run.tenant_id == tenant.id))

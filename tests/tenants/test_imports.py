@@ -61,7 +61,7 @@ def test_one_bad_row_in_a_thousand_imports_nothing_and_names_each_problem(db):
     bad = (
         HEADER
         + rows(500)
-        + "Bad,Not A Slug,ftp://app.example.com/cb,not-an-email\n"  # row 502
+        + "Bad,Not A Slug,http://app.example.com/cb,not-an-email\n"  # row 502
         + rows(497, start=500)
         + "Dup,tenant-0001,https://app.example.com/cb,\n"  # row 1000
         + "Taken,taken,https://app.example.com/cb,\n"  # row 1001

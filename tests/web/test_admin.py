@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pyotp
 from sqlalchemy import select
 
 from portal.crypto import decrypt
 from portal.models import AuditEvent, User
+from tests.support import factories as f
 from tests.support.web import PASSWORDS, Browser
 
 
@@ -101,7 +103,7 @@ def test_unlock_clears_a_lockout(app, signed_in, db, users):
     assert outsider.login("staff@example.com", PASSWORDS["staff"]).status_code == 429
     admin = signed_in("admin")
     listing = admin.get("/admin/users").get_data(as_text=True)
-    assert "locked" in listing
+    assert "sign-in delayed from 1 address" in listing
     admin.post_form(
         "/admin/users", {}, post_url=f"/admin/users/{user(db, 'staff@example.com').id}/unlock"
     )
@@ -198,8 +200,38 @@ def test_totp_can_be_turned_off_with_a_code_when_optional(signed_in, db):
         "/account", {"code": pyotp.TOTP(secret).now()}, post_url="/account/totp/confirm"
     )
     assert user(db, "staff@example.com").totp_secret_encrypted is not None
-    off = staff.post_form(
+    # The code that turned TOTP on is spent; the next one (within the clock-drift window) works.
+    spent = staff.post_form(
         "/account", {"code": pyotp.TOTP(secret).now()}, post_url="/account/totp/disable"
+    )
+    assert spent.status_code == 400
+    off = staff.post_form(
+        "/account",
+        {"code": pyotp.TOTP(secret).at(time.time() + 30)},
+        post_url="/account/totp/disable",
     )
     assert off.status_code == 302
     assert user(db, "staff@example.com").totp_secret_encrypted is None
+
+
+def test_the_pools_page_refuses_a_pool_with_required_attributes_and_checks_a_registered_one(
+    signed_in, db, cognito_emulator
+):
+    cognito = f.cognito_client()
+    strict = cognito.create_user_pool(
+        PoolName="strict",
+        Schema=[{"Name": "given_name", "AttributeDataType": "String", "Required": True}],
+    )["UserPool"]["Id"]
+    cognito.create_user_pool_domain(UserPoolId=strict, Domain="strict-check-pool")
+    admin = signed_in("admin")
+    refused = admin.post_form("/admin/pools", {"user_pool_id": strict})
+    assert refused.status_code == 400
+    assert "given_name" in refused.get_data(as_text=True)  # named next to the field
+
+    seeded = cognito_emulator.seed(pools=1)[0]
+    admin.post_form("/admin/pools", {"user_pool_id": seeded.user_pool_id})
+    cognito_emulator.configure(denied_actions=["DeleteIdentityProvider"])
+    page = admin.get(f"/admin/pools/{seeded.user_pool_id}/check").get_data(as_text=True)
+    assert "cannot take tenants" in page
+    assert "cognito-idp:DeleteIdentityProvider is not allowed" in page
+    assert signed_in("staff").get(f"/admin/pools/{seeded.user_pool_id}/check").status_code == 403

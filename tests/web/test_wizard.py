@@ -54,7 +54,7 @@ def test_step_one_errors_appear_next_to_their_field_and_keep_the_input(signed_in
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'id="slug-error"' in page and "is not a valid slug" in page
-    assert 'id="callback_urls-error"' in page and "Cognito allows http only for localhost" in page
+    assert 'id="callback_urls-error"' in page and "Cognito accepts only for localhost" in page
     assert 'value="Acme Corp"' in page  # nothing already entered is lost
     assert "http://example.com/cb" in page
     assert db.session.scalar(select(Tenant.id)) is None

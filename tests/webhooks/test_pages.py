@@ -43,6 +43,12 @@ def test_errors_show_next_to_their_field_and_keep_what_was_typed(db, signed_in):
     assert "choose at least one event" in html
     assert 'value="kept"' in html
     assert db.session.scalar(select(WebhookEndpoint)) is None
+    hidden = admin.post_form(
+        "/admin/webhooks", {"url": "https://0x7f000001/hook", "events": ["tenant.created"]}
+    )
+    html = hidden.get_data(as_text=True)
+    assert 'id="url-error"' in html and "it is a loopback address" in html
+    assert db.session.scalar(select(WebhookEndpoint)) is None
 
 
 def test_edit_disable_and_delete(db, signed_in):

@@ -134,9 +134,22 @@ def test_endpoints_that_point_inside_are_refused(db, url):
     assert refused.value.field == "url"
 
 
+@pytest.mark.parametrize(
+    "host", ["2130706433", "0x7f000001", "0177.0.0.1", "127.1", "localhost", "[::ffff:127.0.0.1]"]
+)
+def test_spellings_of_loopback_are_refused_when_saved_with_the_reason(db, host):
+    with pytest.raises(ValidationError) as refused:
+        endpoint(f"https://{host}/hook")
+    assert refused.value.field == "url"
+    assert "it is a loopback address" in refused.value.message
+
+
 def test_the_guard_refuses_at_delivery_time_too(app, db, receiver):
-    # A name is only resolved when sending; this one resolves to loopback, which is refused.
-    endpoint(receiver.url.replace("http://127.0.0.1", "https://localhost"))
+    # Saved while its name did not resolve (or resolved elsewhere: DNS changes), the URL is
+    # checked again at each delivery; here it now resolves to loopback, which is refused.
+    hook, _secret = endpoint("https://hooks.example.com/x")
+    hook.url = receiver.url.replace("http://127.0.0.1", "https://localhost")
+    db.session.commit()
     make_tenant()
     delivery_id = db.session.scalar(select(WebhookDelivery.id))
     assert deliver(delivery_id).status == DeliveryStatus.PENDING

@@ -2,7 +2,10 @@
 
 Cognito shows a new secret's value only in AddUserPoolClientSecret's answer, so the portal
 supplies the value itself (kept encrypted until the old secret is retired). What
-DescribeUserPoolClient returns while two secrets exist is undocumented: nothing here reads it.
+DescribeUserPoolClient returns while two secrets exist is undocumented: nothing here reads it
+then. Nor does the model say that it returns a caller-supplied secret at all (it documents
+ClientSecretValue only for secrets Cognito generated): once the old secret is gone, the retire
+step describes the client and compares, and the portal keeps its copy if they differ.
 """
 
 from __future__ import annotations
@@ -100,11 +103,21 @@ class DeleteSecretStep:
             [Change(RESOURCE, "delete", None, target)] if present else [],
         )
 
+    def _facts(self, ctx: StepContext) -> dict:
+        facts: dict = {"secret_deleted": self.which}
+        if self.which == "old" and ctx.desired.new_client_secret:
+            # One secret left: does Cognito hand it back? Only then may the portal drop it.
+            client = ctx.gateway.call(
+                "DescribeUserPoolClient", ctx.pool_id, ClientId=ctx.known.client_id
+            )["UserPoolClient"]
+            facts["secret_returned"] = client.get("ClientSecret") == ctx.desired.new_client_secret
+        return facts
+
     def apply(self, ctx: StepContext) -> StepOutcome:
         target = self._target(ctx)
         remaining = [s["ClientSecretId"] for s in list_secrets(ctx)]
         if target not in remaining:
-            return StepOutcome("absent", facts={"secret_deleted": self.which})
+            return StepOutcome("absent", facts=self._facts(ctx))
         if len(remaining) < 2:
             raise PermanentError(
                 "DeleteUserPoolClientSecret",
@@ -119,7 +132,5 @@ class DeleteSecretStep:
                 ClientSecretId=target,
             )
         return StepOutcome(
-            "deleted",
-            [Change(RESOURCE, "delete", None, target)],
-            facts={"secret_deleted": self.which},
+            "deleted", [Change(RESOURCE, "delete", None, target)], facts=self._facts(ctx)
         )

@@ -1,10 +1,17 @@
-"""Step 5: the managed-login style that gives the client its login pages (version-2 domains)."""
+"""Step 5: the managed-login style that gives the client its login pages (version-2 domains).
+
+Classic hosted UI (version-1) domains get no style: the developer guide says Lite pools, which
+cannot hold a style, have the classic hosted UI as their only option, and that classic domains
+render their pages automatically; the API reference's sentence that classic pages need a style
+too is read as written for managed login. docs/aws-evidence.md has the evidence, and
+`portal selftest aws` fetches a classic client's login page to prove it on a real account.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from portal.cognito.errors import AlreadyExistsError, NotFoundError, QuotaFullError
+from portal.cognito.errors import AlreadyExistsError, NotFoundError
 from portal.cognito.resources.base import Change, StepContext, StepOutcome
 
 RESOURCE = "managed login style"
@@ -41,7 +48,7 @@ class ManagedLoginStep:
 
     def apply(self, ctx: StepContext) -> StepOutcome:
         if not ctx.desired.needs_style:
-            return StepOutcome("skipped")  # the classic hosted UI needs no style
+            return StepOutcome("skipped")  # the classic hosted UI needs no style (see above)
         client_id = _client_id(ctx)
         assert client_id, "the app client step runs first"
         if ctx.known.branding_id:
@@ -62,12 +69,6 @@ class ManagedLoginStep:
             if style is None:
                 raise
             return StepOutcome("unchanged", facts={"branding_id": style["ManagedLoginBrandingId"]})
-        except QuotaFullError as error:
-            error.message = (
-                f"the pool already holds 20 managed-login styles, AWS's fixed maximum "
-                f"({error.message})"
-            )
-            raise
         style_id = response["ManagedLoginBranding"]["ManagedLoginBrandingId"]
         return StepOutcome(
             "created",

@@ -6,13 +6,17 @@ cannot delete them, and other tenants use them. Every step treats "not found" as
 
 from __future__ import annotations
 
-from portal.cognito.errors import NotFoundError
+from portal.cognito.errors import NotFoundError, PermanentError
 from portal.cognito.resources.app_client import find_clients_by_name
 from portal.cognito.resources.base import Change, StepContext, StepOutcome
 from portal.cognito.resources.managed_login import describe_style
 from portal.cognito.resources.provider import describe_provider
 
 USER_PAGE = 60
+# DescribeManagedLoginBrandingByClient lists OperationNotEnabledException among its errors
+# (botocore model cognito-idp/2016-04-18/service-2.json): where managed login is not enabled
+# there is no style to remove.
+STYLES_NOT_ENABLED = "OperationNotEnabledException"
 
 
 class RemoveStyleStep:
@@ -22,7 +26,14 @@ class RemoveStyleStep:
     def _style_id(self, ctx: StepContext) -> str | None:
         if ctx.known.client_id is None:
             return None
-        style = describe_style(ctx, ctx.known.client_id)
+        if not ctx.known.branding_id and not ctx.desired.needs_style:
+            return None  # no style was ever made here, and the pool's login pages need none
+        try:
+            style = describe_style(ctx, ctx.known.client_id)
+        except PermanentError as error:
+            if error.code == STYLES_NOT_ENABLED:
+                return None
+            raise
         return style["ManagedLoginBrandingId"] if style else None
 
     def plan(self, ctx: StepContext) -> StepOutcome:
@@ -40,6 +51,10 @@ class RemoveStyleStep:
                 "DeleteManagedLoginBranding", ctx.pool_id, ManagedLoginBrandingId=style_id
             )
         except NotFoundError:
+            return StepOutcome("absent", facts={"branding_id": None})
+        except PermanentError as error:
+            if error.code != STYLES_NOT_ENABLED:
+                raise
             return StepOutcome("absent", facts={"branding_id": None})
         return StepOutcome(
             "deleted",

@@ -56,6 +56,8 @@ class EmulatorApp:
         self.faults = Faults()
         self.limiter = RateLimiter()
         self.rate_limits = False
+        # Actions an IAM policy "does not allow", to try `portal pools check` against.
+        self.denied_actions: frozenset[str] = frozenset()
         self.moto = DomainDispatcherApplication(create_backend_app)
         self._in_flight: dict[str, str] = {}  # request id -> operation, for the fault trials
         self._in_flight_lock = threading.Lock()
@@ -152,6 +154,14 @@ class EmulatorApp:
         delay = self.faults.delay_seconds()
         if delay:
             time.sleep(delay)
+        if operation in self.denied_actions:
+            resource = f"arn:aws:cognito-idp:{region}:{account_id}:userpool/{pool_id or '*'}"
+            raise CognitoError(
+                "AccessDeniedException",
+                f"User: arn:aws:sts::{account_id}:assumed-role/portal/emulator is not authorized "
+                f"to perform: cognito-idp:{operation} on resource: {resource} because no "
+                "identity-based policy allows the action",
+            )
         if self.rate_limits and not self.limiter.allow(operation, pool_id, account_id, region):
             raise too_many_requests()
         fault = self.faults.draw()
@@ -242,8 +252,12 @@ class EmulatorApp:
         return body
 
     def configure(self, **settings: Any) -> dict[str, Any]:
-        """Set any of rate_limits, latency_ms, jitter_ms, throttle_rate, error_rate, seed."""
+        """Set rate_limits, denied_actions, hide_supplied_secrets or a fault setting."""
         settings = dict(settings)
+        if "denied_actions" in settings:
+            self.denied_actions = frozenset(settings.pop("denied_actions") or ())
+        if "hide_supplied_secrets" in settings:
+            self.state.hide_supplied_secrets = bool(settings.pop("hide_supplied_secrets"))
         if "rate_limits" in settings:
             self.rate_limits = bool(settings.pop("rate_limits"))
             self.limiter.reset()
@@ -252,7 +266,12 @@ class EmulatorApp:
 
     def config(self) -> dict[str, Any]:
         """The current switches."""
-        return {"rate_limits": self.rate_limits, **self.faults.settings.to_dict()}
+        return {
+            "rate_limits": self.rate_limits,
+            "denied_actions": sorted(self.denied_actions),
+            "hide_supplied_secrets": self.state.hide_supplied_secrets,
+            **self.faults.settings.to_dict(),
+        }
 
     def set_pool_quotas(
         self,
@@ -280,3 +299,4 @@ class EmulatorApp:
         self.faults.reset()
         self.limiter.reset()
         self.rate_limits = False
+        self.denied_actions = frozenset()

@@ -137,6 +137,13 @@ def describe_managed_login_branding_by_client(call: Call) -> dict[str, Any]:
     """The style bound to an app client."""
     pool = call.pool()
     client_id = call.require("ClientId")
+    if call.state.tier(pool.id) not in MANAGED_LOGIN_TIERS:
+        # The model lists OperationNotEnabledException for this call; a Lite pool, which can
+        # hold no style, is where the emulator raises it (FeatureUnavailableInTier is not listed).
+        raise CognitoError(
+            "OperationNotEnabledException",
+            f"Managed login branding is not enabled for user pool {pool.id}.",
+        )
     style = call.state.style_for_client(pool.id, client_id)
     if style is None:
         raise not_found(

@@ -31,7 +31,9 @@ def generate_secret() -> str:
 
 def new_secret(value: str | None = None) -> ClientSecret:
     """A ClientSecret with a fresh id."""
-    return ClientSecret(secret_id=str(uuid.uuid4()), value=value or generate_secret())
+    return ClientSecret(
+        secret_id=str(uuid.uuid4()), value=value or generate_secret(), supplied=bool(value)
+    )
 
 
 @cache
@@ -53,7 +55,7 @@ def client_json(
     out = {k: v for k, v in data.items() if k in _client_members() and v not in (None, [], {})}
     out.pop("ClientSecret", None)
     stored = call.state.secrets.get((pool.id, client.id))
-    if stored:
+    if stored and not (stored[0].supplied and call.state.hide_supplied_secrets):
         out["ClientSecret"] = stored[0].value
     dates = call.state.client_dates.get((pool.id, client.id))
     if dates:

@@ -95,7 +95,8 @@ class Emulator:
         return seed_pools(self.app, pools, classic_pools)
 
     def configure(self, **settings: Any) -> dict[str, Any]:
-        """Set any of rate_limits, latency_ms, jitter_ms, throttle_rate, error_rate, seed."""
+        """Set any of rate_limits, denied_actions, latency_ms, jitter_ms, throttle_rate,
+        error_rate, seed."""
         return self.app.configure(**settings)
 
     def set_pool_quotas(

@@ -81,13 +81,30 @@ def _check_prefix(domain: str) -> None:
         raise invalid(f"Domain {domain} contains a reserved word (aws, amazon or cognito).")
 
 
+MAX_DNS_NAME = 253
+MAX_DNS_LABEL = 63
+
+
+def _check_custom_domain(domain: str) -> None:
+    """A custom domain is a DNS name: at most 253 characters, labels of 1-63 (RFC 1035)."""
+    labels = domain.split(".")
+    if (
+        len(domain) > MAX_DNS_NAME
+        or len(labels) < 2
+        or any(not 1 <= len(label) <= MAX_DNS_LABEL for label in labels)
+    ):
+        raise invalid(f"Domain {domain} is not a valid custom domain name.")
+
+
 def create_user_pool_domain(call: Call) -> dict[str, Any]:
     """CreateUserPoolDomain keeping ManagedLoginVersion; one prefix and one custom domain a pool."""
     pool = call.pool()
     domain = call.require("Domain")
     custom = bool(call.params.get("CustomDomainConfig"))
     version = _check_version(call, pool.id, call.params.get("ManagedLoginVersion", 1))
-    if not custom:
+    if custom:
+        _check_custom_domain(domain)
+    else:
         _check_prefix(domain)
     domains = call.backend.user_pool_domains
     if domain in domains:

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from moto.cognitoidp.models import CognitoIdpUserPoolAttribute
 
+from portal.cognito.redirect_urls import MAX_URLS, redirect_url_problem
+
 from .errors import CognitoError, invalid
 from .unicode import in_category
 
@@ -30,8 +32,6 @@ OIDC_KNOWN_DETAILS = frozenset(
 )
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1"})
 MAX_PROVIDER_NAME = 32
-MAX_REDIRECT_URLS = 100
-UNSAFE_SCHEMES = frozenset({"javascript", "data", "vbscript", "file"})
 
 
 def check_provider_name(name: str) -> None:
@@ -121,8 +121,21 @@ def custom_attribute_names(pool: CognitoIdpUserPool) -> list[str]:
     return [n for n in pool.schema_attributes if n.startswith(("custom:", "dev:custom:"))]
 
 
+def required_attributes(pool: CognitoIdpUserPool) -> list[str]:
+    """The attributes the pool's schema marks Required, bar `sub` (Cognito's own, never written)."""
+    return sorted(
+        name for name, a in pool.schema_attributes.items() if a.required and name != "sub"
+    )
+
+
 def check_attribute_mapping(pool: CognitoIdpUserPool, mapping: dict[str, str]) -> None:
-    """AttributeMapping keys must be `username` or mutable attributes the pool has."""
+    """AttributeMapping keys must be `username` or attributes the pool has.
+
+    Mapping an immutable attribute is accepted here, as AWS does: Cognito fails at the
+    federated sign-in that tries to write it ("Mapping IdP attributes to profiles and tokens"
+    in the developer guide), not at CreateIdentityProvider. `portal pools check` refuses pools
+    whose e-mail or custom:groups/roles are immutable instead.
+    """
     attributes = pool_attributes(pool)
     for key in mapping:
         if key == "username":
@@ -131,28 +144,13 @@ def check_attribute_mapping(pool: CognitoIdpUserPool, mapping: dict[str, str]) -
             raise invalid(
                 f"The attribute {key} does not exist in the schema of user pool {pool.id}."
             )
-        if not attributes[key]:
-            raise invalid(
-                f"The attribute {key} is not mutable and cannot be mapped from an "
-                "identity provider."
-            )
 
 
 def check_redirect_url(field: str, url: str) -> None:
-    """Callback/logout URL: absolute, no fragment, https except http://localhost|127.0.0.1."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        raise invalid(f"{field} contains an invalid URL: {url}") from None
-    scheme = parts.scheme.lower()
-    if not scheme or scheme in UNSAFE_SCHEMES:
-        raise invalid(f"{field} must contain absolute URLs: {url}")
-    if parts.fragment or "#" in url:
-        raise invalid(f"{field} must not contain a fragment: {url}")
-    if scheme in ("http", "https") and not parts.hostname:
-        raise invalid(f"{field} must contain absolute URLs: {url}")
-    if scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
-        raise invalid(f"{field} must use https (http is allowed only for localhost): {url}")
+    """A callback or logout URL by Cognito's rule (its sources: portal.cognito.redirect_urls)."""
+    problem = redirect_url_problem(url)
+    if problem is not None:
+        raise invalid(f"{field} {problem}: {url}")
 
 
 def check_client_config(
@@ -163,8 +161,8 @@ def check_client_config(
     callbacks = params.get("CallbackURLs") or []
     for field in ("CallbackURLs", "LogoutURLs"):
         urls = params.get(field) or []
-        if len(urls) > MAX_REDIRECT_URLS:
-            raise invalid(f"{field} can have at most {MAX_REDIRECT_URLS} URLs.")
+        if len(urls) > MAX_URLS:
+            raise invalid(f"{field} can have at most {MAX_URLS} URLs.")
         for url in urls:
             check_redirect_url(field, url)
     default = params.get("DefaultRedirectURI")
@@ -228,6 +226,16 @@ def _check_permissions(pool: CognitoIdpUserPool, params: dict[str, Any], verb: s
     attributes = pool_attributes(pool)
     if any(name not in attributes for name in params.get("ReadAttributes") or []):
         raise invalid(f"Invalid read attributes specified while {verb} a client")
-    for name in params.get("WriteAttributes") or []:
+    writes = params.get("WriteAttributes") or []
+    for name in writes:
         if name not in attributes or not attributes[name]:
             raise invalid(f"Invalid write attributes specified while {verb} a client")
+    # Required attributes are always writable: a client that lists its write attributes must
+    # include every one (UpdateUserPoolClient reference, WriteAttributes; developer guide,
+    # "Attribute permissions and scopes"). Omitting the list leaves every attribute writable.
+    missing = [name for name in required_attributes(pool) if writes and name not in writes]
+    if missing:
+        raise invalid(
+            f"Invalid write attributes specified while {verb} a client: required attributes "
+            f"must be writable ({', '.join(missing)})"
+        )

@@ -15,9 +15,11 @@ from botocore.model import OperationModel, OperationNotFoundError, ServiceModel,
 from .errors import CognitoError
 from .unicode import compile_aws_pattern
 
-# The model's DomainType pattern allows prefixes only, but the same member also carries
-# custom domains (auth.example.com); the domain handlers check prefixes themselves.
+# The model's DomainType pattern and 63-character maximum fit prefixes only, but the same member
+# also carries custom domains (auth.example.com, up to a DNS name's 253); the domain handlers
+# check prefixes and custom domains themselves.
 PATTERN_EXEMPT = frozenset({"DomainType"})
+LENGTH_EXEMPT = frozenset({"DomainType"})
 
 
 @cache
@@ -122,7 +124,8 @@ def _check_string(shape: Shape, value: Any, path: str, errors: list[str]) -> Non
         allowed = ", ".join(shape.enum)
         errors.append(_fail(shape, value, path, f"Member must satisfy enum value set: [{allowed}]"))
         return
-    _check_length(shape, value, path, errors)
+    if shape.name not in LENGTH_EXEMPT:
+        _check_length(shape, value, path, errors)
     pattern = shape.metadata.get("pattern") if shape.name not in PATTERN_EXEMPT else None
     compiled = compile_aws_pattern(pattern) if pattern else None
     if compiled is not None and value and not compiled.fullmatch(value):

@@ -73,6 +73,7 @@ class ClientSecret:
     secret_id: str
     value: str
     created: float = field(default_factory=time.time)
+    supplied: bool = False  # the caller chose the value (AddUserPoolClientSecret's ClientSecret)
 
     def descriptor(self, with_value: bool = False) -> dict[str, Any]:
         """ClientSecretDescriptorType; the value only when it is first created."""
@@ -110,6 +111,9 @@ class EmulatorState:
             self.secrets: dict[tuple[str, str], list[ClientSecret]] = {}
             self.client_dates: dict[tuple[str, str], list[float]] = {}
             self.quotas: dict[str, PoolQuotas] = {}
+            # AWS does not document whether DescribeUserPoolClient returns a secret the caller
+            # supplied; off: it does, on: ClientSecret is left out (try both readings).
+            self.hide_supplied_secrets = False
         self.clear_calls()
 
     def tier(self, user_pool_id: str) -> str:

@@ -6,8 +6,10 @@ import pyotp
 
 from portal.crypto import decrypt, encrypt
 from portal.extensions import db
-from portal.models import User
-from portal.services.access.totp import verify_user_code
+from portal.models import Role, User
+from portal.services.access import lockout
+from portal.services.access.sessions import Reason, end_all_sessions, end_session_of
+from portal.services.access.totp import matching_step, spend_step, verify_user_code
 from portal.services.access.users import (
     MIN_PASSWORD_LENGTH,
     generate_password,
@@ -32,14 +34,18 @@ def check_new_password(password: str, field: str = "password") -> str:
     return password
 
 
-def change_own_password(user: User, current: str, new: str) -> None:
-    """Change a user's password after checking the current one; other sessions end."""
+def change_own_password(
+    user: User, current: str, new: str, *, keep_session: str | None = None
+) -> None:
+    """Change a user's password after checking the current one; their other sessions end
+    (KEEP_SESSION: the id of the session making the change, which goes on)."""
     if not verify_password(user, current or ""):
         raise ValidationError("current_password", "this is not your current password")
     check_new_password(new, "new_password")
     user.password_hash = hash_password(new)
     user.session_version += 1
-    trail.record("user.password_changed", **_who(user))
+    ended = end_all_sessions(user, Reason.PASSWORD_CHANGED, keep=keep_session)
+    trail.record("user.password_changed", sessions_ended=ended, **_who(user))
     db.session.commit()
 
 
@@ -48,8 +54,9 @@ def reset_password(user: User, password: str | None = None) -> str:
     password = check_new_password(password) if password else generate_password()
     user.password_hash = hash_password(password)
     user.session_version += 1
-    user.failed_logins, user.locked_until = 0, None
-    trail.record("user.password_reset", **_who(user))
+    ended = end_all_sessions(user, Reason.PASSWORD_RESET)
+    lockout.clear_account(user.email)
+    trail.record("user.password_reset", sessions_ended=ended, **_who(user))
     db.session.commit()
     return password
 
@@ -61,23 +68,69 @@ def set_enabled(user: User, enabled: bool, by: User | None = None) -> None:
     if user.is_enabled == enabled:
         return
     user.is_enabled = enabled
+    ended = 0
     if not enabled:
         user.session_version += 1
+        ended = end_all_sessions(user, Reason.DISABLED)
     trail.record(
         "user.enabled" if enabled else "user.disabled",
         before={"is_enabled": not enabled},
         after={"is_enabled": enabled},
+        sessions_ended=ended,
         **_who(user),
     )
     db.session.commit()
 
 
-def unlock(user: User) -> None:
-    """Clear a lockout after repeated failed sign-ins."""
-    before = {"failed_logins": user.failed_logins, "locked": user.locked_until is not None}
-    user.failed_logins, user.locked_until = 0, None
-    trail.record("user.unlocked", before=before, **_who(user))
+def set_role(user: User, role: str, by: User | None = None) -> bool:
+    """Give USER another role; every session of theirs ends, so each starts again with it.
+
+    Returns False when USER holds ROLE already (nothing changes then)."""
+    if role not in {r.value for r in Role}:
+        raise ValidationError("role", f"role must be admin, staff or auditor (got {role!r})")
+    if by is not None and by.id == user.id:
+        raise ValidationError("role", "you cannot change your own role; ask another admin")
+    if user.role == role:
+        return False
+    before = user.role
+    user.role = role
+    user.session_version += 1
+    ended = end_all_sessions(user, Reason.ROLE_CHANGED)
+    trail.record(
+        "user.role_changed",
+        before={"role": before},
+        after={"role": role},
+        sessions_ended=ended,
+        **_who(user),
+    )
     db.session.commit()
+    return True
+
+
+def end_sessions(user: User, reason: str, *, keep: str | None = None) -> int:
+    """Sign USER out everywhere (except the session KEEP), audited; returns how many ended."""
+    ended = end_all_sessions(user, reason, keep=keep)
+    trail.record("user.sessions_ended", reason=reason, sessions_ended=ended, **_who(user))
+    db.session.commit()
+    return ended
+
+
+def end_one_session(user: User, record_id: int) -> bool:
+    """End one of USER's sessions (from their list), audited; False when it was not live."""
+    if not end_session_of(user, record_id):
+        return False
+    trail.record("user.sessions_ended", reason=Reason.ENDED_BY_USER, sessions_ended=1, **_who(user))
+    db.session.commit()
+    return True
+
+
+def unlock(user: User) -> int:
+    """Forgive the user's failed sign-ins from every address; returns how many were delayed."""
+    delayed = lockout.delayed_addresses([user.email])[user.email]
+    lockout.clear_account(user.email)
+    trail.record("user.unlocked", before={"delayed_addresses": delayed}, **_who(user))
+    db.session.commit()
+    return delayed
 
 
 def new_totp_secret() -> str:
@@ -89,12 +142,16 @@ def totp_uri(user: User, secret: str) -> str:
 
 
 def enable_totp(user: User, secret: str, code: str) -> None:
-    """Turn on TOTP once the user proves their app holds SECRET; stored encrypted."""
-    if not pyotp.TOTP(secret).verify((code or "").strip(), valid_window=1):
+    """Turn on TOTP once the user proves their app holds SECRET; stored encrypted. The code
+    proving it is spent: it cannot sign in too."""
+    step = matching_step(secret, code)
+    if step is None:
         raise ValidationError("code", "that code does not match; check your app's clock and retry")
     user.totp_secret_encrypted = encrypt(secret)
+    user.totp_last_step = None
     trail.record("user.totp_enabled", **_who(user))
     db.session.commit()
+    spend_step(user, step)
 
 
 def disable_totp(user: User, code: str) -> None:
@@ -102,6 +159,7 @@ def disable_totp(user: User, code: str) -> None:
     if not verify_user_code(user, code):
         raise ValidationError("code", "that code does not match; check your app's clock and retry")
     user.totp_secret_encrypted = None
+    user.totp_last_step = None
     trail.record("user.totp_disabled", **_who(user))
     db.session.commit()
 

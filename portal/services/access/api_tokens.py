@@ -162,6 +162,16 @@ def authenticate(presented: str, source_ip: str | None = None) -> ApiToken | Non
     return token
 
 
+def lacks_required_totp(token: ApiToken) -> bool:
+    """A personal token whose owner does not meet the portal's TOTP policy: it may not act for
+    them, or a token would bypass the second factor the web asks of the same person."""
+    from portal.services.access.portal_settings import totp_required
+
+    if token.kind != TokenKind.PERSONAL or token.user is None:
+        return False
+    return not token.user.totp_secret_encrypted and totp_required()
+
+
 def tokens_of(user: User) -> list[ApiToken]:
     return list(
         db.session.scalars(

@@ -4,6 +4,10 @@ The key is scoped to the token that sent it and kept for a day. The same key wit
 request (method, path or body) is refused, so a client bug cannot silently reuse an old answer.
 While the first request is still being worked on, a repeat is told to wait (409) rather than
 starting the work a second time.
+
+A response may carry a secret shown only once (a setup link's URL): every stored response body
+is encrypted with the portal's keys, like the customer's IdP secret, so the kept day never holds
+one in plain text; a replay decrypts it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from portal.crypto import decrypt, encrypt
 from portal.extensions import db
 from portal.models import IdempotencyKey, utcnow
 
@@ -23,6 +28,8 @@ KEEP_FOR = timedelta(hours=24)
 # A placeholder older than this belongs to a request that died; a retry may take it over.
 ABANDONED_AFTER = timedelta(minutes=2)
 REPLAYED_HEADERS = ("Content-Type", "Location")
+# Every Fernet token starts so (version byte 0x80, then the time); a JSON body never does.
+FERNET_PREFIX = "gAAAAA"
 
 
 @dataclass(frozen=True)
@@ -89,9 +96,17 @@ def complete(record_id: int, status_code: int, body: str, headers: dict[str, str
     if record is None:
         return
     record.status_code = status_code
-    record.response_body = body
+    record.response_body = encrypt(body).decode("ascii")
     record.response_headers = {k: v for k, v in headers.items() if k in REPLAYED_HEADERS}
     db.session.commit()
+
+
+def stored_body(record: IdempotencyKey) -> str:
+    """The response body to replay (raises SecretUnreadable if its key has been removed)."""
+    body = record.response_body or ""
+    if not body.startswith(FERNET_PREFIX):
+        return body  # stored before bodies were encrypted (the migration removed any secret)
+    return decrypt(body.encode("ascii"))
 
 
 def release(record_id: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 
 from argon2 import PasswordHasher
@@ -26,6 +27,22 @@ def verify_password(user: User, password: str) -> bool:
         return _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+_decoy: tuple[PasswordHasher, str] | None = None
+
+
+def verify_password_or_decoy(user: User | None, password: str) -> bool:
+    """Check PASSWORD against USER's hash, or, without a user, against a stand-in hash made
+    with the same parameters: a failed sign-in costs the same whether the account exists."""
+    global _decoy
+    if user is not None:
+        return verify_password(user, password)
+    if _decoy is None or _decoy[0] is not _hasher:
+        _decoy = (_hasher, _hasher.hash(secrets.token_urlsafe(24)))
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        _hasher.verify(_decoy[1], password)
+    return False
 
 
 def generate_password() -> str:

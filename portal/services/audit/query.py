@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, false, func, or_, select
 
 from portal.extensions import db
 from portal.models import AuditEvent, CognitoCall, Run, Step, Tenant
+from portal.models.types import parse_id
 from portal.validation import ValidationError
 
 ACTOR_TYPES = ("user", "setup_link", "api_token", "cli", "system", "anonymous")
@@ -41,9 +42,17 @@ KNOWN_ACTIONS = (
     "idp_secret.expiring",
     "drift.found",
     "drift.accepted",
+    "domain.claimed",
+    "domain.verified",
+    "domain.lost",
+    "domain.removed",
+    "domain.released",
+    "domain.identifiers_changed",
     "user.created",
     "user.password_changed",
     "user.totp_enabled",
+    "user.role_changed",
+    "user.sessions_ended",
     "pool.registered",
     "pool.closed",
     "pool.quotas_changed",
@@ -244,8 +253,11 @@ class Cursor:
             moment = datetime.fromisoformat(at)
             if moment.tzinfo is None:
                 return None
-            return cls(moment.astimezone(UTC), int(rank), int(ident))
-        except ValueError:
+            number = parse_id(ident)
+            if number is None or not rank.isdigit() or len(rank) > 2:
+                return None
+            return cls(moment.astimezone(UTC), int(rank), number)
+        except (ValueError, OverflowError):
             return None
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from portal.cognito.desired import DesiredTenant
+from portal.cognito.adopted import AdoptedConfig
+from portal.cognito.desired import GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE, DesiredTenant
 from portal.config import current_settings
 from portal.crypto import decrypt
 from portal.models import (
@@ -17,23 +18,41 @@ log = logging.getLogger(__name__)
 TEST_CALLBACK_PATH = "/test-sign-in/callback"
 
 
+def adopted_config(tenant: Tenant, standard: bool = False) -> AdoptedConfig | None:
+    """An adopted tenant's configuration as found, or brought to the standard if STANDARD."""
+    adopted = AdoptedConfig.from_json(tenant.adopted_config)
+    if adopted is None or not standard or adopted.standard:
+        return adopted
+    wanted = (GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE) if tenant.roles_claim else (GROUPS_ATTRIBUTE,)
+    return adopted.standardized(tenant.provider_name, wanted, tenant.groups_claim)
+
+
 def desired_state(
-    tenant: Tenant, idp_secret: str | None = None, new_client_secret: str | None = None
+    tenant: Tenant,
+    idp_secret: str | None = None,
+    new_client_secret: str | None = None,
+    *,
+    standard: bool = False,
 ) -> DesiredTenant:
-    """The tenant's desired Cognito configuration, with its secrets decrypted in memory only."""
+    """The tenant's desired Cognito configuration, with its secrets decrypted in memory only.
+
+    STANDARD: for an adopted tenant, the portal's standard instead of the configuration found.
+    """
     pool = tenant.pool
     assert pool is not None, "placed before a run starts"
     secret = idp_secret or (
         decrypt(tenant.idp_client_secret_encrypted) if tenant.idp_client_secret_encrypted else None
     )
+    adopted = adopted_config(tenant, standard)
     callbacks = list(tenant.callback_urls)
     test_callback = test_callback_url()
-    if test_callback and test_callback not in callbacks:
+    own_standard = adopted is None or adopted.standard  # a hand-made client keeps its callbacks
+    if own_standard and test_callback and test_callback not in callbacks:
         callbacks.append(test_callback)
     return DesiredTenant(
         user_pool_id=pool.user_pool_id,
         region=pool.region,
-        needs_style=pool.needs_styles,
+        needs_style=pool.needs_styles and (adopted is None or adopted.style),
         client_name=tenant.client_name,
         provider_name=tenant.provider_name,
         callback_urls=tuple(callbacks),
@@ -44,6 +63,7 @@ def desired_state(
         authorize_scopes=tenant.authorize_scopes,
         groups_claim=tenant.groups_claim,
         roles_claim=tenant.roles_claim,
+        email_verified_claim=tenant.email_verified_claim,
         attributes_request_method=tenant.attributes_request_method,
         idp_identifiers=tuple(tenant.idp_identifiers or ()),
         new_client_secret=new_client_secret,
@@ -56,6 +76,7 @@ def desired_state(
         saml_idp_signout=tenant.saml_idp_signout,
         saml_idp_initiated=tenant.saml_idp_initiated,
         retired_provider_name=tenant.retired_provider_name,
+        adopted=adopted,
     )
 
 

@@ -36,6 +36,10 @@ from portal.services.engine.gateways import gateway_for
 
 PROVISIONING_KINDS = (RunKind.ONBOARD, RunKind.RECONCILE, RunKind.MOVE)
 SECRET_KINDS = (RunKind.ROTATE_SECRET, RunKind.RETIRE_SECRET, RunKind.CANCEL_ROTATION)
+KEPT_REASON = (
+    "DescribeUserPoolClient does not return the secret the portal supplied: the portal keeps "
+    "it, encrypted, for the audited reveal"
+)
 
 
 def queued_status(kind: str, current: str) -> str:
@@ -154,6 +158,7 @@ def apply_facts(
     else:
         if facts.get("client_id") and tenant.client_id != facts["client_id"]:
             tenant.client_id = ctx.known.client_id = facts["client_id"]
+            tenant.client_secret_kept_encrypted = None  # a new client, a secret Cognito made
         if facts.get("branding_id"):
             tenant.branding_id = ctx.known.branding_id = facts["branding_id"]
     if "pool_attributes" in facts:
@@ -169,6 +174,14 @@ def apply_facts(
         tenant.idp_secret_in_cognito = True
     if facts.get("retired_provider_removed"):
         tenant.retired_provider_name = None
+    if "secret_returned" in facts:
+        # Keep the supplied secret only if Cognito does not hand it back (item: never depend on
+        # undocumented behaviour); audited below like every other change of this step.
+        tenant.client_secret_kept_encrypted = (
+            None if facts["secret_returned"] else tenant.new_client_secret_encrypted
+        )
+        if not facts["secret_returned"]:
+            trail.record("client_secret.kept", tenant, run_id=step.run_id, reason=KEPT_REASON)
     if "new_secret_id" in facts:
         tenant.new_client_secret_id = ctx.known.new_secret_id = facts["new_secret_id"]
         tenant.old_client_secret_id = ctx.known.old_secret_id = facts["old_secret_id"]
@@ -201,6 +214,7 @@ def on_success(run: Run, tenant: Tenant) -> None:
         tenant.status, tenant.last_error, tenant.offboarded_at = TenantStatus.OFFBOARDED, None, now
         _forget_secret_rotation(tenant)
         tenant.idp_client_secret_encrypted = None
+        tenant.client_secret_kept_encrypted = None
     elif run.kind == RunKind.FINISH_MOVE:
         move = active_move(tenant)
         move.state, move.finished_at = MoveState.DONE, now

@@ -26,10 +26,12 @@ from portal.models import (
 )
 from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
+from portal.services.domains.claims import release_all
 from portal.services.engine import kinds
-from portal.services.engine.desired import desired_state
+from portal.services.engine.desired import adopted_config, desired_state
 from portal.services.engine.gateways import gateway_for
 from portal.services.engine.ledger import TenantCallRecorder
+from portal.services.engine.plan_diff import readable
 from portal.services.engine.queue import (
     active_run,
     latest_run,
@@ -70,6 +72,11 @@ class TenantPlan:
     def changes(self) -> int:
         return sum(len(r.changes) for r in self.resources)
 
+    @property
+    def irreversible(self) -> list[str]:
+        """Warnings for the changes that can never be undone."""
+        return [c["irreversible"] for r in self.resources for c in r.changes if c["irreversible"]]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "slug": self.slug,
@@ -85,13 +92,16 @@ def _require_pool(tenant: Tenant) -> None:
         )
 
 
-def plan_tenant(tenant: Tenant) -> TenantPlan:
-    """Read what Cognito holds and list the changes applying the tenant's settings would make."""
+def plan_tenant(tenant: Tenant, standard: bool = False) -> TenantPlan:
+    """Read what Cognito holds and list the changes applying the tenant's settings would make.
+
+    STANDARD: for a tenant adopted as found, the changes that bring it to the portal's standard.
+    """
     _require_pool(tenant)
     recorder = TenantCallRecorder(tenant.id)
     ctx = StepContext(
         gateway_for(tenant.pool.region, recorder),
-        desired_state(tenant),
+        desired_state(tenant, standard=standard),
         kinds.known_state(tenant),
     )
     resources = []
@@ -99,14 +109,20 @@ def plan_tenant(tenant: Tenant) -> TenantPlan:
         outcome = step.plan(ctx)
         resources.append(
             ResourcePlan(
-                step.name, step.title, outcome.outcome, [c.to_dict() for c in outcome.changes]
+                step.name,
+                step.title,
+                outcome.outcome,
+                [{**c.to_dict(), **readable(c.to_dict()).to_dict()} for c in outcome.changes],
             )
         )
     return TenantPlan(tenant.slug, resources)
 
 
-def apply_tenant(tenant: Tenant) -> Run:
-    """Queue a run that applies the tenant's settings (only what differs is changed)."""
+def apply_tenant(tenant: Tenant, standard: bool = False) -> Run:
+    """Queue a run that applies the tenant's settings (only what differs is changed).
+
+    STANDARD: an adopted tenant's desired state becomes the portal's standard first (audited).
+    """
     if tenant.status not in (
         TenantStatus.READY,
         TenantStatus.FAILED,
@@ -115,7 +131,25 @@ def apply_tenant(tenant: Tenant) -> Run:
         TenantStatus.PROVISIONING,
     ):
         raise ValidationError("status", f"tenant {tenant.slug} is {tenant.status}")
+    if standard:
+        _adopt_the_standard(tenant)
     return queue_onboarding([tenant])[0]
+
+
+def _adopt_the_standard(tenant: Tenant) -> None:
+    """Replace an adopted tenant's configuration-as-found by the standard one (no commit)."""
+    standardized = adopted_config(tenant, standard=True)
+    if standardized is None or tenant.adopted_config == standardized.to_json():
+        return  # made by the portal, or standard already
+    trail.record(
+        "tenant.standardized",
+        tenant,
+        before=tenant.adopted_config,
+        after=standardized.to_json(),
+    )
+    tenant.adopted_config = standardized.to_json()
+    if tenant.status == TenantStatus.READY:
+        tenant.pending_changes_since = tenant.pending_changes_since or utcnow()
 
 
 def update_tenant(
@@ -127,6 +161,8 @@ def update_tenant(
     groups_claim: str | None = None,
     roles_claim: str | None = None,
     clear_roles: bool = False,
+    email_verified_claim: str | None = None,
+    clear_email_verified: bool = False,
     scopes: str | None = None,
     contact_email: str | None = None,
     idp_secret_expires_at: datetime | None = None,
@@ -147,6 +183,12 @@ def update_tenant(
         tenant.roles_claim = None
     elif roles_claim is not None:
         tenant.roles_claim = check_claim(roles_claim, "roles_claim", required=False)
+    if clear_email_verified:
+        tenant.email_verified_claim = None
+    elif email_verified_claim is not None:
+        tenant.email_verified_claim = check_claim(
+            email_verified_claim, "email_verified_claim", required=False
+        )
     if scopes is not None:
         tenant.authorize_scopes = check_scopes(scopes)
     if contact_email is not None:
@@ -263,6 +305,7 @@ def offboard(tenant: Tenant, remove_users: bool = False) -> Run | None:
         before = tenant.status
         tenant.status, tenant.offboarded_at = TenantStatus.OFFBOARDED, utcnow()
         tenant.idp_client_secret_encrypted = None
+        release_all(tenant)
         trail.record(
             "tenant.offboarded",
             tenant,

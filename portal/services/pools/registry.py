@@ -8,10 +8,14 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from portal.cognito.errors import NotFoundError
-from portal.cognito.pools import PoolHasNoDomain, read_pool
+from portal.cognito.pool_check import PoolCheck, check_pool
 from portal.extensions import db
 from portal.models import Tenant, TenantStatus, UserPool
-from portal.models.pools import MAX_STYLES
+from portal.models.pools import (
+    DEFAULT_MAX_CLIENTS,
+    DEFAULT_MAX_IDENTITY_PROVIDERS,
+    MAX_STYLES,
+)
 from portal.services.audit import trail
 from portal.services.engine.gateways import gateway_for
 from portal.services.engine.ledger import TenantCallRecorder
@@ -163,6 +167,33 @@ def region_of(user_pool_id: str) -> str:
     return region
 
 
+def inspect_pool(
+    user_pool_id: str,
+    region: str | None = None,
+    *,
+    max_clients: int | None = None,
+    max_identity_providers: int | None = None,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> PoolCheck:
+    """`portal pools check`: every finding about a pool, registered or not (reads only)."""
+    user_pool_id = user_pool_id.strip()
+    region = region or region_of(user_pool_id)
+    registered = find_pool(user_pool_id)
+    if registered is not None:
+        max_clients = max_clients or registered.max_clients
+        max_identity_providers = max_identity_providers or registered.max_identity_providers
+    try:
+        return check_pool(
+            gateway_for(region, TenantCallRecorder(None)),
+            user_pool_id,
+            max_clients=max_clients or DEFAULT_MAX_CLIENTS,
+            max_identity_providers=max_identity_providers or DEFAULT_MAX_IDENTITY_PROVIDERS,
+            progress=progress,
+        )
+    except NotFoundError as error:
+        raise ValidationError("user_pool_id", error.message) from None
+
+
 def register_pool(
     user_pool_id: str,
     region: str | None = None,
@@ -171,7 +202,7 @@ def register_pool(
     max_identity_providers: int | None = None,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> UserPool:
-    """Read the pool from Cognito (domain, login version, plan, usage) and register it."""
+    """Check the pool (`portal pools check`) and register it unless a finding blocks it."""
     user_pool_id = user_pool_id.strip()
     region = region or region_of(user_pool_id)
     if find_pool(user_pool_id) is not None:
@@ -182,12 +213,21 @@ def register_pool(
     ):
         if value is not None and value < 1:
             raise ValidationError(name, f"{name} must be at least 1")
-    try:
-        facts = read_pool(
-            gateway_for(region, TenantCallRecorder(None)), user_pool_id, progress=progress
+    check = inspect_pool(
+        user_pool_id,
+        region,
+        max_clients=max_clients,
+        max_identity_providers=max_identity_providers,
+        progress=progress,
+    )
+    if check.blocking:
+        raise ValidationError(
+            "user_pool_id",
+            f"user pool {user_pool_id} cannot take tenants: "
+            + " ".join(f.message for f in check.blocking),
         )
-    except (NotFoundError, PoolHasNoDomain) as error:
-        raise ValidationError("user_pool_id", error.message) from None
+    facts = check.facts
+    assert facts is not None  # no blocking finding means the pool was read
     pool = UserPool(
         user_pool_id=user_pool_id,
         region=region,

@@ -21,6 +21,7 @@ from portal.saml.metadata import MetadataCheck
 from portal.services import events
 from portal.services.audit import trail
 from portal.services.audit.actors import Actor, current_actor
+from portal.services.domains import claims, names
 from portal.services.engine.queue import active_run, queue_onboarding
 from portal.services.pools.registry import place_tenant
 from portal.services.tenants.records import (
@@ -38,9 +39,6 @@ MIN_LIFETIME = timedelta(minutes=5)
 MAX_LIFETIME = timedelta(days=90)
 DURATION_RE = re.compile(r"^\s*(\d{1,4})\s*([mhdw])\s*$", re.IGNORECASE)
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-DOMAIN_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-MAX_IDENTIFIERS = 50  # Cognito: IdpIdentifiers holds at most 50 entries
-MAX_IDENTIFIER_LENGTH = 40  # Cognito: each at most 40 characters
 CLOSED_TENANT_STATUSES = (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED)
 
 
@@ -214,51 +212,12 @@ def accepts_submissions(link: SetupLink) -> bool:
 
 
 def check_domains(text: str | None, tenant: Tenant) -> list[str]:
-    """E-mail domains for the provider's identifiers: plain DNS names, unique to this tenant."""
-    raw = [part for part in re.split(r"[\s,;]+", (text or "").strip().lower()) if part]
-    domains: list[str] = []
-    for value in raw:
-        value = value.removeprefix("@").rstrip(".")
-        try:
-            ascii_name = value.encode("idna").decode("ascii")
-        except UnicodeError:
-            ascii_name = ""
-        labels = ascii_name.split(".")
-        if (
-            len(labels) < 2
-            or not all(DOMAIN_LABEL_RE.match(label) for label in labels)
-            or labels[-1].isdigit()
-        ):
-            raise ValidationError(
-                "domains",
-                f"{value!r} is not a domain name. Enter the part after the @ of your users' "
-                "e-mail addresses, e.g. example.com",
-            )
-        if len(ascii_name) > MAX_IDENTIFIER_LENGTH:
-            raise ValidationError(
-                "domains", f"{value!r} is longer than {MAX_IDENTIFIER_LENGTH} characters"
-            )
-        if ascii_name not in domains:
-            domains.append(ascii_name)
-    if len(domains) > MAX_IDENTIFIERS:
-        raise ValidationError("domains", f"enter at most {MAX_IDENTIFIERS} domains")
-    taken = _domains_of_other_tenants(tenant) & set(domains)
+    """The e-mail domains the customer listed: checked, none verified by another organisation."""
+    found = names.parse(text)
+    taken = [d for d in found if claims.held_elsewhere(tenant, d)]
     if taken:
-        raise ValidationError(
-            "domains",
-            f"{', '.join(sorted(taken))} is already used by another organisation's sign-in. "
-            f"Remove it, or ask {vendor_name()} to sort it out.",
-        )
-    return domains
-
-
-def _domains_of_other_tenants(tenant: Tenant) -> set[str]:
-    rows = db.session.scalars(
-        select(Tenant.idp_identifiers).where(
-            Tenant.id != tenant.id, Tenant.status != TenantStatus.OFFBOARDED
-        )
-    )
-    return {d for identifiers in rows for d in (identifiers or [])}
+        raise ValidationError("domains", " ".join(claims.taken_message(d) for d in taken))
+    return found
 
 
 @dataclass
@@ -322,6 +281,7 @@ def submit(link: SetupLink, entry: Submission) -> IssuerCheck:
         warnings=[f.to_dict() for f in check.warnings],
     )
     try:
+        claims.set_claims(tenant, identifiers)
         set_idp(
             tenant,
             issuer=check.issuer,
@@ -329,13 +289,13 @@ def submit(link: SetupLink, entry: Submission) -> IssuerCheck:
             client_secret=secret,
             groups_claim=groups,
             roles_claim=roles,
-            identifiers=identifiers,
             check=check,
-        )  # commits the settings, the audit records above and the IdP-submitted event
+        )  # commits the settings, the claims, the audit records above and the IdP-submitted event
     except Exception:
         db.session.rollback()
         raise
     queue_onboarding([tenant])
+    claims.apply_changes()
     return check
 
 

@@ -12,6 +12,8 @@ from portal.models import RotationState, Run, Tenant
 from portal.services.audit import trail
 from portal.services.engine.gateways import gateway_for
 from portal.services.engine.ledger import TenantCallRecorder
+from portal.services.tenants.envfile import flagged_urls
+from portal.services.tenants.offboarded import refuse_if_offboarded
 from portal.validation import ValidationError
 
 
@@ -93,11 +95,16 @@ def tenant_summary(tenant: Tenant, run: Run | None) -> dict[str, Any]:
         "client_id": tenant.client_id,
         "callback_urls": list(tenant.callback_urls),
         "logout_urls": list(tenant.logout_urls),
+        "flagged_urls": flagged_urls(tenant),
         "issuer_of_idp": tenant.issuer,
         "idp_client_id": tenant.idp_client_id,
         "authorize_scopes": tenant.authorize_scopes,
         "groups_claim": tenant.groups_claim,
         "roles_claim": tenant.roles_claim,
+        "domains": [
+            {"domain": d.domain, "state": d.state, "in_cognito": d.in_cognito}
+            for d in tenant.domains
+        ],
         "cognito_domain": urls["cognito_domain"],
         "login_url": urls["login_url"] if tenant.client_id else None,
         "idp_redirect_uri": None if tenant.is_saml else urls["idp_redirect_uri"],
@@ -106,6 +113,12 @@ def tenant_summary(tenant: Tenant, run: Run | None) -> dict[str, Any]:
         "last_error": tenant.last_error,
         "verified_at": tenant.verified_at,
         "ready_at": tenant.ready_at,
+        "adopted": None
+        if tenant.adopted_at is None
+        else {
+            "at": tenant.adopted_at,
+            "standard": bool((tenant.adopted_config or {}).get("standard")),
+        },
     }
 
 
@@ -159,8 +172,16 @@ def saml_certificates(tenant: Tenant) -> dict[str, str | None]:
     return out
 
 
-def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str, Any]:
-    """Read the client secret from Cognito now, audit the reveal, and return the handover bundle."""
+def reveal_credentials(
+    tenant: Tenant, purpose: str = "credentials", with_previous: bool = False
+) -> dict[str, Any]:
+    """Read the client secret from Cognito now, audit the reveal, and return the handover bundle.
+
+    During a rotation the bundle holds the new secret; WITH_PREVIOUS adds the old one too
+    (`previous_client_secret`) when Cognito still returns it, for the reveal page to label both.
+    Raises CredentialsGone for an offboarded tenant: its client no longer exists in Cognito.
+    """
+    refuse_if_offboarded(tenant)
     if tenant.pool is None or tenant.client_id is None:
         raise ValidationError(
             "status", f"tenant {tenant.slug} has no app client yet; onboard it first"
@@ -172,6 +193,7 @@ def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str
             "the new client secret is being withdrawn; reveal the "
             "secret again when that has finished",
         )
+    previous = None
     if (
         rotation in (RotationState.BOTH_ACTIVE, RotationState.RETIRING)
         and tenant.new_client_secret_encrypted is not None
@@ -180,6 +202,16 @@ def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str
         # over the new one, which the portal chose and keeps until the old one is retired.
         secret = decrypt(tenant.new_client_secret_encrypted)
         which = "new (rotation in progress: the previous secret works until it is retired)"
+        if with_previous:
+            gateway = gateway_for(tenant.pool.region, TenantCallRecorder(tenant.id))
+            live = read_client_secret(gateway, tenant.pool.user_pool_id, tenant.client_id)
+            if live and live != secret:  # Cognito answered with the other one: the old secret
+                previous = live
+                which = "new and old (rotation in progress)"
+    elif tenant.client_secret_kept_encrypted is not None:
+        # Cognito did not return the secret the last rotation supplied (checked then).
+        secret = decrypt(tenant.client_secret_kept_encrypted)
+        which = "current (kept by the portal: Cognito does not return a supplied secret)"
     else:
         gateway = gateway_for(tenant.pool.region, TenantCallRecorder(tenant.id))
         secret = read_client_secret(gateway, tenant.pool.user_pool_id, tenant.client_id)
@@ -210,4 +242,5 @@ def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str
         "provider_type": tenant.provider_type,
         **(saml_registration(tenant) if tenant.is_saml else {}),
         "client_secret_rotation": rotation,
+        **({"previous_client_secret": previous} if previous else {}),
     }

@@ -199,6 +199,7 @@ def tenant_settings(tenant: Tenant) -> dict[str, Any]:
         "authorize_scopes": tenant.authorize_scopes,
         "groups_claim": tenant.groups_claim,
         "roles_claim": tenant.roles_claim,
+        "email_verified_claim": tenant.email_verified_claim,
         "attributes_request_method": tenant.attributes_request_method,
         "idp_identifiers": list(tenant.idp_identifiers or []),
         "provider_type": tenant.provider_type,
@@ -241,8 +242,8 @@ def set_idp(
     groups_claim: str | None = None,
     roles_claim: str | None = None,
     attributes_request_method: str | None = None,
-    identifiers: list[str] | None = None,
     check: IssuerCheck | None = None,
+    email_verified_claim: str | None = None,
 ) -> IssuerCheck:
     """Validate and store the customer's IdP settings; the secret is encrypted at rest."""
     if tenant.status not in EDITABLE_STATUSES:
@@ -261,6 +262,11 @@ def set_idp(
     scopes = check_scopes(scopes or tenant.authorize_scopes)
     groups = check_claim(groups_claim or tenant.groups_claim, "groups_claim", required=True)
     roles = check_claim(roles_claim, "roles_claim", required=False)
+    verified = (
+        check_claim(email_verified_claim, "email_verified_claim", required=False)
+        if email_verified_claim is not None
+        else tenant.email_verified_claim
+    )
     method = check_request_method(attributes_request_method or tenant.attributes_request_method)
     result = check or preflight(issuer, groups, roles)
     if not result.ok:
@@ -277,9 +283,8 @@ def set_idp(
     tenant.authorize_scopes = scopes
     tenant.groups_claim = groups or "groups"
     tenant.roles_claim = roles
+    tenant.email_verified_claim = verified
     tenant.attributes_request_method = method
-    if identifiers is not None:
-        tenant.idp_identifiers = identifiers
     trail.record(
         "tenant.idp_set",
         tenant,

@@ -9,7 +9,6 @@ sends any the hook missed, so the database stays the source of truth. Payloads c
 from __future__ import annotations
 
 import base64
-import ipaddress
 import secrets
 import uuid
 from typing import Any
@@ -29,7 +28,7 @@ from portal.models import (
     WebhookEndpoint,
     utcnow,
 )
-from portal.oidc.ssrf import address_refusal
+from portal.oidc.ssrf import FetchFailed, FetchRefused, checked_destination
 from portal.services import events
 from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
@@ -94,16 +93,12 @@ def check_webhook_url(url: str) -> str:
         raise ValidationError("url", "the URL may not have a fragment (#...)")
     if parts.scheme == "http" and not (allow_loopback and is_loopback_host(parts.hostname)):
         raise ValidationError("url", "webhooks are sent over https only")
-    try:
-        literal = ipaddress.ip_address(parts.hostname.strip("[]"))
-    except ValueError:
-        literal = None
-    if literal is not None:
-        reason = address_refusal(literal, allow_loopback)
-        if reason:
-            raise ValidationError(
-                "url", f"the portal will not send webhooks to {literal}: {reason}"
-            )
+    try:  # the send-time guard, now: 2130706433, 0x7f000001, 0177.0.0.1, 127.1, localhost
+        checked_destination(value, allow_loopback)
+    except FetchRefused as exc:
+        raise ValidationError("url", f"the portal will not send webhooks there: {exc}") from exc
+    except FetchFailed:
+        pass  # a name that does not resolve yet; every delivery is checked again when sent
     return value
 
 

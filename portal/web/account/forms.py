@@ -47,3 +47,7 @@ class ConfirmTotpForm(FlaskForm):
 class DisableTotpForm(FlaskForm):
     code = StringField("Current code from the app", validators=CODE, render_kw=CODE_ATTRS)
     submit = SubmitField("Turn off two-factor authentication")
+
+
+class EndSessionsForm(FlaskForm):
+    submit = SubmitField("Sign out everywhere")

@@ -1,16 +1,25 @@
-"""My account: change password, enrol or remove TOTP; enrolment first when TOTP is mandatory."""
+"""My account: password, TOTP (enrolment first when mandatory), and my signed-in sessions."""
 
 from __future__ import annotations
 
 import segno
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user, login_user, logout_user
 
+from portal.config import current_settings
 from portal.services.access import accounts
 from portal.services.access.portal_settings import totp_required
+from portal.services.access.sessions import Reason, is_current, live_sessions
 from portal.validation import ValidationError
 from portal.web.access import ALL_ROLES, PUBLIC, roles, rule_of
-from portal.web.account.forms import ConfirmTotpForm, DisableTotpForm, PasswordForm, StartTotpForm
+from portal.web.account.forms import (
+    ConfirmTotpForm,
+    DisableTotpForm,
+    EndSessionsForm,
+    PasswordForm,
+    StartTotpForm,
+)
+from portal.web.auth.loader import SESSION_KEY
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 PENDING = "totp_pending"
@@ -53,6 +62,13 @@ def _page(password_form=None, confirm_form=None, disable_form=None, code=200):
         disable_form=disable_form or DisableTotpForm(formdata=None),
         enrolment=enrolment,
         required=totp_required(),
+        sessions=[
+            (record, is_current(record, session.get(SESSION_KEY)))
+            for record in live_sessions(current_user._get_current_object())
+        ],
+        end_form=EndSessionsForm(formdata=None),
+        idle_minutes=current_settings().session_idle_minutes,
+        max_hours=current_settings().session_max_hours,
     ), code
 
 
@@ -72,6 +88,7 @@ def password():
                 current_user._get_current_object(),
                 form.current_password.data,
                 form.new_password.data,
+                keep_session=session.get(SESSION_KEY),
             )
         except ValidationError as error:
             target = getattr(form, error.field, form.new_password)
@@ -131,3 +148,29 @@ def totp_disable():
             flash("Two-factor authentication is off.", "success")
             return redirect(url_for("account.index"))
     return _page(disable_form=form, code=400)
+
+
+@bp.post("/sessions/end-all")
+@roles(*ALL_ROLES)
+def end_all_sessions():
+    """Sign out everywhere: every browser of mine, this one included."""
+    if not EndSessionsForm().validate_on_submit():
+        flash("The form expired; try again.", "error")
+        return redirect(url_for("account.index", _anchor="sessions"))
+    accounts.end_sessions(current_user._get_current_object(), Reason.SIGNED_OUT_EVERYWHERE)
+    logout_user()
+    session.clear()
+    flash("You are signed out everywhere.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/sessions/<int:session_id>/end")
+@roles(*ALL_ROLES)
+def end_one_session(session_id: int):
+    """End one of my other sessions (a browser left signed in elsewhere)."""
+    form = EndSessionsForm()
+    if form.validate_on_submit() and accounts.end_one_session(
+        current_user._get_current_object(), session_id
+    ):
+        flash("That session has ended.", "success")
+    return redirect(url_for("account.index", _anchor="sessions"))

@@ -16,20 +16,18 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.models import Role
 
+ROLE_CHOICES = [
+    (Role.STAFF.value, "Staff — onboard tenants, reveal credentials"),
+    (Role.AUDITOR.value, "Auditor — read-only, never sees secrets"),
+    (Role.ADMIN.value, "Admin — everything, plus users, pools and settings"),
+]
+
 
 class CreateUserForm(FlaskForm):
     email = EmailField(
         "E-mail", validators=[DataRequired(), Length(max=254)], render_kw={"autocomplete": "off"}
     )
-    role = SelectField(
-        "Role",
-        choices=[
-            (Role.STAFF.value, "Staff — onboard tenants, reveal credentials"),
-            (Role.AUDITOR.value, "Auditor — read-only, never sees secrets"),
-            (Role.ADMIN.value, "Admin — everything, plus users, pools and settings"),
-        ],
-        default=Role.STAFF.value,
-    )
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.STAFF.value)
     password = PasswordField(
         "Password (optional)",
         validators=[Optional(), Length(min=12, max=1024)],
@@ -62,5 +60,22 @@ class RegisterPoolForm(FlaskForm):
     submit = SubmitField("Register pool")
 
 
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=[(value, value) for value, _label in ROLE_CHOICES])
+    submit = SubmitField("Change role")
+
+
 class ActionForm(FlaskForm):
     submit = SubmitField("Go")
+
+
+class AdoptForm(FlaskForm):
+    """The clients to adopt come as check-boxes (client_ids); this carries the rest and CSRF."""
+
+    slug_from = SelectField(
+        "Name each tenant after",
+        choices=[("provider", "its identity provider"), ("client", "its app client")],
+        default="provider",
+    )
+    preview = SubmitField("Preview (dry run)")
+    adopt = SubmitField("Adopt the selected clients")

@@ -6,6 +6,7 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 
 from portal.web.api import (  # noqa: F401  (register the operations)
     activity,
+    adoptions,
     lifecycle,
     reference,
     setup_links,

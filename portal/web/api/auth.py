@@ -6,10 +6,10 @@ from flask import current_app, g, request
 
 from portal.config import current_settings
 from portal.services.access import throttle
-from portal.services.access.api_tokens import authenticate
+from portal.services.access.api_tokens import authenticate, lacks_required_totp
 from portal.services.audit.actors import Actor
 from portal.web.access import PUBLIC, rule_of
-from portal.web.api.problems import ApiProblem, problem_response
+from portal.web.api.problems import TOTP_REQUIRED, ApiProblem, problem_response
 from portal.web.api.registry import MAX_BODY_BYTES, OPERATIONS
 
 WINDOW_SECONDS = 60
@@ -28,6 +28,7 @@ def guard_api_request():
     request.max_content_length = MAX_BODY_BYTES
     try:
         g.api_token = _token()
+        _second_factor(g.api_token)
         _rate_limit(g.api_token)
         _authorize(op, g.api_token)
     except ApiProblem as problem:
@@ -69,6 +70,18 @@ def _token():
             headers={"WWW-Authenticate": f'{CHALLENGE}, error="invalid_token"'},
         )
     return token
+
+
+def _second_factor(token) -> None:
+    if lacks_required_totp(token):
+        raise ApiProblem(
+            403,
+            f"The portal requires two-factor authentication (TOTP) of every user, and "
+            f"{token.user.email}, who owns this token, has not set it up. The token works again "
+            "once they turn it on under My account.",
+            type_=TOTP_REQUIRED,
+            title="Two-factor authentication required",
+        )
 
 
 def _rate_limit(token) -> None:

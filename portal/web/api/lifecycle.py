@@ -22,12 +22,13 @@ TAG = "Tenants"
     summary="Plan: what applying the tenant's settings would change",
     tag=TAG,
     allow=WRITERS,
+    query=schemas.StandardQuery,
     response=schemas.TenantPlanView,
     errors=(409, 502),
 )
-def plan_tenant(slug: str) -> schemas.TenantPlanView:
+def plan_tenant(slug: str, query: schemas.StandardQuery) -> schemas.TenantPlanView:
     """Read the tenant's live Cognito resources and list each difference (a dry run)."""
-    plan = lifecycle.plan_tenant(get_tenant(slug))
+    plan = lifecycle.plan_tenant(get_tenant(slug), standard=query.standard)
     return schemas.TenantPlanView(
         slug=plan.slug,
         changes=plan.changes,
@@ -49,15 +50,16 @@ def plan_tenant(slug: str) -> schemas.TenantPlanView:
     summary="Apply the tenant's settings",
     tag=TAG,
     allow=WRITERS,
+    query=schemas.StandardQuery,
     response=schemas.RunView,
     status=202,
     errors=(409,),
     response_headers={"Location": "The run's URL."},
 )
-def apply_tenant(slug: str):
+def apply_tenant(slug: str, query: schemas.StandardQuery):
     """Queue a run that changes only what differs (see the plan); follow it at Location."""
     tenant = get_tenant(slug)
-    run = lifecycle.apply_tenant(tenant)
+    run = lifecycle.apply_tenant(tenant, standard=query.standard)
     return run_view(run, tenant.slug), {"Location": url_for("api.get_run", run_id=run.id)}
 
 

@@ -27,6 +27,13 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
         "examples": ["acme-corp"],
     },
     "run_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+    "user_pool_id": {
+        "type": "string",
+        "pattern": r"^[\w-]+_[0-9a-zA-Z]+$",
+        "minLength": 1,
+        "maxLength": 55,
+        "examples": ["us-east-1_AbCdEf123"],
+    },
 }
 STATUS_TEXT = {
     400: "The request body is not valid JSON.",
@@ -36,6 +43,8 @@ STATUS_TEXT = {
     404: "Not found.",
     409: "The tenant's state does not allow this now, or the same Idempotency-Key is still "
     "being processed.",
+    410: "The tenant was offboarded: its app client no longer exists; `detail` says when and "
+    "by whom.",
     413: "The request body is larger than 1 MiB.",
     415: "The request body must be JSON (Content-Type: application/json).",
     422: "Invalid input; `errors` names each field and what is wrong with it.",
@@ -52,7 +61,9 @@ Send `Authorization: Bearer <token>`. **Personal tokens** are made by each porta
 call (admin, staff or auditor). **Application tokens** (admins: `portal tokens create-app NAME`)
 belong to the vendor's application, not to a person, and may only read
 `GET /api/v1/tenants/{{slug}}/oidc-config` for all tenants or for the tenants they list. Each
-operation says which roles may call it (`x-portal-roles`).
+operation says which roles may call it (`x-portal-roles`). When an admin requires TOTP, a personal
+token whose owner has not set it up is refused (403, type `urn:portal:problem:totp-required`)
+until they do.
 
 ## Errors
 Every error is `application/problem+json` (RFC 9457) with `type`, `title`, `status`, `detail`,
@@ -246,6 +257,7 @@ def build_document() -> dict[str, Any]:
             {"name": "Application", "description": "What the vendor's application reads."},
             {"name": "Audit", "description": "The tamper-evident audit log (auditors, admins)."},
             {"name": "Tokens", "description": "The calling token."},
+            {"name": "User pools", "description": "Moving in the tenants onboarded by hand."},
         ],
         "paths": paths,
         "components": {

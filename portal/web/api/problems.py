@@ -15,11 +15,13 @@ URN = "urn:portal:problem:"
 VALIDATION = URN + "validation-error"
 CONFLICT = URN + "conflict"
 NOT_PROVISIONED = URN + "not-provisioned"
+OFFBOARDED = URN + "offboarded"
 NO_POOL_HAS_ROOM = URN + "no-pool-has-room"
 IDEMPOTENCY_MISMATCH = URN + "idempotency-key-reused"
 IDEMPOTENCY_IN_PROGRESS = URN + "idempotency-key-in-progress"
 COGNITO_ERROR = URN + "cognito-error"
 ISSUER_CHECK_FAILED = URN + "issuer-check-failed"
+TOTP_REQUIRED = URN + "totp-required"
 METADATA_CHECK_FAILED = URN + "saml-metadata-check-failed"
 
 
@@ -101,6 +103,8 @@ def from_pydantic(error: PydanticError, location: str) -> ApiProblem:
             message = PATTERN_HINTS.get(
                 parts[0] if parts else "", "contains characters not allowed"
             )
+        elif item["type"] == "value_error":
+            message = str(item["ctx"]["error"])
         elif item["type"] == "extra_forbidden":
             message = "this field is not part of the request; check its spelling"
         elif item["type"] == "missing":

@@ -21,6 +21,7 @@ from pydantic import ValidationError as PydanticError
 from sqlalchemy.exc import IntegrityError
 
 from portal.cognito.errors import CognitoError
+from portal.crypto import SecretUnreadable
 from portal.extensions import db
 from portal.models import Role
 from portal.models.api import APPLICATION_ROLE
@@ -157,6 +158,8 @@ def _json_body() -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiProblem(400, f"The request body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # e.g. [[[[... 100,000 deep: Python's parser gives up
+        raise ApiProblem(400, "The request body is nested too deeply to be read.") from exc
 
 
 def _run(op: Operation, view: Callable[..., Any], kwargs: dict[str, Any]) -> Response:
@@ -244,7 +247,17 @@ def _with_idempotency(op: Operation, view: Callable[..., Any], kwargs: dict[str,
         )
     record = claim.record
     if claim.outcome == "replay":
-        response = Response(record.response_body or "", record.status_code)
+        try:
+            body = idempotency.stored_body(record)
+        except SecretUnreadable as exc:
+            raise ApiProblem(
+                409,
+                "The first response to this Idempotency-Key cannot be read any more (its "
+                "encryption key was removed from PORTAL_ENCRYPTION_KEYS); use a new key.",
+                type_=problems.IDEMPOTENCY_MISMATCH,
+                title="Idempotency key unreadable",
+            ) from exc
+        response = Response(body, record.status_code)
         for name, value in (record.response_headers or {}).items():
             response.headers[name] = value
         response.headers["Idempotent-Replayed"] = "true"

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from portal.cognito.redirect_urls import MAX_URL_LENGTH
 from portal.models import RunKind, RunStatus, StepStatus, TenantStatus
+from portal.validation import REDIRECT_URL_RULE, check_redirect_url
+from portal.validation import ValidationError as PortalValidationError
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{1,30})[a-z0-9]$"
 NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
@@ -23,14 +26,22 @@ Slug = Annotated[
     ),
 ]
 Text = Annotated[str, Field(pattern=NO_CONTROLS)]
+
+
+def _redirect_url(value: str) -> str:
+    try:
+        return check_redirect_url(value)
+    except PortalValidationError as error:
+        raise ValueError(error.message) from None
+
+
 Url = Annotated[
     str,
+    AfterValidator(_redirect_url),
     Field(
-        min_length=8,
-        max_length=1024,
-        pattern=r"^(?:https://[^\s#/?\x00-\x1f\x7f]+|http://(?:localhost|127\.0\.0\.1)(?::[0-9]{1,5})?)"
-        r"(?:[/?][^\s#\x00-\x1f\x7f]*)?$",
-        description="Absolute https URL (http only for localhost and 127.0.0.1), no fragment.",
+        min_length=1,
+        max_length=MAX_URL_LENGTH,
+        description=f"A callback or logout URL: {REDIRECT_URL_RULE}.",
         examples=["https://app.example.com/oidc/callback"],
     ),
 ]
@@ -57,8 +68,6 @@ Claim = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9
 # Friendlier words than "String should match pattern ..." for the fields with a pattern.
 PATTERN_HINTS = {
     "slug": "use 3 to 32 lowercase letters, digits and single hyphens (for example acme-corp)",
-    "callback_urls": "each URL must be absolute https (http only for localhost), without #fragment",
-    "logout_urls": "each URL must be absolute https (http only for localhost), without #fragment",
     "issuer": "the issuer must be an absolute https URL",
     "contact_email": "this is not an e-mail address",
     "groups_claim": "use letters, digits and _ : . - / only",
@@ -133,6 +142,11 @@ class IdpSettingsIn(Strict):
     )
     groups_claim: Claim | None = None
     roles_claim: Claim | None = None
+    email_verified_claim: Claim | None = Field(
+        default=None,
+        description="The IdP claim mapped to Cognito's email_verified (usually email_verified); "
+        "unmapped, Cognito marks federated users unverified.",
+    )
     attributes_request_method: Literal["GET", "POST"] | None = None
 
 
@@ -181,6 +195,7 @@ class IdpView(BaseModel):
     scopes: str
     groups_claim: str
     roles_claim: str | None
+    email_verified_claim: str | None = None
     attributes_request_method: str
     secret: Literal["none", "stored", "in_cognito"] = Field(
         description="Where the IdP client secret is: nowhere yet, stored encrypted until "
@@ -196,6 +211,23 @@ class RunSummary(BaseModel):
     finished_at: datetime | None
 
 
+class DomainView(BaseModel):
+    domain: str
+    state: Literal["unverified", "verified"] = Field(
+        description="verified: proven by the TXT record _cognito-portal.<domain>, or by staff."
+    )
+    in_cognito: bool = Field(
+        description="In the provider's IdpIdentifiers: verified, or kept from before domains "
+        "were verified until staff decide."
+    )
+
+
+class FlaggedUrl(BaseModel):
+    field: Literal["callback_urls", "logout_urls"]
+    url: str
+    problem: str
+
+
 class TenantView(BaseModel):
     slug: str
     name: str
@@ -207,7 +239,11 @@ class TenantView(BaseModel):
     client_id: str | None
     callback_urls: list[str]
     logout_urls: list[str]
+    flagged_urls: list[FlaggedUrl] = Field(
+        description="Stored URLs that today's input rules refuse (saved before them); change them."
+    )
     idp: IdpView
+    domains: list[DomainView] = Field(description="Claimed e-mail domains and their state.")
     provider_type: Literal["OIDC", "SAML"]
     saml: SamlView | None = Field(description="A SAML tenant's settings; null for OIDC.")
     cognito_domain: str | None
@@ -358,12 +394,27 @@ class AuditQuery(PageQuery):
 # --- lifecycle -------------------------------------------------------------------------------
 
 
+class StandardQuery(Strict):
+    standard: bool = Field(
+        default=False,
+        description="For a tenant adopted as found: the portal's standard instead (openid only, "
+        "code flow, the provider alone, email and custom:groups mapped and readable, a style).",
+    )
+
+
 class PlanChange(BaseModel):
     resource: str
     action: str
     field: str | None = None
     before: Any = None
     after: Any = None
+    lines: list[str] = Field(
+        default_factory=list,
+        description="The change in words: '+ item' added, '- item' removed, '~ a → b' changed.",
+    )
+    irreversible: str | None = Field(
+        None, description="Set when the change can never be undone, saying why."
+    )
 
 
 class ResourcePlanView(BaseModel):
@@ -396,3 +447,44 @@ class OffboardResult(BaseModel):
         description="The offboarding run; null when nothing had reached Cognito (or the "
         "tenant was offboarded already)."
     )
+
+
+class AdoptionRequest(Strict):
+    """Which hand-made clients to adopt, and how to name the tenants."""
+
+    client_ids: list[Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w+]+$")]] = (
+        Field(
+            default_factory=list,
+            max_length=1000,
+            description="Only these app clients (default: every adoptable one).",
+        )
+    )
+    slug_from: Literal["provider", "client"] = Field(
+        default="provider", description="Name each tenant after its provider or its app client."
+    )
+    dry_run: bool = Field(default=False, description="Show what would be adopted; record nothing.")
+
+
+class AdoptedTenantView(BaseModel):
+    slug: str
+    name: str
+    client_id: str
+    client_name: str
+    provider_name: str
+    deviations: list[str] = Field(description="How far the tenant is from the portal's standard.")
+    note: str | None = Field(description="E.g. the slug was taken, so a suffix was added.")
+
+
+class AdoptionRefusalView(BaseModel):
+    client_id: str
+    client_name: str | None
+    reasons: list[str]
+
+
+class AdoptionView(BaseModel):
+    """Tenants adopted (or, in a dry run, that would be) and clients refused, with why."""
+
+    user_pool_id: str
+    dry_run: bool
+    adopted: list[AdoptedTenantView]
+    refused: list[AdoptionRefusalView]

@@ -6,6 +6,7 @@ from sqlalchemy import Select, func, select
 
 from portal.extensions import db
 from portal.models import ApiToken, AuditEvent, Run, Tenant, TokenKind
+from portal.services.tenants.envfile import flagged_urls
 from portal.services.tenants.handover import hosted_urls
 from portal.web.api import schemas
 
@@ -40,15 +41,21 @@ def tenant_view(tenant: Tenant, run: Run | None) -> schemas.TenantView:
         client_id=tenant.client_id,
         callback_urls=list(tenant.callback_urls),
         logout_urls=list(tenant.logout_urls),
+        flagged_urls=[schemas.FlaggedUrl(**flag) for flag in flagged_urls(tenant)],
         idp=schemas.IdpView(
             issuer=tenant.issuer,
             client_id=tenant.idp_client_id,
             scopes=tenant.authorize_scopes,
             groups_claim=tenant.groups_claim,
             roles_claim=tenant.roles_claim,
+            email_verified_claim=tenant.email_verified_claim,
             attributes_request_method=tenant.attributes_request_method,
             secret=kept_at,
         ),
+        domains=[
+            schemas.DomainView(domain=d.domain, state=d.state, in_cognito=d.in_cognito)
+            for d in tenant.domains
+        ],
         provider_type=tenant.provider_type,
         saml=saml_view(tenant) if tenant.is_saml else None,
         cognito_domain=urls["cognito_domain"],

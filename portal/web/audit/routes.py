@@ -38,6 +38,7 @@ from portal.services.audit.verifications import (
 from portal.services.tenants.records import UnknownTenant, get_tenant
 from portal.web.access import AUDIT_ROLES, roles
 from portal.web.audit.forms import ACTOR_TYPE_LABELS, FilterForm, VerifyForm
+from portal.web.converters import id_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 FILTER_FIELDS = ("tenant", "actor", "actor_type", "action", "request_id", "since", "until")
@@ -78,11 +79,6 @@ def _filter_args() -> dict[str, str]:
     return {k: v for k in FILTER_FIELDS if (v := (request.args.get(k) or "").strip())}
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 def _chain_context() -> dict:
     return {
         "head": current_head(),
@@ -99,7 +95,7 @@ def log():
     form = FilterForm(formdata=request.args)
     page = None
     if form.validate():
-        page = events_page(form.to_filter(), before=_int_arg("before"), after=_int_arg("after"))
+        page = events_page(form.to_filter(), before=id_arg("before"), after=id_arg("after"))
     return render_template(
         "audit/log.html",
         form=form,
@@ -152,7 +148,7 @@ def export(fmt: str):
     return response
 
 
-@bp.get("/events/<int:event_id>")
+@bp.get("/events/<bigint:event_id>")
 @roles(*AUDIT_ROLES)
 def event(event_id: int):
     found = db.session.get(AuditEvent, event_id)

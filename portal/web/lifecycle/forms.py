@@ -25,6 +25,7 @@ class EditTenantForm(FlaskForm):
     logout_urls = TextAreaField("Logout URLs (one per line)")
     groups_claim = StringField("Groups claim", validators=[DataRequired()])
     roles_claim = StringField("Roles claim (empty: not mapped)")
+    email_verified_claim = StringField("Email-verified claim (empty: not mapped)")
     scopes = StringField("Authorize scopes", validators=[DataRequired()])
     secret_expires = DateField("The customer's IdP secret expires on", validators=[Optional()])
     submit = SubmitField("Save and review the Cognito changes")

@@ -14,6 +14,7 @@ from portal.models import Role, UserPool
 from portal.services.engine import drift, lifecycle
 from portal.services.pools.registry import find_pool, list_usage, set_closed, set_quotas
 from portal.services.tenants.records import UnknownTenant, get_tenant
+from portal.services.tenants.rotation import new_secret_handovers
 from portal.validation import ValidationError
 from portal.web.access import STAFF_ROLES, roles
 from portal.web.lifecycle.forms import EditTenantForm, MoveForm, OffboardForm, QuotasForm, lines
@@ -68,6 +69,8 @@ def edit(slug: str):
                 groups_claim=form.groups_claim.data,
                 roles_claim=form.roles_claim.data or None,
                 clear_roles=not (form.roles_claim.data or "").strip(),
+                email_verified_claim=form.email_verified_claim.data or None,
+                clear_email_verified=not (form.email_verified_claim.data or "").strip(),
                 scopes=form.scopes.data,
                 idp_secret_expires_at=datetime(expires.year, expires.month, expires.day, tzinfo=UTC)
                 if expires
@@ -95,6 +98,7 @@ class _Settings:
         self.logout_urls = "\n".join(tenant.logout_urls)
         self.groups_claim = tenant.groups_claim
         self.roles_claim = tenant.roles_claim or ""
+        self.email_verified_claim = tenant.email_verified_claim or ""
         self.scopes = tenant.authorize_scopes
         self.secret_expires = (
             tenant.idp_secret_expires_at.date() if tenant.idp_secret_expires_at else None
@@ -159,48 +163,66 @@ def offboard(slug: str):
     return render_template("lifecycle/offboard.html", tenant=tenant, form=form)
 
 
-@bp.post("/tenants/<slug>/secret/rotate")
-@roles(*STAFF_ROLES)
-def rotate_secret(slug: str):
-    tenant = _tenant(slug)
-    return _act(
-        tenant,
-        lambda: lifecycle.start_secret_rotation(tenant),
+SECRET_ACTIONS = {
+    "rotate": (
+        lifecycle.start_secret_rotation,
         "A second client secret is being added; the current one keeps working.",
-    )
-
-
-@bp.post("/tenants/<slug>/secret/retire")
-@roles(*STAFF_ROLES)
-def retire_secret(slug: str):
-    tenant = _tenant(slug)
-    return _act(
-        tenant,
-        lambda: lifecycle.retire_old_secret(tenant),
-        "The old client secret is being retired.",
-    )
-
-
-@bp.post("/tenants/<slug>/secret/cancel")
-@roles(*STAFF_ROLES)
-def cancel_rotation(slug: str):
-    tenant = _tenant(slug)
-    return _act(
-        tenant,
-        lambda: lifecycle.cancel_secret_rotation(tenant),
+    ),
+    "retire": (lifecycle.retire_old_secret, "The old client secret is being retired."),
+    "cancel": (
+        lifecycle.cancel_secret_rotation,
         "The new client secret is being withdrawn; the old one stays.",
-    )
+    ),
+}
+
+
+@bp.route("/tenants/<slug>/secret/<action>", methods=["GET", "POST"])
+@roles(*STAFF_ROLES)
+def secret_action(slug: str, action: str):
+    """Rotate, retire or withdraw: a page that states the consequence, then the POST."""
+    tenant = _tenant(slug)
+    if action not in SECRET_ACTIONS:
+        abort(404)
+    if request.method == "GET":
+        return render_template(
+            "lifecycle/secret_confirm.html",
+            tenant=tenant,
+            action=action,
+            handovers=new_secret_handovers(tenant),
+            form=ActionForm(),
+        )
+    service, done = SECRET_ACTIONS[action]
+    return _act(tenant, lambda: service(tenant), done)
 
 
 @bp.post("/tenants/<slug>/drift/check")
 @roles(*STAFF_ROLES)
 def check_drift(slug: str):
     tenant = _tenant(slug)
-    return _act(
-        tenant,
-        lambda: drift.check_drift(tenant),
-        "Compared with Cognito; findings are listed on this page.",
-    )
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        findings = drift.check_drift(tenant)
+    except (ValidationError, CognitoError) as exc:
+        db.session.rollback()
+        flash(getattr(exc, "explanation", None) or exc.message, "error")
+        return redirect(_back(tenant))
+    if tenant.status != "ready" or tenant.pending_changes_since is not None:
+        flash("Not checked: drift is checked only on a ready tenant without pending changes.")
+    elif findings:
+        count = len(findings)
+        flash(
+            f"Cognito differs on {count} field{'s' if count != 1 else ''}; see Drift below.",
+            "error",
+        )
+    else:
+        checked = tenant.drift_checked_at.strftime("%Y-%m-%d %H:%M UTC")
+        flash(
+            f"No drift: Cognito matches on {drift.fields_compared(tenant)} fields, "
+            f"checked at {checked}.",
+            "success",
+        )
+    return redirect(_back(tenant))
 
 
 @bp.post("/tenants/<slug>/drift/repair")

@@ -26,30 +26,19 @@ from portal.services.engine import lifecycle
 from portal.services.engine.desired import test_callback_url
 from portal.services.engine.queue import latest_run, queue_onboarding
 from portal.services.pools.registry import NoPoolHasRoom
+from portal.services.tenants.envfile import env_file_blocker, render_env_file
 from portal.services.tenants.handover import hosted_urls, reveal_credentials, tenant_summary
 from portal.services.tenants.listing import SORTS, TenantFilter, audit_trail, list_tenants
+from portal.services.tenants.offboarded import CredentialsGone, offboarding_of
 from portal.services.tenants.records import UnknownTenant, get_tenant
 from portal.validation import ValidationError
 from portal.web.access import ALL_ROLES, STAFF_ROLES, roles
+from portal.web.converters import id_arg
 from portal.web.tenants.actions import TENANT_ACTION_TEMPLATES
 from portal.web.tenants.forms import ActionForm
 
 bp = Blueprint("tenants", __name__, url_prefix="/tenants")
 STATUSES = [s.value for s in TenantStatus]
-ENV_NAMES = {
-    "client_id": "COGNITO_CLIENT_ID",
-    "client_secret": "COGNITO_CLIENT_SECRET",
-    "cognito_domain": "COGNITO_DOMAIN",
-    "issuer": "COGNITO_ISSUER",
-    "user_pool_id": "COGNITO_USER_POOL_ID",
-    "region": "COGNITO_REGION",
-    "jwks_uri": "COGNITO_JWKS_URI",
-    "authorize_url": "COGNITO_AUTHORIZE_URL",
-    "token_url": "COGNITO_TOKEN_URL",
-    "logout_url": "COGNITO_LOGOUT_URL",
-    "redirect_uri": "COGNITO_REDIRECT_URI",
-    "provider_name": "COGNITO_IDENTITY_PROVIDER",
-}
 
 
 def _tenant(slug: str) -> Tenant:
@@ -119,10 +108,7 @@ def list_url(wanted: TenantFilter, **changes) -> str:
 @roles(*ALL_ROLES)
 def show(slug: str):
     tenant = _tenant(slug)
-    try:
-        before = int(request.args.get("before", "0")) or None
-    except ValueError:
-        before = None
+    before = id_arg("before")
     events, next_before = audit_trail(tenant, before)
     runs = db.session.scalars(
         select(Run).where(Run.tenant_id == tenant.id).order_by(Run.id.desc()).limit(20)
@@ -142,7 +128,15 @@ def show(slug: str):
         action_templates=TENANT_ACTION_TEMPLATES,
         form=ActionForm(),
         test_callback=test_callback_url(),
+        offboarding=offboarding_of(tenant),
     )
+
+
+@bp.errorhandler(CredentialsGone)
+def _credentials_gone(error: CredentialsGone):
+    """Reveal and downloads of an offboarded tenant: 410, with when, by whom and why."""
+    db.session.rollback()
+    return render_template("tenants/gone.html", tenant=error.tenant, error=error), 410
 
 
 @bp.get("/<slug>/progress")
@@ -183,11 +177,11 @@ def retry(slug: str):
     return redirect(url_for("tenants.progress", slug=tenant.slug))
 
 
-def _reveal(tenant: Tenant, purpose: str) -> dict | None:
+def _reveal(tenant: Tenant, purpose: str, with_previous: bool = False) -> dict | None:
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        return reveal_credentials(tenant, purpose)
+        return reveal_credentials(tenant, purpose, with_previous=with_previous)
     except ValidationError as error:
         flash(error.message, "error")
     except CognitoError as error:
@@ -200,7 +194,7 @@ def _reveal(tenant: Tenant, purpose: str) -> dict | None:
 @roles(*STAFF_ROLES)
 def reveal(slug: str):
     tenant = _tenant(slug)
-    bundle = _reveal(tenant, "shown in the browser")
+    bundle = _reveal(tenant, "shown in the browser", with_previous=True)
     if bundle is None:
         return redirect(url_for("tenants.show", slug=tenant.slug))
     return render_template("tenants/reveal.html", tenant=tenant, bundle=bundle, form=ActionForm())
@@ -210,15 +204,14 @@ def reveal(slug: str):
 @roles(*STAFF_ROLES)
 def download_env(slug: str):
     tenant = _tenant(slug)
+    blocker = env_file_blocker(tenant)
+    if blocker is not None:
+        flash(blocker, "error")
+        return redirect(url_for("tenants.show", slug=tenant.slug))
     bundle = _reveal(tenant, "downloaded as .env")
     if bundle is None:
         return redirect(url_for("tenants.show", slug=tenant.slug))
-    lines = [f"# Cognito single sign-on for {tenant.name} ({tenant.slug})"]
-    for key, name in ENV_NAMES.items():
-        value = bundle.get(key) or ""
-        escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
-        lines.append(f'{name}="{escaped}"')
-    return _attachment("\n".join(lines) + "\n", f"{tenant.slug}-cognito.env", "text/plain")
+    return _attachment(render_env_file(tenant, bundle), f"{tenant.slug}-cognito.env", "text/plain")
 
 
 @bp.post("/<slug>/credentials.json")

@@ -109,7 +109,7 @@ def delete(endpoint_id: int):
     return redirect(url_for("webhooks.index"))
 
 
-@bp.post("/deliveries/<int:delivery_id>/redeliver")
+@bp.post("/deliveries/<bigint:delivery_id>/redeliver")
 @roles(Role.ADMIN)
 def redeliver(delivery_id: int):
     delivery = db.session.get(WebhookDelivery, delivery_id)

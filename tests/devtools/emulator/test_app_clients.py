@@ -109,6 +109,8 @@ def test_only_existing_identity_providers(cognito, pool):
         "app.example.com/callback",  # no scheme
         "https:///callback",  # no host
         "javascript:alert(1)",
+        "http://[::2]/cb",  # http only on localhost, 127.0.0.1 and [::1]
+        "https://app.example.com/a b",  # RedirectUrlType's pattern has no whitespace
     ],
 )
 def test_bad_callback_and_logout_urls(cognito, pool, url):
@@ -126,7 +128,10 @@ def test_bad_callback_and_logout_urls(cognito, pool, url):
         "https://yourapp.com/api/oidc/cognito/callback/",
         "http://localhost:8000/api/oidc/cognito/callback/",
         "http://127.0.0.1:5000/cb",
+        "http://[::1]:5000/cb",  # listed in CreateUserPoolClientRequest.CallbackURLs' text
         "myapp://callback",
+        "com.example.app:/oauth2redirect",
+        "https://app.example.com/$(id)`x`",  # AWS's pattern allows \p{P} and \p{S}
     ],
 )
 def test_good_callback_urls(cognito, pool, url):
@@ -321,3 +326,38 @@ def test_unknown_pool_or_client_is_not_found(cognito, pool):
     with pytest.raises(ClientError) as exc:
         cognito.update_user_pool_client(UserPoolId=pool.user_pool_id, ClientId="nothere")
     assert error_code(exc) == "ResourceNotFoundException"
+
+
+def _pool_requiring_name(cognito) -> str:
+    return cognito.create_user_pool(
+        PoolName="requires-name",
+        Schema=[{"Name": "name", "AttributeDataType": "String", "Required": True}],
+    )["UserPool"]["Id"]
+
+
+def test_a_required_attribute_must_be_writable(emu, cognito):
+    pool_id = _pool_requiring_name(cognito)
+    with pytest.raises(ClientError) as exc:
+        cognito.create_user_pool_client(
+            UserPoolId=pool_id, ClientName="c", WriteAttributes=["email"]
+        )
+    assert error_code(exc) == "InvalidParameterException"
+    assert "name" in exc.value.response["Error"]["Message"]
+    made = cognito.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="c", WriteAttributes=["email", "name"]
+    )["UserPoolClient"]
+    with pytest.raises(ClientError) as exc:
+        cognito.update_user_pool_client(
+            UserPoolId=pool_id, ClientId=made["ClientId"], WriteAttributes=["email"]
+        )
+    assert error_code(exc) == "InvalidParameterException"
+    # Without a list every attribute is writable, so nothing is missing.
+    cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="all")
+
+
+def test_plain_moto_lets_a_client_leave_out_a_required_attribute(plain_moto):
+    with plain_moto() as moto:
+        pool_id = _pool_requiring_name(moto.client)
+        moto.client.create_user_pool_client(
+            UserPoolId=pool_id, ClientName="c", WriteAttributes=["email"]
+        )

@@ -171,3 +171,13 @@ def test_plain_moto_has_no_branding_at_all(plain_moto):
             moto.client.create_managed_login_branding(
                 UserPoolId=moto.pool_id, ClientId=client_id, UseCognitoProvidedValues=True
             )
+
+
+def test_a_lite_pool_answers_operation_not_enabled_for_a_clients_style(cognito, pool, web_client):
+    # botocore model: DescribeManagedLoginBrandingByClient lists OperationNotEnabledException.
+    cognito.update_user_pool(UserPoolId=pool.user_pool_id, UserPoolTier="LITE")
+    with pytest.raises(ClientError) as exc:
+        cognito.describe_managed_login_branding_by_client(
+            UserPoolId=pool.user_pool_id, ClientId=web_client["ClientId"]
+        )
+    assert error_code(exc) == "OperationNotEnabledException"

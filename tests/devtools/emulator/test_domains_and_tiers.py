@@ -106,3 +106,18 @@ def test_plain_moto_drops_the_version_and_the_tier(plain_moto):
         assert "ManagedLoginVersion" not in described["DomainDescription"]
         pool = moto.client.describe_user_pool(UserPoolId=moto.pool_id)["UserPool"]
         assert "UserPoolTier" not in pool
+
+
+def test_a_custom_domain_may_be_longer_than_a_prefix(emu, cognito):
+    pool_id = cognito.create_user_pool(PoolName="custom")["UserPool"]["Id"]
+    long_name = "sign-in." + "tenant-portal." * 5 + "example.com"  # 89 characters
+    config = {"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc"}
+    made = cognito.create_user_pool_domain(
+        UserPoolId=pool_id, Domain=long_name, CustomDomainConfig=config
+    )
+    assert made["CloudFrontDomain"]
+    with pytest.raises(ClientError) as exc:
+        cognito.create_user_pool_domain(
+            UserPoolId=pool_id, Domain="x" * 64 + ".example.com", CustomDomainConfig=config
+        )
+    assert error_code(exc) == "InvalidParameterException"

@@ -96,10 +96,12 @@ def test_bad_settings_are_refused(emu):
 
 
 def test_faults_are_off_by_default_and_after_reset(emu, cognito, pool):
-    emu.configure(error_rate=1.0, latency_ms=5)
+    emu.configure(error_rate=1.0, latency_ms=5, denied_actions=["DescribeUserPool"])
     emu.reset()
     assert emu.app.config() == {
         "rate_limits": False,
+        "denied_actions": [],
+        "hide_supplied_secrets": False,
         "latency_ms": 0.0,
         "jitter_ms": 0.0,
         "throttle_rate": 0.0,
@@ -109,3 +111,12 @@ def test_faults_are_off_by_default_and_after_reset(emu, cognito, pool):
     pool_id = emu.seed()[0].user_pool_id
     for _ in range(10):
         cognito.describe_user_pool(UserPoolId=pool_id)
+
+
+def test_a_denied_action_is_refused_like_iam_refuses_it(emu, cognito, pool):
+    emu.configure(denied_actions=["DescribeUserPool"])
+    with pytest.raises(ClientError) as exc:
+        cognito.describe_user_pool(UserPoolId=pool.user_pool_id)
+    assert error_code(exc) == "AccessDeniedException"
+    assert "cognito-idp:DescribeUserPool" in exc.value.response["Error"]["Message"]
+    cognito.list_user_pool_clients(UserPoolId=pool.user_pool_id, MaxResults=1)  # others pass

@@ -97,7 +97,7 @@ def test_plain_moto_accepts_empty_details(plain_moto):
         create(moto.client, moto.pool_id, ProviderDetails={})
 
 
-def test_mapping_needs_existing_mutable_custom_attributes(cognito, pool):
+def test_mapping_needs_existing_custom_attributes_mutable_or_not(cognito, pool):
     mapping = {"email": "email", "custom:groups": "groups"}
     with pytest.raises(ClientError) as exc:
         create(cognito, pool.user_pool_id, AttributeMapping=mapping)
@@ -109,9 +109,8 @@ def test_mapping_needs_existing_mutable_custom_attributes(cognito, pool):
             {"Name": "tenant", "AttributeDataType": "String", "Mutable": False},
         ],
     )
-    with pytest.raises(ClientError) as exc:
-        create(cognito, pool.user_pool_id, AttributeMapping={"custom:tenant": "tid"})
-    assert error_code(exc) == "InvalidParameterException"
+    # AWS accepts an immutable attribute here and fails the sign-in that writes it instead.
+    create(cognito, pool.user_pool_id, "immutable", AttributeMapping={"custom:tenant": "tid"})
     provider = create(cognito, pool.user_pool_id, AttributeMapping=mapping)["IdentityProvider"]
     assert provider["AttributeMapping"] == mapping
     assert provider["UserPoolId"] == pool.user_pool_id
@@ -122,13 +121,19 @@ def test_plain_moto_maps_to_missing_attributes(plain_moto):
         create(moto.client, moto.pool_id, AttributeMapping={"custom:groups": "groups"})
 
 
-def test_update_replaces_details_whole_and_checks_them(cognito, pool):
+def test_update_keeps_the_details_it_is_not_sent_and_checks_the_result(cognito, pool):
     create(cognito, pool.user_pool_id)
+    partial = cognito.update_identity_provider(
+        UserPoolId=pool.user_pool_id,
+        ProviderName="acme-okta",
+        ProviderDetails={"client_id": "only-this"},
+    )["IdentityProvider"]
+    assert partial["ProviderDetails"] == oidc_details(client_id="only-this")
     with pytest.raises(ClientError) as exc:
         cognito.update_identity_provider(
             UserPoolId=pool.user_pool_id,
             ProviderName="acme-okta",
-            ProviderDetails={"client_id": "only-this"},
+            ProviderDetails={"attributes_request_method": "PUT"},
         )
     assert error_code(exc) == "InvalidParameterException"
     new = oidc_details(oidc_issuer="https://login.example.org", authorize_scopes="openid")
@@ -168,3 +173,23 @@ def test_identity_provider_quota(emu, cognito, pool):
     with pytest.raises(ClientError) as exc:
         create(cognito, pool.user_pool_id, name="idp-three")
     assert error_code(exc) == "LimitExceededException"
+
+
+def test_an_identifier_is_unique_in_a_pool_on_create_and_on_update(cognito, pool):
+    """AWS: "Identifiers must be unique across the user pool" (developer guide)."""
+    create(cognito, pool.user_pool_id, name="first", IdpIdentifiers=["acme.com"])
+    with pytest.raises(ClientError) as exc:
+        create(cognito, pool.user_pool_id, name="second", IdpIdentifiers=["acme.com"])
+    assert error_code(exc) == "DuplicateProviderException"
+    create(cognito, pool.user_pool_id, name="second", IdpIdentifiers=["beta.com"])
+    with pytest.raises(ClientError) as exc:
+        cognito.update_identity_provider(
+            UserPoolId=pool.user_pool_id, ProviderName="second", IdpIdentifiers=["acme.com"]
+        )
+    assert error_code(exc) == "DuplicateProviderException"
+    # the provider may keep (re-send) its own identifiers
+    cognito.update_identity_provider(
+        UserPoolId=pool.user_pool_id, ProviderName="first", IdpIdentifiers=["acme.com", "a.io"]
+    )
+    first = cognito.describe_identity_provider(UserPoolId=pool.user_pool_id, ProviderName="first")
+    assert first["IdentityProvider"]["IdpIdentifiers"] == ["acme.com", "a.io"]

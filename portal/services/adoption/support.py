@@ -1,0 +1,20 @@
+"""Which kinds of identity provider a hand-made tenant may have to be adopted: the one place."""
+
+from __future__ import annotations
+
+# ProviderType values from botocore's model (IdentityProviderTypeType). The portal's tenants sign
+# in through their company's OIDC provider; SAML tenants come with the SAML support (issue 18).
+ADOPTABLE_TYPES = frozenset({"OIDC"})
+NOT_YET = {"SAML": "not adoptable yet: SAML"}
+SOCIAL = frozenset({"Google", "Facebook", "LoginWithAmazon", "SignInWithApple"})
+
+
+def why_not_adoptable(provider_type: str) -> str | None:
+    """None when a provider of this type can belong to an adopted tenant, else the reason."""
+    if provider_type in ADOPTABLE_TYPES:
+        return None
+    if provider_type in NOT_YET:
+        return NOT_YET[provider_type]
+    if provider_type in SOCIAL:
+        return f"a social sign-in ({provider_type}) shared by everyone, not a tenant's own IdP"
+    return f"provider type {provider_type} is not supported"
