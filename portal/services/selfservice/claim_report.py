@@ -145,7 +145,8 @@ def claim_report(claims: dict[str, Any] | None, tenant: Tenant) -> ClaimReport:
     """Check the claims that arrived against what TENANT expects."""
     claims = claims or {}
     kind = provider_kind(tenant.issuer)
-    expected = [("E-mail", "email", "email", "email")]
+    # A SAML IdP names its e-mail attribute itself (Entra: a claim-type URI); OIDC sends email.
+    expected = [("E-mail", "email", tenant.email_attribute or "email", "email")]
     if tenant.groups_claim:
         expected.append(("Groups", GROUPS_ATTRIBUTE, tenant.groups_claim, "groups"))
     if tenant.roles_claim:
