@@ -539,6 +539,15 @@ class Settings:
         section="optional",
         example="Your vendor",
     )
+    vendor_contact: str | None = setting(
+        "PORTAL_VENDOR_CONTACT",
+        text,
+        doc="whom customers ask for a new setup link when theirs expired (an e-mail address or "
+        "a team), shown on the page an expired or replaced link opens",
+        shown="the person who sent the link",
+        section="optional",
+        example="onboarding@vendor.example",
+    )
     smtp_url: str | None = setting(
         "PORTAL_SMTP_URL",
         smtp_url,

@@ -46,6 +46,7 @@ def operator_command(func: Callable) -> Callable:
         from portal.oidc.ssrf import FetchFailed, FetchRefused
         from portal.services.audit.actors import acting_as, cli_actor
         from portal.services.pools.registry import NoPoolHasRoom
+        from portal.services.tenants.offboarded import CredentialsGone
         from portal.services.tenants.records import UnknownTenant
         from portal.validation import ValidationError
 
@@ -59,6 +60,9 @@ def operator_command(func: Callable) -> Callable:
             except UnknownTenant as exc:
                 db.session.rollback()
                 raise InvalidInput(str(exc)) from exc
+            except CredentialsGone as exc:
+                db.session.rollback()
+                raise OperationFailed(exc.reason) from exc
             except NoPoolHasRoom as exc:
                 db.session.rollback()
                 raise OperationFailed(str(exc)) from exc

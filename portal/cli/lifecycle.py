@@ -152,9 +152,11 @@ def register(group: click.Group) -> None:
             click.echo(f"{resource.title}: {resource.outcome}")
             for change in resource.changes:
                 field = f" {change['field']}" if change["field"] else ""
-                click.echo(
-                    f"  {change['action']}{field}: {change['before']!r} -> {change['after']!r}"
-                )
+                click.echo(f"  {change['action']}{field}")
+                for line in change["lines"]:
+                    click.echo(f"    {line}")
+                if change["irreversible"]:
+                    click.echo(f"    ! cannot be undone: {change['irreversible']}")
         click.echo(f"{result.changes} change(s)")
 
     @group.command("apply")

@@ -27,6 +27,7 @@ from portal.services.tenants.handover import (
     saml_certificates,
     tenant_summary,
 )
+from portal.services.tenants.offboarded import refuse_if_offboarded
 from portal.services.tenants.records import create_tenant, get_tenant, set_idp, set_saml_idp
 
 STATUSES = [s.value for s in TenantStatus]
@@ -391,6 +392,7 @@ def show(slug, as_json) -> None:
 def credentials(slug, as_json) -> None:
     """Print what the vendor's application needs, the client secret read from Cognito (audited)."""
     tenant = get_tenant(slug)
+    refuse_if_offboarded(tenant)  # exit 1 with when and by whom, before "no app client"
     if tenant.client_id is None:
         raise InvalidInput(
             f"tenant {slug} has no app client yet (status {tenant.status}); onboard it first"
@@ -400,8 +402,10 @@ def credentials(slug, as_json) -> None:
     if as_json:
         emit_json(bundle)
         return
+    width = max(len(key) for key in bundle)
     for key, value in bundle.items():
-        click.echo(f"{key:<15} {value}")
+        if value is not None:  # nothing to hand over (no rotation, no sign-out URL): not shown
+            click.echo(f"{key:<{width}}  {value}")
 
 
 # Life after day one, the CSV import and claimed domains are `portal tenants ...` commands too.

@@ -265,6 +265,8 @@ PROBES: dict[str, Probe] = {
     "DescribeUserPoolClient": lambda g, p, x, f: g.call(
         "DescribeUserPoolClient", p, ClientId=x.client_id
     ),
+    # A read: the pool's SAML signing certificate (SAML tenants with signed requests or sign-out).
+    "GetSigningCertificate": lambda g, p, x, f: g.call("GetSigningCertificate", p),
     "UpdateUserPoolClient": lambda g, p, x, f: g.call(
         "UpdateUserPoolClient", p, ClientId=x.client_id
     ),

@@ -69,7 +69,8 @@ class SetupLink(db.Model):
 
 class SignInOutcome(StrEnum):
     PENDING = "pending"
-    SUCCEEDED = "succeeded"
+    SUCCEEDED = "succeeded"  # signed in and every expected claim arrived: the tenant is verified
+    CLAIMS_MISSING = "claims_missing"  # signed in, but e-mail, groups or roles did not arrive
     FAILED = "failed"
 
 

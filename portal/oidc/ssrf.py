@@ -6,7 +6,9 @@ connection goes to the address that was checked, so DNS rebinding cannot swap it
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import re
 import socket
 import time
 from dataclasses import dataclass
@@ -237,7 +239,7 @@ def _request(
     except urllib3.exceptions.SSLError as exc:
         raise FetchFailed(f"the TLS certificate of {host} is not valid: {_short(exc)}") from exc
     except urllib3.exceptions.NewConnectionError as exc:  # a subclass of ConnectTimeoutError
-        raise FetchFailed(f"{host} could not be reached: {_short(exc)}") from exc
+        raise FetchFailed(f"could not connect to {host}: {_connect_reason(exc)}") from exc
     except (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError) as exc:
         raise FetchFailed(f"{host} did not answer within {timeout:.0f} seconds") from exc
     except urllib3.exceptions.HTTPError as exc:
@@ -262,6 +264,28 @@ def _read_capped(response, max_bytes: int, url: str, deadline: float) -> bytes:
     except Urllib3Error as exc:
         raise FetchFailed(f"reading {url} failed: {_short(exc)}") from exc
     return b"".join(chunks)
+
+
+CONNECT_REASONS = {
+    errno.ECONNREFUSED: "connection refused (nothing listens on that port)",
+    errno.EHOSTUNREACH: "the host is unreachable",
+    errno.ENETUNREACH: "the network is unreachable",
+    errno.ECONNRESET: "the connection was reset",
+    errno.ETIMEDOUT: "the connection timed out",
+}
+
+
+def _connect_reason(exc: Exception) -> str:
+    """Why a connection failed, in words; never urllib3's 'HTTPConnection(host=...)' repr."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        code = getattr(seen, "errno", None)
+        if code in CONNECT_REASONS:
+            return CONNECT_REASONS[code]
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc)
+    match = re.search(r"\[Errno -?\d+\] (.+)$", text)
+    return (match.group(1) if match else text.rsplit(": ", 1)[-1]).strip().lower()[:200]
 
 
 def _short(exc: Exception) -> str:

@@ -49,6 +49,7 @@
           element.replaceWith(fresh);
           element = fresh;
           if (!fresh.hasAttribute("data-poll-done")) setTimeout(tick, interval);
+          else if (fresh.closest("[data-reload-on-done]")) window.location.reload();
         })
         .catch(function () { setTimeout(tick, interval * 2); });
     };
@@ -76,6 +77,17 @@
       });
     });
   }
+
+  // The main menu collapses behind "Menu" on narrow screens (CSS); this opens and closes it.
+  document.documentElement.classList.add("js");
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest(".nav-toggle");
+    if (!toggle) return;
+    var menu = document.getElementById(toggle.getAttribute("aria-controls"));
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    menu.classList.toggle("is-open", open);
+  });
 
   function start() {
     document.querySelectorAll("[data-saml-presets]").forEach(samlPresets);

@@ -57,13 +57,28 @@
     update();
   }
 
-  // After a failed check, put the keyboard focus on the first field that needs attention.
-  function focusFirstError() {
-    var invalid = document.querySelector("[aria-invalid='true']");
-    if (invalid) invalid.focus();
+  // Each step opens with the keyboard on its first field, or on the first field that needs
+  // attention after a failed check; a step without fields focuses its heading, so the next Tab
+  // reaches its buttons rather than the site's menu.
+  function focusStep() {
+    var step = document.querySelector("[data-wizard-step]");
+    if (!step) return;
+    var visible = function (el) { return el.offsetParent !== null && !el.disabled; };
+    var invalid = Array.prototype.filter.call(step.querySelectorAll("[aria-invalid='true']"), visible);
+    var fields = Array.prototype.filter.call(
+      step.querySelectorAll("input:not([type=hidden]):not([type=submit]), select, textarea"), visible);
+    var target = invalid[0] || fields[0];
+    if (target && target.type === "radio" && !target.checked) {  // a radio group: its choice
+      target = step.querySelector("input[type=radio][name='" + target.name + "']:checked") || target;
+    }
+    if (!target) {
+      target = document.getElementById("step-title");
+      target.setAttribute("tabindex", "-1");
+    }
+    target.focus();
   }
 
-  function start() { slugSuggestion(); providerMode(); focusFirstError(); }
+  function start() { slugSuggestion(); providerMode(); focusStep(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

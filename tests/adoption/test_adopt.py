@@ -60,7 +60,10 @@ def test_adoption_records_ready_tenants_as_found_and_writes_nothing_to_cognito(
         assert tenant.idp_secret_in_cognito and tenant.idp_client_secret_encrypted is None
         assert tenant.provider_created and tenant.pool.user_pool_id == pool_id
     assert acme.branding_id and globex.branding_id is None
-    assert globex.idp_identifiers == ["globex.com"]
+    assert globex.idp_identifiers == ["globex.com"]  # kept in Cognito, shown unverified
+    assert [(d.domain, d.state, d.legacy) for d in globex.domains] == [
+        ("globex.com", "unverified", True)
+    ]
     assert acme.callback_urls == ["https://acme.example.com/api/oidc/cognito/callback/"]
     # The pool's usage is the same: what nobody owned is now the tenants'.
     after = usage(registered_pool(pool_id))

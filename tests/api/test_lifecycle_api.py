@@ -63,4 +63,7 @@ def test_offboarding_needs_the_slug_and_is_safe_twice(db, api_client, cognito_em
     again = staff.post("/api/v1/tenants/acme/offboard", {"confirm": "acme"})
     assert again.status_code == 202 and again.get_json()["run"] is None
     gone = api_client("application").get("/api/v1/tenants/acme/oidc-config")
-    assert gone.status_code == 409 and gone.get_json()["title"] == "Offboarded"
+    problem = gone.get_json()
+    assert gone.status_code == 410 and problem["title"] == "Offboarded"
+    assert "was offboarded on" in problem["detail"]
+    assert "by api-staff@example.com" in problem["detail"]

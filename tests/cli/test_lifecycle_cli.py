@@ -19,6 +19,9 @@ def test_update_then_plan_json_then_apply(cli, db, cognito_emulator, oidc_idp):
     assert plan["changes"] == 1
     [change] = [c for r in plan["resources"] for c in r["changes"]]
     assert change["field"] == "LogoutURLs" and change["after"] == ["https://app.example.com/out"]
+    text = cli("tenants", "plan", "acme").stdout
+    assert "+ https://app.example.com/out" in text and "- https://app.example.com/bye" in text
+    assert "['" not in text  # no whole lists before and after
     result = cli("tenants", "apply", "acme", "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["status"] == "queued"
     assert run_latest(db, tenant) == RunStatus.SUCCEEDED
@@ -37,6 +40,10 @@ def test_offboard_needs_the_slug_typed(cli, db, cognito_emulator, oidc_idp):
     run_latest(db, tenant)
     again = cli("tenants", "offboard", "acme", "--yes")
     assert again.exit_code == 0 and "nothing to do" in again.stderr
+    credentials = cli("tenants", "credentials", "acme", "--json")
+    assert credentials.exit_code == 1 and credentials.stdout == ""
+    assert "was offboarded on" in credentials.stderr
+    assert "removed from Cognito" in credentials.stderr
 
 
 def test_rotation_commands_refuse_out_of_order(cli, db, cognito_emulator, oidc_idp):

@@ -76,27 +76,40 @@ def pool(cognito_emulator) -> str:
 # --- Closed links ------------------------------------------------------------------------------
 
 
-def test_unknown_expired_and_revoked_links_look_exactly_the_same(app, browser: Browser, db, pool):
+def test_expired_revoked_and_unknown_links_each_say_why_and_name_no_tenant(
+    app, browser: Browser, db, pool, monkeypatch
+):
     tenant = draft(name="Secret Customer Name")
     expired, expired_token = new_link(tenant)
     expired.expires_at = utcnow() - timedelta(seconds=1)
+    expired_on = expired.expires_at.strftime("%d %b %Y")
     db.session.commit()
     other = draft("other", "Other Corp")
     revoked, revoked_token = new_link(other)
     with acting_as(f.TEST_ACTOR):
         revoke_link(revoked)
 
-    pages = [
-        browser.get(f"/setup/{t}") for t in ("A" * 43, "not-a-token", expired_token, revoked_token)
-    ]
-    assert {p.status_code for p in pages} == {404}
-    bodies = {re.sub(r"[0-9a-f]{32}", "REQ", p.get_data(as_text=True)) for p in pages}
-    assert len(bodies) == 1  # the same page for all of them, request ids aside
+    unknown = [browser.get(f"/setup/{t}") for t in ("A" * 43, "not-a-token")]
+    assert {p.status_code for p in unknown} == {404}
+    bodies = {re.sub(r"[0-9a-f]{32}", "REQ", p.get_data(as_text=True)) for p in unknown}
+    assert len(bodies) == 1  # a garbled token and an unknown one look the same
     body = bodies.pop()
-    assert "This link does not work" in body
+    assert "This link does not work" in body and "copied whole" in body
     assert "Ask your contact at Your vendor for a new set-up link" in body
-    for leak in ("Secret Customer Name", "acme", "Other Corp", "expired", "revoked"):
-        assert leak not in body
+
+    lapsed = browser.get(f"/setup/{expired_token}")
+    text = lapsed.get_data(as_text=True)
+    assert lapsed.status_code == 410 and "This set-up link has expired" in text
+    assert expired_on in text
+    withdrawn = browser.get(f"/setup/{revoked_token}")
+    assert withdrawn.status_code == 410 and "withdrew this link" in withdrawn.get_data(True)
+
+    set_settings(monkeypatch, app, vendor_contact="onboarding@globex.example")
+    asked = browser.get(f"/setup/{expired_token}").get_data(as_text=True)
+    assert "Ask onboarding@globex.example for a new set-up link" in asked
+    for page in (body, text, withdrawn.get_data(as_text=True), asked):
+        for leak in ("Secret Customer Name", "acme", "Other Corp"):
+            assert leak not in page
 
 
 def test_brute_forcing_tokens_is_throttled_per_address_even_for_a_valid_token(browser, db, pool):
@@ -257,7 +270,7 @@ def test_a_passing_submission_queues_onboarding_as_the_link(browser, db, pool, o
     assert "being applied" in text_of(refused)
 
 
-def test_progress_then_connected_then_the_link_refuses_new_settings(browser, db, pool, oidc_idp):
+def test_connected_then_correctable_until_a_test_verifies_it(browser, db, pool, oidc_idp):
     link, token = new_link(draft())
     tenant_id, link_id = link.tenant_id, link.id
     browser.post_form(f"/setup/{token}", form_data(oidc_idp))
@@ -275,8 +288,23 @@ def test_progress_then_connected_then_the_link_refuses_new_settings(browser, db,
     assert link.state() == LinkState.USED
     assert [e.action for e in audit_rows(db, "setup_link.used")] == ["setup_link.used"]
 
+    # Not verified yet (no test, or a test without groups): the customer may correct it.
     page = browser.get(f"/setup/{token}")
-    assert page.status_code == 200
+    assert "Check and connect" in page.get_data(as_text=True)
+    assert "no test sign-in has verified it yet" in text_of(page)
+    corrected = browser.post_form(f"/setup/{token}", form_data(oidc_idp, groups_claim="roles"))
+    assert corrected.status_code in (200, 302), corrected.get_data(as_text=True)[:500]
+    db.session.expire_all()
+    assert db.session.get(Tenant, tenant_id).groups_claim == "roles"
+    assert len(audit_rows(db, "setup_link.submitted")) == 2
+    rerun = db.session.scalars(select(Run).order_by(Run.id.desc())).first()
+    assert rerun.id != run.id and f.run_now(rerun) == "succeeded"
+
+    # Once a test sign-in verified it, changes need a new link.
+    tenant = db.session.get(Tenant, tenant_id)
+    tenant.verified_at, tenant.verified_by = utcnow(), "setup link for acme"
+    db.session.commit()
+    page = browser.get(f"/setup/{token}")
     assert "Check and connect" not in page.get_data(as_text=True)
     assert "ask Your vendor for a new set-up link" in text_of(page)
     second = browser.post_form(f"/setup/{token}", form_data(oidc_idp, client_id="other"))

@@ -94,7 +94,7 @@ def test_a_test_sign_in_shows_the_claims_and_marks_the_tenant_verified(
     assert "Test sign-in succeeded" in text
     assert '<li class="chip">admins</li>' in html and '<li class="chip">staff</li>' in html
     assert "[editor]" in text
-    assert "No groups arrived" not in text
+    assert "Every expected claim arrived" in text and "claims missing" not in text
     assert f"/setup/{token}#test" in html  # the way back to the setup page
 
     test = latest(db)
@@ -145,18 +145,45 @@ def test_a_replayed_callback_is_refused(browser, db, acme, mock_cognito, cognito
 
 
 @pytest.mark.parametrize(
-    ("sub", "warning"), [("nogroups", "No groups arrived"), ("emptygroups", "Groups arrived empty")]
+    ("sub", "missing", "state"),
+    [
+        ("nogroups", "custom:groups", "missing"),
+        ("emptygroups", "custom:groups", "empty"),
+        ("noemail", "email", "missing"),
+    ],
 )
-def test_missing_or_empty_groups_are_warned_about(
-    browser, db, acme, mock_cognito, cognito_at, sub, warning
+def test_a_sign_in_without_an_expected_claim_does_not_verify(
+    browser, db, acme, mock_cognito, cognito_at, sub, missing, state
+):
+    cognito_at(mock_cognito)
+    tenant_id, token = acme
+    result = browser.get(sign_in_at_mock(authorize_url(start_from_link(browser, token)), sub))
+    assert result.status_code == 200
+    html, text = result.get_data(as_text=True), text_of(result)
+    assert "signed in, claims missing" in text and "not verified" in text
+    assert f'data-claim="{missing}" data-state="{state}"' in html
+    assert "Fix:" in text
+    if missing == "custom:groups":
+        assert "'app_groups'" in text  # the fix names the claim the customer configured
+    assert latest(db).outcome == "claims_missing"
+    assert db.session.get(Tenant, tenant_id).verified_at is None
+    actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert "signin_test.claims_missing" in actions and "tenant.verified" not in actions
+    page = text_of(browser.get(f"/setup/{token}"))
+    assert "Last test: claims missing" in page
+
+
+@pytest.mark.parametrize("sub", ["plusgroups", "pctgroups"])
+def test_form_encoded_group_names_are_shown_decoded(
+    browser, db, acme, mock_cognito, cognito_at, sub
 ):
     cognito_at(mock_cognito)
     _, token = acme
     result = browser.get(sign_in_at_mock(authorize_url(start_from_link(browser, token)), sub))
-    assert result.status_code == 200
-    text = text_of(result)
-    assert "Test sign-in succeeded" in text and warning in text
-    assert "'app_groups'" in text  # names the claim the customer configured
+    html = result.get_data(as_text=True)
+    assert '<li class="chip">Domain Admins</li>' in html
+    assert "Domain+Admins</li>" not in html and "Domain%20Admins</li>" not in html
+    assert latest(db).outcome == "succeeded"
 
 
 def test_claim_values_from_the_idp_are_escaped(browser, db, acme, mock_cognito, cognito_at):

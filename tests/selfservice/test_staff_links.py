@@ -68,7 +68,8 @@ def test_a_new_link_replaces_the_old_one_and_states_are_listed(signed_in, db, ac
     assert "this one replaces it" in text
     assert shown_url(page) != first
     assert 'badge--revoked">revoked' in text and 'badge--active">active' in text
-    assert staff.get(first.removeprefix("http://localhost:8000")).status_code == 404
+    replaced = staff.get(first.removeprefix("http://localhost:8000"))
+    assert replaced.status_code == 410 and "was replaced" in replaced.get_data(True)
 
 
 def test_staff_revoke_a_link_and_it_stops_working(signed_in, db, acme):
@@ -81,7 +82,7 @@ def test_staff_revoke_a_link_and_it_stops_working(signed_in, db, acme):
     db.session.expire_all()
     link = db.session.get(SetupLink, link_id)
     assert link.state() == LinkState.REVOKED and link.revoked_by == "staff@example.com"
-    assert staff.get(url).status_code == 404
+    assert staff.get(url).status_code == 410
     actions = db.session.scalars(select(AuditEvent.action)).all()
     assert "setup_link.revoked" in actions
 

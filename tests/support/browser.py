@@ -74,3 +74,19 @@ def overflows_horizontally(page) -> bool:
 def screenshot(page, name: str, **kwargs) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), **kwargs)
+
+
+def sideways(page) -> list[str]:
+    """The elements reaching past the right edge of the screen (tag#id.class), outermost first."""
+    return page.evaluate(
+        """() => { const width = document.documentElement.clientWidth; const out = [];
+            document.querySelectorAll('body *').forEach(el => {
+              const r = el.getBoundingClientRect();
+              if (r.right > width + 1 && r.width > 0 && !out.some(o => o.el.contains(el)))
+                out.push({el, name: el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+                  + (el.className && typeof el.className === 'string'
+                     ? '.' + el.className.trim().split(/\\s+/).join('.') : '')
+                  + ' ' + Math.round(r.right) + 'px'});
+            });
+            return out.slice(0, 5).map(o => o.name); }"""
+    )

@@ -39,6 +39,14 @@ COGNITO_USERS = [
         },
     ),
     User(sub="nogroups", claims={"email": "bob@example.com"}),
+    User(sub="noemail", claims={"custom:groups": "[admins]"}),
+    # Cognito form-encodes multi-valued attribute values, in either of two spellings.
+    User(
+        sub="plusgroups", claims={"email": "erin@example.com", "custom:groups": "[Domain+Admins]"}
+    ),
+    User(
+        sub="pctgroups", claims={"email": "finn@example.com", "custom:groups": "[Domain%20Admins]"}
+    ),
     User(sub="emptygroups", claims={"email": "carol@example.com", "custom:groups": "[]"}),
     User(
         sub="mallory",
@@ -138,11 +146,25 @@ class StubCognito(ThreadingHTTPServer):
         return jwt.encode({"alg": "RS256", "kid": "k1"}, claims, self.signing_key)
 
 
+def _every_claim(user: Any, scope: str) -> dict[str, object]:
+    """Cognito's ID token for the openid scope: every attribute the client may read.
+
+    The Cognito developer guide ("Understanding user pool JSON web tokens", the ID token) says
+    the openid scope returns all user attributes readable by the client; oidc-provider-mock, like
+    a generic provider, gives standard claims such as email only with their own scope.
+    """
+    return {"sub": user.sub, **user.claims} if "openid" in scope.split() else {"sub": user.sub}
+
+
 @pytest.fixture(scope="session")
 def mock_cognito() -> Iterator[str]:
     """A real OIDC provider playing Cognito's hosted UI and token endpoint."""
-    with run_server_in_thread(user_claims=COGNITO_USERS) as server:
-        yield f"http://localhost:{server.server_port}"
+    from oidc_provider_mock import _app
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_app, "_user_claims_for_scope", _every_claim)
+        with run_server_in_thread(user_claims=COGNITO_USERS) as server:
+            yield f"http://localhost:{server.server_port}"
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from portal.models import DriftFinding, RunStatus, Tenant, TenantStatus
 from tests.support import factories as f
 from tests.support.factories import ready_tenant, run_latest
@@ -64,6 +66,20 @@ def test_bad_settings_are_refused_next_to_the_field(signed_in, db, cognito_emula
     assert db.session.query(Tenant).one().callback_urls == ["https://app.example.com/callback"]
 
 
+def test_a_clean_drift_check_says_how_much_matched_and_when(
+    signed_in, db, cognito_emulator, oidc_idp
+):
+    ready_tenant(cognito_emulator, oidc_idp)
+    staff = signed_in("staff")
+    checked = staff.post_form(
+        "/tenants/acme", {}, post_url="/tenants/acme/drift/check", follow_redirects=True
+    )
+    page = checked.get_data(as_text=True)
+    assert re.search(r"No drift: Cognito matches on \d{2} fields, checked at \d{4}-\d\d-\d\d", page)
+    assert "findings are listed" not in page
+    assert "No drift when last checked" in page
+
+
 def test_drift_is_flagged_and_repaired_from_the_page(signed_in, db, cognito_emulator, oidc_idp):
     tenant = ready_tenant(cognito_emulator, oidc_idp)
     tenant_id, _pool_id = tenant.id, tenant.pool.user_pool_id
@@ -86,14 +102,27 @@ def test_secret_rotation_buttons_follow_the_state(signed_in, db, cognito_emulato
     tenant = ready_tenant(cognito_emulator, oidc_idp)
     tenant_id, _pool_id = tenant.id, tenant.pool.user_pool_id
     staff = signed_in("staff")
-    assert "Rotate the client secret" in tenant_page(staff)
-    staff.post_form("/tenants/acme", {}, post_url="/tenants/acme/secret/rotate")
+    assert "Rotate the client secret…" in tenant_page(staff)
+    confirm = staff.get("/tenants/acme/secret/rotate").get_data(as_text=True)
+    assert "Both work until you retire the old one" in confirm
+    staff.post_form("/tenants/acme/secret/rotate", {})
+    running = tenant_page(staff)
+    assert "Running now: rotate secret" in running and "data-poll=" in running
     settle(db, tenant_id)
     page = tenant_page(staff)
-    assert "Retire the old client secret" in page and "Both secrets work now" in page
-    staff.post_form("/tenants/acme", {}, post_url="/tenants/acme/secret/retire")
+    assert "Retire the old client secret…" in page and "Both secrets work now" in page
+    assert "data-poll=" not in page  # nothing runs: no live connection
+    retire = staff.get("/tenants/acme/secret/retire").get_data(as_text=True)
+    assert "stops working at once" in retire and "never been revealed or downloaded" in retire
+    revealed = staff.post_form("/tenants/acme", {}, post_url="/tenants/acme/reveal")
+    text = revealed.get_data(as_text=True)
+    assert "New — switch your application to this" in text
+    assert "Old — stops working at retire" in text
+    retire = staff.get("/tenants/acme/secret/retire").get_data(as_text=True)
+    assert "The new secret was first handed over on" in retire and "staff@example.com" in retire
+    staff.post_form("/tenants/acme/secret/retire", {})
     settle(db, tenant_id)
-    assert "Rotate the client secret" in tenant_page(staff)
+    assert "Rotate the client secret…" in tenant_page(staff)
 
 
 def test_offboarding_needs_the_slug_typed(signed_in, db, cognito_emulator, oidc_idp):

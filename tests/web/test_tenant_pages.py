@@ -43,7 +43,7 @@ def many_tenants(db, count: int, pool_id: int | None = None) -> None:
 
 
 def names_in(page: str) -> list[str]:
-    return re.findall(r'<td><a href="/tenants/[^"]+">([^<]+)</a></td>', page)
+    return re.findall(r'<td data-label="Name"><a href="/tenants/[^"]+">([^<]+)</a></td>', page)
 
 
 @pytest.mark.dialect
@@ -213,3 +213,35 @@ def test_home_links_to_the_list(signed_in):
     home = signed_in("auditor").get("/").get_data(as_text=True)
     assert 'href="/tenants"' in home and 'href="/tenants?status=failed"' in home
     assert "/tenants/new" not in home
+
+
+def test_the_list_shows_verified_and_where_the_customers_link_stands(
+    signed_in, db, cognito_emulator, oidc_idp
+):
+    from datetime import timedelta
+
+    from portal.models import SetupLink
+    from tests.support.selfservice import new_link
+
+    waiting, lapsed = f.tenant("waiting", oidc_idp), f.tenant("lapsed", oidc_idp)
+    new_link(waiting)
+    link, _ = new_link(lapsed)
+    link.expires_at = utcnow() - timedelta(hours=1)
+    ready = f.ready_tenant(cognito_emulator, oidc_idp, slug="proven")
+    ready.verified_at, ready.verified_by = utcnow(), "staff@example.com"
+    db.session.commit()
+    assert db.session.scalar(select(SetupLink.id).where(SetupLink.tenant_id == lapsed.id))
+
+    rows = {
+        m.group(1): m.group(0)
+        for m in re.finditer(
+            r'<a href="/tenants/([a-z]+)">.*?</tr>', staff_list(signed_in), re.DOTALL
+        )
+    }
+    assert "waiting for customer" in rows["waiting"] and "verified" not in rows["waiting"]
+    assert "link expired" in rows["lapsed"]
+    assert ">verified</span>" in rows["proven"] and "customer" not in rows["proven"]
+
+
+def staff_list(signed_in) -> str:
+    return signed_in("staff").get("/tenants").get_data(as_text=True)

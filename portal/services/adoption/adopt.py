@@ -12,12 +12,11 @@ from portal.cognito.desired import GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE, SAML_FLAGS
 from portal.config import current_settings
 from portal.extensions import db
 from portal.models import Tenant, TenantStatus, UserPool, utcnow
-from portal.models.domains import DomainState, TenantDomain
 from portal.models.tenants import DEFAULT_EMAIL_ATTRIBUTE, DEFAULT_GROUPS_CLAIM, ProviderType
 from portal.saml.metadata import check_metadata_file, fetch_metadata
 from portal.services.adoption.scan import ScannedClient, owned_resources, scan_pool
 from portal.services.audit import trail
-from portal.services.audit.actors import current_actor
+from portal.services.domains.claims import TOKEN_BYTES, kept_from_cognito
 from portal.services.tenants.records import store_metadata, tenant_settings
 from portal.validation import ValidationError, check_name, suggest_slug
 
@@ -174,6 +173,9 @@ def _tenant_for(
         groups_claim=mapping.get(GROUPS_ATTRIBUTE) or DEFAULT_GROUPS_CLAIM,
         roles_claim=mapping.get(ROLES_ATTRIBUTE),
         attributes_request_method=details.get("attributes_request_method") or "GET",
+        # Identifiers Cognito holds stay there, shown unverified until staff decide.
+        domains=kept_from_cognito(scanned.idp_identifiers),
+        domain_token=secrets.token_hex(TOKEN_BYTES) if scanned.idp_identifiers else None,
         provider_name=provider_name,
         client_name=client_name,
         client_id=scanned.client_id,
@@ -186,17 +188,6 @@ def _tenant_for(
     )
     if scanned.provider.get("ProviderType") == ProviderType.SAML:
         _take_saml_settings(tenant, details, mapping)
-    # IdpIdentifiers found in Cognito stay there, shown as unverified until staff decide
-    # (the rule for identifiers that predate domain verification).
-    tenant.domains = [
-        TenantDomain(
-            domain=domain,
-            state=DomainState.UNVERIFIED,
-            legacy=True,
-            claimed_by=current_actor().label[:300],
-        )
-        for domain in scanned.idp_identifiers
-    ]
     return tenant, AdoptedTenant(
         slug, name, scanned.client_id, scanned.client_name, provider_name, scanned.deviations, note
     )

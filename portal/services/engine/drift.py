@@ -15,7 +15,7 @@ from portal.models import DriftFinding, DriftStatus, Tenant, TenantStatus, utcno
 from portal.services import events
 from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
-from portal.services.engine.desired import test_callback_url
+from portal.services.engine.desired import desired_state, test_callback_url
 from portal.services.engine.lifecycle import apply_tenant, plan_tenant
 from portal.services.tenants.records import tenant_settings
 from portal.validation import ValidationError
@@ -74,6 +74,19 @@ def check_drift(tenant: Tenant) -> list[DriftFinding]:
     return open_findings(tenant)
 
 
+def fields_compared(tenant: Tenant) -> int:
+    """How many values a drift check compares: the client's configuration, the provider's
+    details and attribute mapping, the pool's custom attributes and the login style."""
+    desired = desired_state(tenant)
+    return (
+        len(desired.client_config())
+        + len(desired.provider_details())
+        + len(desired.attribute_mapping())
+        + len(desired.custom_attributes)
+        + (1 if desired.needs_style else 0)
+    )
+
+
 def repair(tenant: Tenant):
     """Reconcile: put back every drifted value (the run marks the findings repaired)."""
     if not open_findings(tenant):
@@ -104,6 +117,11 @@ ACCEPTABLE = {
 
 
 def _accept_mapping(tenant: Tenant, live: dict[str, str]) -> None:
+    if tenant.is_saml and live.get("custom:groups") and live.get("email"):
+        tenant.email_attribute = live["email"]  # a SAML IdP names its e-mail attribute itself
+        tenant.groups_claim = live["custom:groups"]
+        tenant.roles_claim = live.get("custom:roles")
+        return
     if not live.get("custom:groups") or live.get("email") != "email":
         raise ValidationError(
             "drift",

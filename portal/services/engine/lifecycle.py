@@ -24,6 +24,7 @@ from portal.models import (
     UserPool,
     utcnow,
 )
+from portal.oidc.discovery import IssuerCheck
 from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
 from portal.services.domains.claims import release_all
@@ -31,6 +32,7 @@ from portal.services.engine import kinds
 from portal.services.engine.desired import adopted_config, desired_state
 from portal.services.engine.gateways import gateway_for
 from portal.services.engine.ledger import TenantCallRecorder
+from portal.services.engine.plan_diff import readable
 from portal.services.engine.queue import (
     active_run,
     latest_run,
@@ -42,7 +44,7 @@ from portal.services.engine.queue import (
 from portal.services.mail import MailFailed, smtp_configured
 from portal.services.pools.registry import usage
 from portal.services.selfservice import setup_links
-from portal.services.tenants.records import tenant_settings
+from portal.services.tenants.records import set_idp, tenant_settings
 from portal.validation import (
     ValidationError,
     check_claim,
@@ -70,6 +72,11 @@ class TenantPlan:
     @property
     def changes(self) -> int:
         return sum(len(r.changes) for r in self.resources)
+
+    @property
+    def irreversible(self) -> list[str]:
+        """Warnings for the changes that can never be undone."""
+        return [c["irreversible"] for r in self.resources for c in r.changes if c["irreversible"]]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,7 +110,10 @@ def plan_tenant(tenant: Tenant, standard: bool = False) -> TenantPlan:
         outcome = step.plan(ctx)
         resources.append(
             ResourcePlan(
-                step.name, step.title, outcome.outcome, [c.to_dict() for c in outcome.changes]
+                step.name,
+                step.title,
+                outcome.outcome,
+                [{**c.to_dict(), **readable(c.to_dict()).to_dict()} for c in outcome.changes],
             )
         )
     return TenantPlan(tenant.slug, resources)
@@ -201,6 +211,28 @@ def update_tenant(
     )
     db.session.commit()
     return tenant
+
+
+def change_idp(tenant: Tenant, **settings: Any) -> IssuerCheck:
+    """Change a live tenant's identity provider after the same pre-flight as the wizard.
+
+    SETTINGS are set_idp's (issuer, client_id, client_secret=None keeps the secret Cognito
+    holds, scopes, groups_claim, roles_claim, attributes_request_method). Nothing reaches
+    Cognito: a ready tenant shows pending changes, to plan and apply.
+    """
+    if tenant.status not in (TenantStatus.READY, TenantStatus.FAILED) or tenant.pool is None:
+        raise ValidationError(
+            "status",
+            f"tenant {tenant.slug} is {tenant.status}; its identity provider is changed here "
+            "once it is ready or failed",
+        )
+    before = tenant_settings(tenant)
+    check = set_idp(tenant, **settings)
+    changed = tenant_settings(tenant) != before or bool(settings.get("client_secret"))
+    if check.ok and tenant.status == TenantStatus.READY and changed:
+        tenant.pending_changes_since = tenant.pending_changes_since or utcnow()
+        db.session.commit()
+    return check
 
 
 def retry(tenant: Tenant) -> Run:

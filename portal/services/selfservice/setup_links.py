@@ -167,6 +167,18 @@ def is_open(link: SetupLink | None) -> bool:
     )
 
 
+def closed_reason(link: SetupLink | None) -> str:
+    """Why a link does not open: unknown, expired, replaced (or revoked) or closed."""
+    if link is None:
+        return "unknown"
+    if link.tenant.status in CLOSED_TENANT_STATUSES:
+        return "closed"
+    state = link.state()
+    if state == LinkState.REVOKED:
+        return "replaced" if (link.revoke_reason or "").startswith("replaced") else "revoked"
+    return "expired" if state == LinkState.EXPIRED else "closed"
+
+
 def link_actor(link: SetupLink, ip: str | None, agent: str | None, request_id: str | None) -> Actor:
     """Everything the link holder does is attributed to the link."""
     return Actor(
@@ -201,11 +213,16 @@ def ensure_placed(link: SetupLink) -> str | None:
 
 
 def accepts_submissions(link: SetupLink) -> bool:
-    """Until the tenant is ready from this link's settings (then a new link is needed)."""
+    """Until the link expires, as long as no test sign-in has verified the tenant.
+
+    A connection whose test sign-in failed or lacked claims can be corrected, checked, applied
+    and tested again from the same link; once a test verifies it, changes need a new link.
+    """
     tenant = link.tenant
+    state = link.state()
     return (
         is_open(link)
-        and link.state() == LinkState.ACTIVE
+        and (state == LinkState.ACTIVE or (state == LinkState.USED and tenant.verified_at is None))
         and tenant.status in EDITABLE_STATUSES
         and active_run(tenant) is None
     )
@@ -367,10 +384,10 @@ def submit_saml(link: SetupLink, entry: SamlSubmission) -> MetadataCheck:
 
 def _closed_reason(link: SetupLink) -> str:
     tenant = link.tenant
-    if link.state() == LinkState.USED:
+    if link.state() == LinkState.USED and tenant.verified_at is not None:
         return (
-            "Your single sign-on is connected. To change its settings, ask "
-            f"{vendor_name()} for a new set-up link."
+            "Your single sign-on is connected and a test sign-in verified it. To change its "
+            f"settings, ask {vendor_name()} for a new set-up link."
         )
     if tenant.status in (TenantStatus.QUEUED, TenantStatus.PROVISIONING):
         return "Your settings are being applied. Wait for the result before changing them."

@@ -42,13 +42,19 @@ from portal.services.audit.actors import Actor, acting_as, current_actor
 from portal.services.engine.desired import TEST_CALLBACK_PATH
 from portal.services.engine.gateways import gateway_for
 from portal.services.engine.ledger import TenantCallRecorder
+from portal.services.selfservice.claim_report import (
+    GROUPS_ATTRIBUTE,
+    ROLES_ATTRIBUTE,
+    ClaimReport,
+    claim_report,
+    decode_values,
+)
 
 STATE_TTL = timedelta(minutes=10)
 LEEWAY_SECONDS = 60
 ALGORITHMS = ["RS256"]  # what Cognito signs ID tokens with; never taken from the token itself
-GROUPS_CLAIM = "custom:groups"
-ROLES_CLAIM = "custom:roles"
-GROUPS_LIMIT_BYTES = 2048
+GROUPS_CLAIM = GROUPS_ATTRIBUTE
+ROLES_CLAIM = ROLES_ATTRIBUTE
 # Claims that only make sense to the protocol, or could be replayed: never stored or shown.
 DROPPED_CLAIMS = frozenset({"nonce", "at_hash", "c_hash", "jti", "origin_jti", "event_id"})
 MAX_ERROR_TEXT = 1000
@@ -218,6 +224,7 @@ class Finished:
     back_token: str | None
     groups: list[str] | None = None
     warnings: list[str] = field(default_factory=list)
+    report: ClaimReport | None = None
 
 
 def finish_test(
@@ -363,68 +370,48 @@ def shown_claims(claims: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_groups(value: object) -> list[str] | None:
-    """custom:groups as a list: Cognito stores an array as one string like '[a, b]'."""
-    if value is None:
-        return None
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    text = str(value).strip()
-    if text.startswith("["):
-        try:
-            parsed = json.loads(text)
-            if isinstance(parsed, list):
-                return [str(v) for v in parsed]
-        except ValueError:
-            pass
-        text = text.strip("[]")
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def groups_warnings(claims: dict[str, Any] | None, tenant: Tenant) -> list[str]:
-    """What to tell the person about the groups that arrived (or did not)."""
-    claims = claims or {}
-    raw = claims.get(GROUPS_CLAIM)
-    groups = parse_groups(raw)
-    name = tenant.groups_claim
-    if groups is None:
-        return [
-            f"No groups arrived: the ID token has no {GROUPS_CLAIM}. Check that your identity "
-            f"provider sends a claim named {name!r} in its ID token or user info, and that the "
-            "user who signed in belongs to at least one group assigned to the application. "
-            "Users can sign in, but the application cannot tell their groups apart."
-        ]
-    warnings = []
-    if not groups:
-        warnings.append(
-            f"Groups arrived empty: the claim {name!r} was sent but held no group. Check that the "
-            "user is a member of a group that your identity provider sends (filters and "
-            "assignments to the application decide which)."
-        )
-    size = len(str(raw).encode("utf-8")) if not isinstance(raw, list) else len(json.dumps(raw))
-    if size > GROUPS_LIMIT_BYTES * 0.9:
-        warnings.append(
-            f"The groups take {size} bytes, close to the {GROUPS_LIMIT_BYTES}-byte limit of "
-            "Amazon Cognito. Send fewer groups (a filter, or only groups assigned to the "
-            "application), or users in more groups will fail to sign in."
-        )
-    return warnings
+    """custom:groups as a list of readable names (see claim_report.decode_values)."""
+    return decode_values(value)
 
 
 def _succeed(test: SignInTest, tenant: Tenant, back: str | None, claims: dict) -> Finished:
+    """Signed in: verified when every expected claim arrived, else 'signed in, claims missing'."""
     now = utcnow()
     kept = shown_claims(claims)
-    test.outcome, test.claims, test.finished_at = SignInOutcome.SUCCEEDED, kept, now
+    report = claim_report(kept, tenant)
+    test.claims, test.finished_at = kept, now
+    test.outcome = SignInOutcome.SUCCEEDED if report.complete else SignInOutcome.CLAIMS_MISSING
     test.code_verifier_encrypted = test.return_token_encrypted = None
-    warnings = groups_warnings(kept, tenant)
+    groups = report.values_of(GROUPS_CLAIM)
     before = {"verified_at": tenant.verified_at, "verified_by": tenant.verified_by}
+    if not report.complete:
+        trail.record(
+            "signin_test.claims_missing",
+            tenant,
+            test_id=test.id,
+            claim_names=sorted(kept),
+            missing=report.missing,
+        )
+        if tenant.verified_at is not None:  # a newer test shows the sign-in no longer delivers
+            tenant.verified_at = tenant.verified_by = None
+            trail.record(
+                "tenant.unverified",
+                tenant,
+                before=before,
+                after={"verified_at": None, "verified_by": None},
+                test_id=test.id,
+                missing=report.missing,
+            )
+        db.session.commit()
+        return Finished(test, back, groups, report.warnings, report)
     tenant.verified_at, tenant.verified_by = now, test.actor_label[:254]
     trail.record(
         "signin_test.succeeded",
         tenant,
         test_id=test.id,
         claim_names=sorted(kept),
-        groups_arrived=parse_groups(kept.get(GROUPS_CLAIM)) is not None,
-        warnings=warnings,
+        groups_arrived=groups is not None,
+        warnings=report.warnings,
     )
     trail.record(
         "tenant.verified",
@@ -435,7 +422,7 @@ def _succeed(test: SignInTest, tenant: Tenant, back: str | None, claims: dict) -
     )
     events.publish(events.TENANT_VERIFIED, tenant, test_id=test.id, verified_by=tenant.verified_by)
     db.session.commit()
-    return Finished(test, back, parse_groups(kept.get(GROUPS_CLAIM)), warnings)
+    return Finished(test, back, groups, report.warnings, report)
 
 
 def _fail(test: SignInTest, back: str | None, code: str, description: str) -> Finished:

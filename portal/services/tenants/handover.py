@@ -13,6 +13,7 @@ from portal.services.audit import trail
 from portal.services.engine.gateways import gateway_for
 from portal.services.engine.ledger import TenantCallRecorder
 from portal.services.tenants.envfile import flagged_urls
+from portal.services.tenants.offboarded import refuse_if_offboarded
 from portal.validation import ValidationError
 
 
@@ -171,8 +172,16 @@ def saml_certificates(tenant: Tenant) -> dict[str, str | None]:
     return out
 
 
-def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str, Any]:
-    """Read the client secret from Cognito now, audit the reveal, and return the handover bundle."""
+def reveal_credentials(
+    tenant: Tenant, purpose: str = "credentials", with_previous: bool = False
+) -> dict[str, Any]:
+    """Read the client secret from Cognito now, audit the reveal, and return the handover bundle.
+
+    During a rotation the bundle holds the new secret; WITH_PREVIOUS adds the old one too
+    (`previous_client_secret`) when Cognito still returns it, for the reveal page to label both.
+    Raises CredentialsGone for an offboarded tenant: its client no longer exists in Cognito.
+    """
+    refuse_if_offboarded(tenant)
     if tenant.pool is None or tenant.client_id is None:
         raise ValidationError(
             "status", f"tenant {tenant.slug} has no app client yet; onboard it first"
@@ -184,6 +193,7 @@ def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str
             "the new client secret is being withdrawn; reveal the "
             "secret again when that has finished",
         )
+    previous = None
     if (
         rotation in (RotationState.BOTH_ACTIVE, RotationState.RETIRING)
         and tenant.new_client_secret_encrypted is not None
@@ -192,6 +202,12 @@ def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str
         # over the new one, which the portal chose and keeps until the old one is retired.
         secret = decrypt(tenant.new_client_secret_encrypted)
         which = "new (rotation in progress: the previous secret works until it is retired)"
+        if with_previous:
+            gateway = gateway_for(tenant.pool.region, TenantCallRecorder(tenant.id))
+            live = read_client_secret(gateway, tenant.pool.user_pool_id, tenant.client_id)
+            if live and live != secret:  # Cognito answered with the other one: the old secret
+                previous = live
+                which = "new and old (rotation in progress)"
     elif tenant.client_secret_kept_encrypted is not None:
         # Cognito did not return the secret the last rotation supplied (checked then).
         secret = decrypt(tenant.client_secret_kept_encrypted)
@@ -226,4 +242,5 @@ def reveal_credentials(tenant: Tenant, purpose: str = "credentials") -> dict[str
         "provider_type": tenant.provider_type,
         **(saml_registration(tenant) if tenant.is_saml else {}),
         "client_secret_rotation": rotation,
+        **({"previous_client_secret": previous} if previous else {}),
     }

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, func, or_, select
 
 from portal.extensions import db
-from portal.models import AuditEvent, Tenant, UserPool
+from portal.models import AuditEvent, LinkState, SetupLink, Tenant, TenantStatus, UserPool
 
 PER_PAGE = 50
 # Every sort column has an index ending in id (see the migration), so ORDER BY col, id LIMIT n
@@ -38,6 +38,19 @@ class TenantPage:
     total: int
     per_page: int = PER_PAGE
     pools: list[UserPool] = field(default_factory=list)
+    links: dict[int, SetupLink] = field(default_factory=dict)  # tenant id -> unrevoked link
+
+    def customer(self, tenant: Tenant) -> tuple[str, str] | None:
+        """Where the customer's setup link stands: (state, words), or None without a link."""
+        link = self.links.get(tenant.id)
+        if link is None or tenant.status not in (TenantStatus.DRAFT, TenantStatus.FAILED):
+            return None
+        state = link.state()
+        if state == LinkState.EXPIRED:
+            return "expired", f"link expired {link.expires_at:%Y-%m-%d}"
+        if state == LinkState.USED or link.submitted_at is not None:
+            return "used", "customer submitted"
+        return "active", f"waiting for customer (link until {link.expires_at:%Y-%m-%d})"
 
     @property
     def pages(self) -> int:
@@ -92,7 +105,15 @@ def list_tenants(wanted: TenantFilter, per_page: int = PER_PAGE) -> TenantPage:
         .offset((page - 1) * per_page)
     ).all()
     pools = list(db.session.scalars(select(UserPool).order_by(UserPool.user_pool_id)))
-    return TenantPage(wanted, list(rows), total, per_page, pools)
+    links = {
+        link.tenant_id: link
+        for link in db.session.scalars(
+            select(SetupLink).where(
+                SetupLink.tenant_id.in_([t.id for t in rows]), SetupLink.revoked_at.is_(None)
+            )
+        )
+    }
+    return TenantPage(wanted, list(rows), total, per_page, pools, links)
 
 
 def audit_trail(

@@ -43,6 +43,8 @@ STATUS_TEXT = {
     404: "Not found.",
     409: "The tenant's state does not allow this now, or the same Idempotency-Key is still "
     "being processed.",
+    410: "The tenant was offboarded: its app client no longer exists; `detail` says when and "
+    "by whom.",
     413: "The request body is larger than 1 MiB.",
     415: "The request body must be JSON (Content-Type: application/json).",
     422: "Invalid input; `errors` names each field and what is wrong with it.",

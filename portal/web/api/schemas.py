@@ -408,6 +408,13 @@ class PlanChange(BaseModel):
     field: str | None = None
     before: Any = None
     after: Any = None
+    lines: list[str] = Field(
+        default_factory=list,
+        description="The change in words: '+ item' added, '- item' removed, '~ a → b' changed.",
+    )
+    irreversible: str | None = Field(
+        None, description="Set when the change can never be undone, saying why."
+    )
 
 
 class ResourcePlanView(BaseModel):

@@ -5,17 +5,19 @@ from __future__ import annotations
 from flask import url_for
 from sqlalchemy import or_, select
 
-from portal.models import Run, Tenant, TenantStatus
+from portal.models import Run, Tenant
 from portal.services.access.users import check_email
 from portal.services.engine.queue import latest_run, queue_onboarding
 from portal.services.tenants import records as tenant_service
 from portal.services.tenants.handover import hosted_urls, reveal_credentials
+from portal.services.tenants.offboarded import CredentialsGone, offboarding_of
 from portal.validation import ValidationError
 from portal.web.api import schemas
 from portal.web.api.problems import (
     ISSUER_CHECK_FAILED,
     METADATA_CHECK_FAILED,
     NOT_PROVISIONED,
+    OFFBOARDED,
     ApiProblem,
     FieldError,
 )
@@ -259,7 +261,7 @@ def list_tenant_runs(slug: str, query: schemas.PageQuery) -> schemas.RunPage:
     tag="Application",
     allow=WRITERS | {APPLICATION},
     response=schemas.OidcConfig,
-    errors=(409, 502),
+    errors=(409, 410, 502),
     tenant_param="slug",
 )
 def get_oidc_config(slug: str) -> schemas.OidcConfig:
@@ -269,12 +271,10 @@ def get_oidc_config(slug: str) -> schemas.OidcConfig:
     reveal by this token. Application tokens may read only the tenants they were made for.
     """
     tenant = tenant_service.get_tenant(slug)
-    if tenant.status in (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED):
+    offboarding = offboarding_of(tenant)
+    if offboarding is not None:
         raise ApiProblem(
-            409,
-            f"Tenant {tenant.slug} is {tenant.status}; its app client is (being) removed.",
-            type_=NOT_PROVISIONED,
-            title="Offboarded",
+            410, CredentialsGone(tenant, offboarding).reason, type_=OFFBOARDED, title="Offboarded"
         )
     if tenant.client_id is None or tenant.pool is None:
         raise ApiProblem(

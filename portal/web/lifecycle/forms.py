@@ -7,12 +7,13 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    PasswordField,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
 def lines(value: str | None) -> list[str]:
@@ -29,6 +30,35 @@ class EditTenantForm(FlaskForm):
     scopes = StringField("Authorize scopes", validators=[DataRequired()])
     secret_expires = DateField("The customer's IdP secret expires on", validators=[Optional()])
     submit = SubmitField("Save and review the Cognito changes")
+
+
+class IdentityProviderForm(FlaskForm):
+    """A live tenant's OIDC provider; an empty secret keeps the one Cognito holds."""
+
+    issuer = StringField(
+        "Issuer URI",
+        validators=[DataRequired(message="The issuer URI is required."), Length(max=2048)],
+        render_kw={"inputmode": "url", "spellcheck": "false", "autocomplete": "off"},
+    )
+    client_id = StringField(
+        "Client ID",
+        validators=[DataRequired(message="The client ID is required."), Length(max=255)],
+        render_kw={"autocomplete": "off"},
+    )
+    client_secret = PasswordField(
+        "New client secret (empty: keep the current one)",
+        validators=[Length(max=2048)],
+        render_kw={"autocomplete": "new-password", "spellcheck": "false"},
+    )
+    scopes = StringField("Scopes", validators=[DataRequired()], render_kw={"spellcheck": "false"})
+    groups_claim = StringField(
+        "Groups claim", validators=[DataRequired()], render_kw={"spellcheck": "false"}
+    )
+    roles_claim = StringField("Roles claim (empty: not mapped)", render_kw={"spellcheck": "false"})
+    attributes_request_method = SelectField(
+        "Attribute request method", choices=[("GET", "GET"), ("POST", "POST")], default="GET"
+    )
+    submit = SubmitField("Check and review changes")
 
 
 class OffboardForm(FlaskForm):

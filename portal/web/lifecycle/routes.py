@@ -14,9 +14,17 @@ from portal.models import Role, UserPool
 from portal.services.engine import drift, lifecycle
 from portal.services.pools.registry import find_pool, list_usage, set_closed, set_quotas
 from portal.services.tenants.records import UnknownTenant, get_tenant
+from portal.services.tenants.rotation import new_secret_handovers
 from portal.validation import ValidationError
 from portal.web.access import STAFF_ROLES, roles
-from portal.web.lifecycle.forms import EditTenantForm, MoveForm, OffboardForm, QuotasForm, lines
+from portal.web.lifecycle.forms import (
+    EditTenantForm,
+    IdentityProviderForm,
+    MoveForm,
+    OffboardForm,
+    QuotasForm,
+    lines,
+)
 from portal.web.links.routes import NEW_LINK_KEY
 from portal.web.tenants.forms import ActionForm
 
@@ -86,6 +94,69 @@ def edit(slug: str):
         flash("Saved. Review the Cognito changes below, then apply them.", "success")
         return redirect(url_for("lifecycle.plan", slug=slug))
     return render_template("lifecycle/edit.html", tenant=tenant, form=form)
+
+
+@bp.route("/tenants/<slug>/identity-provider", methods=["GET", "POST"])
+@roles(*STAFF_ROLES)
+def identity_provider(slug: str):
+    """Change a live tenant's IdP: the wizard's pre-flight, then plan → apply."""
+    tenant = _tenant(slug)
+    form = IdentityProviderForm(obj=None if request.method == "POST" else _Idp(tenant))
+    warnings: dict[str, list[str]] = {}
+    check = None
+    if form.validate_on_submit():
+        try:
+            check = lifecycle.change_idp(
+                tenant,
+                issuer=form.issuer.data.strip(),
+                client_id=form.client_id.data.strip(),
+                client_secret=form.client_secret.data or None,
+                scopes=form.scopes.data,
+                groups_claim=form.groups_claim.data.strip(),
+                roles_claim=(form.roles_claim.data or "").strip() or None,
+                attributes_request_method=form.attributes_request_method.data,
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            field = getattr(form, exc.field, None)
+            if field is not None and hasattr(field, "errors"):
+                field.errors = [*field.errors, exc.message]
+            else:
+                flash(exc.message, "error")
+        else:
+            if check.ok:
+                for finding in check.warnings:
+                    flash(f"Saved with a warning: {finding.message}", "warning")
+                flash("Checked and saved. Review the Cognito changes, then apply them.", "success")
+                return redirect(url_for("lifecycle.plan", slug=slug))
+            for finding in check.findings:
+                target = getattr(form, finding.field, None) or form.issuer
+                if finding.level == "error":
+                    target.errors = [*target.errors, finding.message]
+                else:
+                    warnings.setdefault(target.name, []).append(finding.message)
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "lifecycle/identity_provider.html",
+        tenant=tenant,
+        form=form,
+        warnings=warnings,
+        check=check,
+        secret_again=bool(request.method == "POST" and form.client_secret.data),
+    ), status
+
+
+class _Idp:
+    """The tenant's IdP settings as the form shows them (never the secret)."""
+
+    def __init__(self, tenant) -> None:
+        self.issuer = tenant.issuer or ""
+        self.client_id = tenant.idp_client_id or ""
+        self.client_secret = ""
+        self.scopes = tenant.authorize_scopes
+        self.groups_claim = tenant.groups_claim
+        self.roles_claim = tenant.roles_claim or ""
+        self.attributes_request_method = tenant.attributes_request_method
 
 
 class _Settings:
@@ -162,48 +233,66 @@ def offboard(slug: str):
     return render_template("lifecycle/offboard.html", tenant=tenant, form=form)
 
 
-@bp.post("/tenants/<slug>/secret/rotate")
-@roles(*STAFF_ROLES)
-def rotate_secret(slug: str):
-    tenant = _tenant(slug)
-    return _act(
-        tenant,
-        lambda: lifecycle.start_secret_rotation(tenant),
+SECRET_ACTIONS = {
+    "rotate": (
+        lifecycle.start_secret_rotation,
         "A second client secret is being added; the current one keeps working.",
-    )
-
-
-@bp.post("/tenants/<slug>/secret/retire")
-@roles(*STAFF_ROLES)
-def retire_secret(slug: str):
-    tenant = _tenant(slug)
-    return _act(
-        tenant,
-        lambda: lifecycle.retire_old_secret(tenant),
-        "The old client secret is being retired.",
-    )
-
-
-@bp.post("/tenants/<slug>/secret/cancel")
-@roles(*STAFF_ROLES)
-def cancel_rotation(slug: str):
-    tenant = _tenant(slug)
-    return _act(
-        tenant,
-        lambda: lifecycle.cancel_secret_rotation(tenant),
+    ),
+    "retire": (lifecycle.retire_old_secret, "The old client secret is being retired."),
+    "cancel": (
+        lifecycle.cancel_secret_rotation,
         "The new client secret is being withdrawn; the old one stays.",
-    )
+    ),
+}
+
+
+@bp.route("/tenants/<slug>/secret/<action>", methods=["GET", "POST"])
+@roles(*STAFF_ROLES)
+def secret_action(slug: str, action: str):
+    """Rotate, retire or withdraw: a page that states the consequence, then the POST."""
+    tenant = _tenant(slug)
+    if action not in SECRET_ACTIONS:
+        abort(404)
+    if request.method == "GET":
+        return render_template(
+            "lifecycle/secret_confirm.html",
+            tenant=tenant,
+            action=action,
+            handovers=new_secret_handovers(tenant),
+            form=ActionForm(),
+        )
+    service, done = SECRET_ACTIONS[action]
+    return _act(tenant, lambda: service(tenant), done)
 
 
 @bp.post("/tenants/<slug>/drift/check")
 @roles(*STAFF_ROLES)
 def check_drift(slug: str):
     tenant = _tenant(slug)
-    return _act(
-        tenant,
-        lambda: drift.check_drift(tenant),
-        "Compared with Cognito; findings are listed on this page.",
-    )
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        findings = drift.check_drift(tenant)
+    except (ValidationError, CognitoError) as exc:
+        db.session.rollback()
+        flash(getattr(exc, "explanation", None) or exc.message, "error")
+        return redirect(_back(tenant))
+    if tenant.status != "ready" or tenant.pending_changes_since is not None:
+        flash("Not checked: drift is checked only on a ready tenant without pending changes.")
+    elif findings:
+        count = len(findings)
+        flash(
+            f"Cognito differs on {count} field{'s' if count != 1 else ''}; see Drift below.",
+            "error",
+        )
+    else:
+        checked = tenant.drift_checked_at.strftime("%Y-%m-%d %H:%M UTC")
+        flash(
+            f"No drift: Cognito matches on {drift.fields_compared(tenant)} fields, "
+            f"checked at {checked}.",
+            "success",
+        )
+    return redirect(_back(tenant))
 
 
 @bp.post("/tenants/<slug>/drift/repair")

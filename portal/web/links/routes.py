@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import SetupLink, Tenant
 from portal.services.mail import MailFailed, smtp_configured
 from portal.services.selfservice import setup_links as links
-from portal.services.selfservice.signin_tests import can_test, groups_warnings, parse_groups
+from portal.services.selfservice.signin_tests import can_test
 from portal.services.tenants.records import UnknownTenant, get_tenant
 from portal.validation import ValidationError
 from portal.web.access import STAFF_ROLES, roles
@@ -69,8 +69,6 @@ def _page(tenant: Tenant, form: CreateLinkForm, new_url: str | None = None, stat
         new_url=new_url,
         smtp=smtp_configured(),
         tests=recent_tests,
-        parse_groups=parse_groups,
-        groups_warnings=groups_warnings,
         can_test=can_test(tenant),
         vendor=links.vendor_name(),
         tenant_page=url_for("tenants.show", slug=tenant.slug)

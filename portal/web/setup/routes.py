@@ -17,6 +17,7 @@ from flask import (
 )
 
 from portal.cognito.errors import CognitoError
+from portal.config import current_settings
 from portal.extensions import db
 from portal.models import LinkState, SetupLink, TenantStatus
 from portal.oidc.ssrf import FetchFailed, FetchRefused
@@ -28,12 +29,7 @@ from portal.services.domains import verification
 from portal.services.engine.queue import latest_run
 from portal.services.pools.registry import NoPoolHasRoom
 from portal.services.selfservice import setup_links as links
-from portal.services.selfservice.signin_tests import (
-    can_test,
-    groups_warnings,
-    latest_test,
-    parse_groups,
-)
+from portal.services.selfservice.signin_tests import can_test, latest_test
 from portal.services.selfservice.signin_tests import failure_advice as test_advice
 from portal.services.tenants.handover import hosted_urls, saml_certificates
 from portal.validation import ValidationError
@@ -79,9 +75,18 @@ def _too_many(retry_after: int):
     return response
 
 
-def _closed():
-    """One page, one status for unknown, expired and revoked links: nothing to tell apart."""
-    return render_template("setup/closed.html", vendor=links.vendor_name(), throttled=False), 404
+def _closed(link: SetupLink | None):
+    """Why the link does not work: expired or replaced (410, with when and whom to ask), or
+    unknown (404). Nothing names the tenant: a wrong token learns nothing about anyone."""
+    reason = links.closed_reason(link)
+    return render_template(
+        "setup/closed.html",
+        vendor=links.vendor_name(),
+        contact=current_settings().vendor_contact,
+        throttled=False,
+        reason=reason,
+        link=link,
+    ), (404 if reason == "unknown" else 410)
 
 
 def link_view(view: Callable) -> Callable:
@@ -99,7 +104,7 @@ def link_view(view: Callable) -> Callable:
         link = links.resolve(token)
         if not links.is_open(link):
             throttle.hit(misses, MISS_LIMIT_PER_ADDRESS, WINDOW)
-            return _closed()
+            return _closed(link)
         verdict = throttle.hit(f"setup-link:{link.id}", PAGE_LIMIT_PER_LINK, WINDOW)
         if not verdict.allowed:
             return _too_many(verdict.retry_after)
@@ -166,12 +171,6 @@ def _context(
         "show_saml": tenant.is_saml or request.args.get("type") == "saml" or saml_form is not None,
         "open_guide": guide if guide in dict(GUIDES) or guide in SAML_GUIDE_KEYS else "",
         "test": own_test,
-        "test_groups": parse_groups((own_test.claims or {}).get("custom:groups"))
-        if own_test and own_test.claims
-        else None,
-        "test_warnings": groups_warnings(own_test.claims, tenant)
-        if own_test and own_test.outcome == "succeeded"
-        else [],
         "test_advice": test_advice(own_test) if own_test else None,
         "can_test": can_test(tenant),
         "polling": tenant.status in (TenantStatus.QUEUED, TenantStatus.PROVISIONING),

@@ -29,6 +29,7 @@ from portal.services.pools.registry import NoPoolHasRoom
 from portal.services.tenants.envfile import env_file_blocker, render_env_file
 from portal.services.tenants.handover import hosted_urls, reveal_credentials, tenant_summary
 from portal.services.tenants.listing import SORTS, TenantFilter, audit_trail, list_tenants
+from portal.services.tenants.offboarded import CredentialsGone, offboarding_of
 from portal.services.tenants.records import UnknownTenant, get_tenant
 from portal.validation import ValidationError
 from portal.web.access import ALL_ROLES, STAFF_ROLES, roles
@@ -127,7 +128,15 @@ def show(slug: str):
         action_templates=TENANT_ACTION_TEMPLATES,
         form=ActionForm(),
         test_callback=test_callback_url(),
+        offboarding=offboarding_of(tenant),
     )
+
+
+@bp.errorhandler(CredentialsGone)
+def _credentials_gone(error: CredentialsGone):
+    """Reveal and downloads of an offboarded tenant: 410, with when, by whom and why."""
+    db.session.rollback()
+    return render_template("tenants/gone.html", tenant=error.tenant, error=error), 410
 
 
 @bp.get("/<slug>/progress")
@@ -168,11 +177,11 @@ def retry(slug: str):
     return redirect(url_for("tenants.progress", slug=tenant.slug))
 
 
-def _reveal(tenant: Tenant, purpose: str) -> dict | None:
+def _reveal(tenant: Tenant, purpose: str, with_previous: bool = False) -> dict | None:
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        return reveal_credentials(tenant, purpose)
+        return reveal_credentials(tenant, purpose, with_previous=with_previous)
     except ValidationError as error:
         flash(error.message, "error")
     except CognitoError as error:
@@ -185,7 +194,7 @@ def _reveal(tenant: Tenant, purpose: str) -> dict | None:
 @roles(*STAFF_ROLES)
 def reveal(slug: str):
     tenant = _tenant(slug)
-    bundle = _reveal(tenant, "shown in the browser")
+    bundle = _reveal(tenant, "shown in the browser", with_previous=True)
     if bundle is None:
         return redirect(url_for("tenants.show", slug=tenant.slug))
     return render_template("tenants/reveal.html", tenant=tenant, bundle=bundle, form=ActionForm())

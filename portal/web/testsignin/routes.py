@@ -16,11 +16,13 @@ from flask import (
 from flask_login import current_user
 
 from portal.extensions import db
+from portal.models import SignInOutcome
 from portal.services.access import throttle
 from portal.services.audit import trail
 from portal.services.audit.actors import acting_as
 from portal.services.selfservice import setup_links as links
 from portal.services.selfservice import signin_tests as tests
+from portal.services.selfservice.claim_report import claim_report
 from portal.services.tenants.records import UnknownTenant, get_tenant
 from portal.web.access import STAFF_ROLES, public
 
@@ -31,6 +33,14 @@ STARTS_PER_ADDRESS = 20
 CALLBACKS_PER_ADDRESS = 30
 CALLBACKS_PER_LINK = 20
 SESSION_KEY = "signin_tests"
+TITLES = {
+    SignInOutcome.SUCCEEDED: "Test sign-in succeeded",
+    SignInOutcome.CLAIMS_MISSING: "Test sign-in: signed in, claims missing",
+    SignInOutcome.FAILED: "Test sign-in failed",
+}
+
+
+bp.add_app_template_global(claim_report)  # global: the claims macro is imported by three pages
 
 
 def _agent() -> str | None:
@@ -133,13 +143,13 @@ def callback():
     )
     return render_template(
         "testsignin/result.html",
-        title="Test sign-in " + ("succeeded" if finished.test.outcome == "succeeded" else "failed"),
+        title=TITLES[finished.test.outcome],
         problem=None,
         finished=finished,
         advice=tests.failure_advice(finished.test),
         back_url=_back_url(finished.test.tenant, finished.back_token),
         vendor=links.vendor_name(),
-    ), (200 if finished.test.outcome == "succeeded" else 422)
+    ), (422 if finished.test.outcome == SignInOutcome.FAILED else 200)
 
 
 def _refused(message: str, test):
