@@ -12,7 +12,7 @@ from portal.cognito.desired import GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE, SAML_FLAGS
 from portal.config import current_settings
 from portal.extensions import db
 from portal.models import Tenant, TenantStatus, UserPool, utcnow
-from portal.models.tenants import DEFAULT_EMAIL_ATTRIBUTE, ProviderType
+from portal.models.tenants import DEFAULT_EMAIL_ATTRIBUTE, DEFAULT_GROUPS_CLAIM, ProviderType
 from portal.saml.metadata import check_metadata_file, fetch_metadata
 from portal.services.adoption.scan import ScannedClient, owned_resources, scan_pool
 from portal.services.audit import trail
@@ -21,7 +21,6 @@ from portal.services.tenants.records import store_metadata, tenant_settings
 from portal.validation import ValidationError, check_name, suggest_slug
 
 SLUG_SOURCES = ("provider", "client")
-DEFAULT_GROUPS_CLAIM = "groups"
 
 
 @dataclass
