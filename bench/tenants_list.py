@@ -38,12 +38,12 @@ URLS = [
 
 
 def main() -> None:
-    from flask_migrate import upgrade
-    from sqlalchemy import insert, text
+    from sqlalchemy import insert, select, text
 
     from portal import create_app
+    from portal.app import upgrade_database
     from portal.extensions import db
-    from portal.models import Tenant, TenantStatus, utcnow
+    from portal.models import Tenant, TenantDomain, TenantStatus, utcnow
     from portal.services.access.users import create_user
     from portal.services.audit.actors import Actor, acting_as
 
@@ -51,7 +51,7 @@ def main() -> None:
     with app.app_context(), acting_as(Actor("cli", "bench", "bench")):
         with db.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        upgrade()
+        upgrade_database()
         now = utcnow()
         db.session.execute(
             insert(Tenant),
@@ -76,6 +76,23 @@ def main() -> None:
                     "updated_at": now,
                 }
                 for n in range(TENANTS)
+            ],
+        )
+        # two claimed e-mail domains a tenant, one verified: the list loads them with its page
+        ids = db.session.scalars(select(Tenant.id)).all()
+        db.session.execute(
+            insert(TenantDomain),
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "domain": f"{kind}{tenant_id}.example",
+                    "state": "verified" if kind == "v" else "unverified",
+                    "legacy": False,
+                    "claimed_at": now,
+                    "claimed_by": "bench",
+                }
+                for tenant_id in ids
+                for kind in ("v", "u")
             ],
         )
         create_user("bench@example.com", "auditor", "bench-password-123")

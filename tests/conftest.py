@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.support.cli",
     "tests.support.browser",
     "tests.support.dns",
+    "tests.support.saml",
 ]

@@ -22,6 +22,8 @@ BEAT_SCHEDULE = {
     "sweep-stale-runs": {"task": "portal.sweep_stale_runs", "schedule": 30.0},
     "drift-sweep": {"task": "portal.drift_sweep", "schedule": 300.0},
     "idp-secret-reminders": {"task": "portal.remind_expiring_secrets", "schedule": 3600.0},
+    # Hourly: each run re-reads only metadata checked more than a day ago (daily per tenant).
+    "saml-certificates": {"task": "portal.saml_certificates", "schedule": 3600.0},
     "sweep-webhooks": {"task": "portal.webhook_sweep", "schedule": 30.0},
     "purge-idempotency-keys": {"task": "portal.api_purge_idempotency_keys", "schedule": 3600.0},
     # The audit chain's head in the logs every 5 minutes: removing the newest events shows.

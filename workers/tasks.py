@@ -87,3 +87,13 @@ def purge_old_sessions() -> int:
     from portal.services.access.sessions import purge_old_sessions as purge
 
     return purge()
+
+
+@shared_task(name="portal.saml_certificates", ignore_result=True)
+def saml_certificates() -> int:
+    """Re-read SAML metadata from its URLs, then remind of signing certificates about to expire."""
+    from portal.services.engine import saml_certificates as certificates
+
+    with acting_as(SYSTEM):
+        certificates.refresh_metadata()
+        return len(certificates.remind_expiring_certificates())

@@ -28,7 +28,7 @@ MIGRATED_BY = "migration c65f0aac9eda (identifier held before domains were verif
 def _as_list(value):
     if isinstance(value, str):  # SQLite hands JSON back as text
         value = json.loads(value or "[]")
-    return [str(v).strip().lower() for v in (value or []) if str(v).strip()]
+    return [str(v).strip() for v in (value or []) if str(v).strip()]  # as Cognito holds them
 
 
 def _drop_tenants_column(name):

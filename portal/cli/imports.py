@@ -18,9 +18,9 @@ def import_command(csv_file, dry_run: bool, as_json: bool) -> None:
     Every row is checked first; if any has a problem nothing is imported, each problem is
     reported with its row number (the header is row 1) and the exit code is 2.
     """
-    from portal.services.tenants.imports import import_tenants  # loaded only for an import
+    from portal.services.tenants.imports import MAX_BYTES, import_tenants  # only for an import
 
-    report = import_tenants(csv_file.read(), dry_run=dry_run)
+    report = import_tenants(csv_file.read(MAX_BYTES + 1), dry_run=dry_run)  # no more is needed
     if as_json:
         emit_json(report.to_dict())
     else:

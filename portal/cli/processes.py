@@ -11,7 +11,7 @@ from portal.cli.needs import NOTHING, needs
 from portal.workers import celery_of
 
 # What the `dev` extra brings (pyproject.toml): the emulator's and the demo IdP's libraries.
-DEV_EXTRA_MODULES = ("moto", "oidc_provider_mock")
+DEV_EXTRA_MODULES = ("moto", "oidc_provider_mock", "signxml")
 DEV_EXTRA_HINT = "pip install 'cognito-tenant-portal[dev]'"
 
 
@@ -102,15 +102,26 @@ def run_command(host: str, port: int) -> None:
     type=int,
     default=9400,
     show_default=True,
-    help="The demo customer identity provider (also plays Cognito's hosted pages).",
+    help="The demo customer identity provider (also plays Cognito's hosted pages); the demo "
+    "SAML IdP listens on the next port, the SAML hosted-UI stand-in on the one after.",
+)
+@click.option(
+    "--hosted-ui",
+    type=click.Choice(["oidc", "saml"]),
+    default="oidc",
+    show_default=True,
+    help="What plays Cognito's hosted pages for test sign-ins: the demo OIDC IdP (OIDC "
+    "tenants) or the SAML stand-in (SAML tenants).",
 )
 @needs(NOTHING)
-def dev_command(port: int, emulator_port: int, idp_port: int) -> None:
-    """The whole local stack: Cognito emulator, demo identity provider, worker and web app."""
+def dev_command(port: int, emulator_port: int, idp_port: int, hosted_ui: str) -> None:
+    """The whole local stack: Cognito emulator, demo identity providers, worker and web app."""
     require_dev_extra("dev")
     from portal.devtools.devstack import run_dev_stack
 
-    run_dev_stack(web_port=port, emulator_port=emulator_port, idp_port=idp_port)
+    run_dev_stack(
+        web_port=port, emulator_port=emulator_port, idp_port=idp_port, hosted_ui=hosted_ui
+    )
 
 
 @click.command(

@@ -402,8 +402,10 @@ def credentials(slug, as_json) -> None:
     if as_json:
         emit_json(bundle)
         return
+    width = max(len(key) for key in bundle)
     for key, value in bundle.items():
-        click.echo(f"{key:<15} {value}")
+        if value is not None:  # nothing to hand over (no rotation, no sign-out URL): not shown
+            click.echo(f"{key:<{width}}  {value}")
 
 
 # Life after day one, the CSV import and claimed domains are `portal tenants ...` commands too.

@@ -76,13 +76,14 @@ class AdoptedConfig:
         cls, client: dict[str, Any], provider: dict[str, Any], has_style: bool
     ) -> AdoptedConfig:
         details = provider.get("ProviderDetails") or {}
+        oidc = provider.get("ProviderType", "OIDC") == "OIDC"  # SAML details are all the tenant's
         return cls(
             client={k: client[k] for k in CLIENT_FIELDS if k in client},
             attribute_mapping=dict(provider.get("AttributeMapping") or {}),
             extra_details={
                 k: v
                 for k, v in details.items()
-                if k not in (*MANAGED_DETAILS, *SECRET_DETAILS, *READ_ONLY_DETAILS)
+                if oidc and k not in (*MANAGED_DETAILS, *SECRET_DETAILS, *READ_ONLY_DETAILS)
             },
             issuer=details.get("oidc_issuer"),
             style=has_style,
@@ -123,7 +124,11 @@ class AdoptedConfig:
         return mapping
 
     def standardized(
-        self, provider_name: str, custom_attributes: tuple[str, ...], groups_claim: str
+        self,
+        provider_name: str,
+        custom_attributes: tuple[str, ...],
+        groups_claim: str,
+        email_attribute: str | None = None,
     ) -> AdoptedConfig:
         """The same configuration brought to the portal's standard for a tenant."""
         client = dict(self.client)
@@ -139,7 +144,10 @@ class AdoptedConfig:
             if client.get(key):
                 client[key] = list(dict.fromkeys([*client[key], *needed]))
         mapping = dict(self.attribute_mapping)
-        mapping["email"] = "email"
+        if email_attribute:  # SAML: the e-mail attribute the IdP sends, often a URI
+            mapping.setdefault("email", email_attribute)
+        else:
+            mapping["email"] = "email"
         mapping.setdefault(GROUPS_ATTRIBUTE, groups_claim)
         return AdoptedConfig(
             client, mapping, dict(self.extra_details), self.issuer, style=True, standard=True
@@ -156,6 +164,7 @@ def deviations(
     mapping: dict[str, str],
     has_style: bool,
     needs_style: bool,
+    provider_type: str = "OIDC",
 ) -> list[str]:
     """How far a live client and its provider are from the portal's standard, in words."""
     found: list[str] = []
@@ -169,7 +178,10 @@ def deviations(
         found.append(f"scopes {shown} (standard: openid only)")
     if COGNITO_DIRECTORY in (client.get("SupportedIdentityProviders") or []):
         found.append("the pool's own user directory (COGNITO) is attached beside the provider")
-    if mapping.get("email") != "email":
+    if provider_type == "SAML":
+        if not mapping.get("email"):
+            found.append("email is not mapped from an attribute of the SAML assertion")
+    elif mapping.get("email") != "email":
         found.append("email is not mapped from the provider's email claim")
     if GROUPS_ATTRIBUTE not in mapping:
         found.append(f"{GROUPS_ATTRIBUTE} is not mapped")

@@ -69,9 +69,13 @@ class DesiredTenant:
     @property
     def custom_attributes(self) -> tuple[str, ...]:
         """The custom attributes the pool must have for this tenant."""
-        if self.adopted is not None:
-            mapped = self.attribute_mapping()
-            return tuple(a for a in (GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE) if a in mapped)
+        if self.adopted is not None:  # those it maps or its client reads or writes
+            named = {
+                *self.attribute_mapping(),
+                *self.adopted.client.get("ReadAttributes", ()),
+                *self.adopted.client.get("WriteAttributes", ()),
+            }
+            return tuple(a for a in (GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE) if a in named)
         return (GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE) if self.roles_claim else (GROUPS_ATTRIBUTE,)
 
     @property
@@ -84,9 +88,16 @@ class DesiredTenant:
         if self.adopted is not None:
             from portal.cognito.adopted import CREATE_ONLY_CLIENT_FIELDS
 
-            return {
+            # Created under the tenant's own unique name, so a crash before the id is recorded
+            # finds it by name; step 4 then gives it the name it was adopted with.
+            # Custom attributes may not exist yet (step 2 adds them): step 4 sets the full lists.
+            config = {
                 k: v for k, v in self.adopted.client.items() if k not in CREATE_ONLY_CLIENT_FIELDS
-            } | {"ClientName": self.adopted.client.get("ClientName", self.client_name)}
+            } | {"ClientName": self.client_name}
+            for key in ("ReadAttributes", "WriteAttributes"):
+                if key in config:
+                    config[key] = [a for a in config[key] if not a.startswith("custom:")]
+            return config
         return {
             "ClientName": self.client_name,
             **TOKEN_VALIDITY,

@@ -8,8 +8,9 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import click
@@ -26,7 +27,10 @@ def _say(message: str = "") -> None:
 
 
 def local_aws_environment(
-    endpoint: str, web_port: int = 8000, idp_port: int = DEMO_IDP_PORT
+    endpoint: str,
+    web_port: int = 8000,
+    idp_port: int = DEMO_IDP_PORT,
+    hosted_ui: str | None = None,
 ) -> dict[str, str]:
     """boto3 settings that reach only the emulator: never the machine's real AWS credentials."""
     env = {
@@ -47,7 +51,7 @@ def local_aws_environment(
     env.setdefault("PORTAL_PUBLIC_URL", f"http://localhost:{web_port}")
     # The emulator has no hosted UI: the demo identity provider plays Cognito's sign-in pages
     # and token endpoint for the test sign-in, as it does in the tests.
-    demo = f"http://localhost:{idp_port}"
+    demo = hosted_ui or f"http://localhost:{idp_port}"
     env.setdefault("PORTAL_COGNITO_DOMAIN_OVERRIDE", demo)
     env.setdefault("PORTAL_COGNITO_ISSUER_OVERRIDE", demo)
     return env
@@ -118,7 +122,9 @@ def prepare_database(info: dict) -> tuple[str, list[str]]:
     return password, notes
 
 
-def run_dev_stack(web_port: int, emulator_port: int, idp_port: int = DEMO_IDP_PORT) -> None:
+def run_dev_stack(
+    web_port: int, emulator_port: int, idp_port: int = DEMO_IDP_PORT, hosted_ui: str = "oidc"
+) -> None:
 
     from portal import create_app
 
@@ -131,7 +137,11 @@ def run_dev_stack(web_port: int, emulator_port: int, idp_port: int = DEMO_IDP_PO
         base_env = local_aws_environment("http://127.0.0.1:0", web_port, idp_port)
         emulator, info = start_emulator(base_env, emulator_port, instance / "emulator-state.json")
         children.append(emulator)
-        env = local_aws_environment(info["endpoint"], web_port, idp_port)
+        # The demo SAML IdP on the next port; with --hosted-ui saml the SAML stand-in for
+        # Cognito's hosted pages on the one after plays them for test sign-ins.
+        saml_url = f"http://localhost:{idp_port + 1}"
+        standin_url = f"http://localhost:{idp_port + 2}" if hosted_ui == "saml" else None
+        env = local_aws_environment(info["endpoint"], web_port, idp_port, standin_url)
         os.environ.update({k: v for k, v in env.items() if k.startswith(("AWS_", "PORTAL_"))})
         for key in [k for k in os.environ if k.startswith("AWS_") and k not in env]:
             del os.environ[key]
@@ -149,6 +159,12 @@ def run_dev_stack(web_port: int, emulator_port: int, idp_port: int = DEMO_IDP_PO
             )
         ]
         idp = stack.enter_context(run_server_in_thread(port=idp_port, user_claims=demo_users))
+        from portal.devtools.hosted_ui import HostedUi
+        from portal.devtools.saml_idp import DemoSamlIdp
+
+        stack.enter_context(_serve_in_thread(DemoSamlIdp(saml_url), idp_port + 1))
+        if standin_url:
+            stack.enter_context(_serve_in_thread(HostedUi(standin_url), idp_port + 2))
 
         app = create_app()
         with app.app_context():
@@ -177,8 +193,28 @@ def run_dev_stack(web_port: int, emulator_port: int, idp_port: int = DEMO_IDP_PO
         )
         children.append(web)
         env_file = write_env_file(instance, env)
+        notes.append(f"Demo SAML IdP:     {saml_url}/saml/metadata  (users alice, bob)")
+        notes.append(
+            f"   portal tenants set-idp acme --type saml --metadata-url {saml_url}/saml/metadata"
+        )
+        if standin_url:
+            notes.append(f"SAML hosted-UI stand-in: {standin_url} (test sign-ins of SAML tenants)")
         _banner(info, notes, password, public_url, web_port, idp.server_port, env_file)
         _wait(children)
+
+
+@contextmanager
+def _serve_in_thread(wsgi_app, port: int):
+    """Serve a development WSGI app on localhost in a daemon thread."""
+    from werkzeug.serving import make_server
+
+    server = make_server("localhost", port, wsgi_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
 
 
 def write_env_file(instance: Path, env: dict[str, str]) -> Path:

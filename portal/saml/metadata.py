@@ -50,6 +50,12 @@ class SigningCertificate:
     subject: str
     not_after: datetime
     sha256: str  # fingerprint of the DER bytes, hex
+    b64: str = field(default="", repr=False)  # the certificate itself, base64 DER
+
+    @property
+    def pem(self) -> str:
+        lines = [self.b64[i : i + 64] for i in range(0, len(self.b64), 64)]
+        return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
 
     def to_dict(self) -> dict[str, str]:
         return {
@@ -353,6 +359,7 @@ def _check_certificates(result: MetadataCheck, idp, now: datetime) -> None:
             subject=cert.subject.rfc4514_string() or "(no subject)",
             not_after=cert.not_valid_after_utc,
             sha256=hashlib.sha256(der).hexdigest(),
+            b64=text,
         )
         result.certificates.append(info)
         day = info.not_after.date().isoformat()

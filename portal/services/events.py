@@ -33,6 +33,7 @@ TENANT_VERIFIED = "tenant.verified"
 DRIFT_FOUND = "tenant.drift_found"
 TENANT_OFFBOARDED = "tenant.offboarded"
 IDP_SECRET_EXPIRING = "tenant.idp_secret_expiring"  # noqa: S105 - an event name
+IDP_CERTIFICATE_EXPIRING = "tenant.idp_certificate_expiring"
 EVENT_TYPES = (
     TENANT_CREATED,
     IDP_SUBMITTED,
@@ -42,6 +43,7 @@ EVENT_TYPES = (
     DRIFT_FOUND,
     TENANT_OFFBOARDED,
     IDP_SECRET_EXPIRING,
+    IDP_CERTIFICATE_EXPIRING,
 )
 
 

@@ -13,10 +13,12 @@ def register_blueprints(app: Flask) -> None:
     from portal.web.access import enforce_access
     from portal.web.auth import loader  # noqa: F401  (registers the user loader)
     from portal.web.converters import init_converters
+    from portal.web.limits import init_body_limits
     from portal.web.navigation import init_navigation
     from portal.web.security import init_security
 
     init_converters(app)
+    init_body_limits(app)  # before CSRF protection, which reads the form
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -49,7 +51,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(links.bp)
     app.register_blueprint(testsignin.bp)
 
-    for code in (400, 403, 404, 405, 429, 500):
+    for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
 
 
@@ -68,6 +70,7 @@ TITLES = {
     403: ("Not allowed", "Your role does not give access to this page or action."),
     404: ("Not found", "There is nothing at this address."),
     405: ("Not allowed", "This address does not accept that kind of request."),
+    413: ("Too large", "What was sent is larger than the portal accepts here."),
     429: ("Slow down", "Too many requests. Wait a little and try again."),
     500: ("Something went wrong", "The portal hit an unexpected error. It has been logged."),
 }

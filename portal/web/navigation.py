@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
 from portal.models import Role
@@ -29,5 +29,17 @@ def nav_items() -> list[tuple[str, str, tuple[str, ...]]]:
     return [item for item in NAV if item[0] in known and current_user.role in item[2]]
 
 
+def current_entry(items: list[tuple[str, str, tuple[str, ...]]]) -> str | None:
+    """The entry the page belongs to: the one whose address is the longest prefix of the page's
+    (/tenants/new is New tenant, not Tenants), else the one from the page's blueprint."""
+    paths = {endpoint: url_for(endpoint) for endpoint, _, _ in items}
+    under = [e for e, path in paths.items() if request.path.startswith(path)]
+    if under:
+        return max(under, key=lambda e: len(paths[e]))
+    blueprint = (request.endpoint or "").split(".")[0]
+    same = [e for e in paths if e.split(".")[0] == blueprint]
+    return same[0] if len(same) == 1 else None
+
+
 def init_navigation(app: Flask) -> None:
-    app.context_processor(lambda: {"nav_items": nav_items})
+    app.context_processor(lambda: {"nav_items": nav_items, "current_nav": current_entry})

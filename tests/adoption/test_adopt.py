@@ -14,7 +14,7 @@ from portal.services.engine import lifecycle
 from portal.services.pools.registry import usage
 from portal.services.tenants.records import create_tenant
 from tests.support import factories as f
-from tests.support import handmade
+from tests.support import handmade, saml
 from tests.support.factories import fresh, run_latest
 
 READS = ("Describe", "List", "Get")
@@ -60,7 +60,10 @@ def test_adoption_records_ready_tenants_as_found_and_writes_nothing_to_cognito(
         assert tenant.idp_secret_in_cognito and tenant.idp_client_secret_encrypted is None
         assert tenant.provider_created and tenant.pool.user_pool_id == pool_id
     assert acme.branding_id and globex.branding_id is None
-    assert globex.idp_identifiers == ["globex.com"]
+    assert globex.idp_identifiers == ["globex.com"]  # kept in Cognito, shown unverified
+    assert [(d.domain, d.state, d.legacy) for d in globex.domains] == [
+        ("globex.com", "unverified", True)
+    ]
     assert acme.callback_urls == ["https://acme.example.com/api/oidc/cognito/callback/"]
     # The pool's usage is the same: what nobody owned is now the tenants'.
     after = usage(registered_pool(pool_id))
@@ -265,3 +268,55 @@ def test_two_adoptions_at_the_same_moment_adopt_each_client_once(
     assert errors == []
     assert sorted(a.slug for r in results for a in r.adopted) == ["acme", "globex"]
     assert sorted(db.session.scalars(select(Tenant.slug))) == ["acme", "globex"]
+
+
+def test_an_adopted_tenant_moves_to_another_pool_as_found(db, cognito_emulator, oidc_idp):
+    pool_id = two_handmade_tenants(cognito_emulator, oidc_idp)
+    adopt_all(pool_id)
+    target = f.pool(cognito_emulator)
+    acme = db.session.scalar(select(Tenant).where(Tenant.slug == "acme"))
+    with f.acting_as(f.TEST_ACTOR):
+        lifecycle.start_move(acme, target)
+    assert run_latest(db, acme) == RunStatus.SUCCEEDED
+
+    acme = fresh(db, acme)
+    assert acme.pool.user_pool_id == target.user_pool_id and acme.status == TenantStatus.READY
+    client = live_client(acme)
+    assert client["ClientName"] == "acme"  # the name it was adopted with
+    assert client["AllowedOAuthScopes"] == handmade.CONSOLE_SCOPES
+    provider = f.cognito_client().describe_identity_provider(
+        UserPoolId=target.user_pool_id, ProviderName="acme"
+    )["IdentityProvider"]
+    assert provider["ProviderDetails"]["client_secret"] == handmade.HANDMADE_IDP_SECRET
+    assert acme.idp_client_secret_encrypted is None
+    with f.acting_as(f.TEST_ACTOR):
+        assert lifecycle.plan_tenant(acme).changes == 0
+
+
+def test_a_saml_tenant_is_adopted_as_found(db, cognito_emulator, oidc_idp):
+    pool_id = handmade.seed_pool(cognito_emulator)
+    handmade.saml_provider(pool_id, "contoso", saml.idp_metadata(), IDPSignout="true")
+    handmade.client(pool_id, "contoso", ["contoso"], style=False)
+    handmade.register(pool_id)
+    cognito_emulator.clear_calls()
+
+    [adopted] = adopt_all(pool_id).adopted
+
+    assert writes(cognito_emulator) == []
+    assert "no managed-login style (the client has no login pages)" in adopted.deviations
+    contoso = db.session.scalar(select(Tenant).where(Tenant.slug == "contoso"))
+    assert contoso.is_saml and contoso.status == TenantStatus.READY
+    assert contoso.saml_entity_id == saml.ENTITY_ID and contoso.saml_cert_expires_at
+    assert contoso.saml_idp_signout and not contoso.saml_encrypted_responses
+    assert contoso.email_attribute == handmade.EMAIL_URI
+    assert contoso.groups_claim == handmade.GROUPS_URI
+    with f.acting_as(f.TEST_ACTOR):
+        assert lifecycle.plan_tenant(contoso).changes == 0
+        standard = lifecycle.plan_tenant(contoso, standard=True)
+    changed = {(c["resource"], c["field"]) for r in standard.resources for c in r.changes}
+    assert ("managed login style", None) in changed
+    assert ("identity provider", "AttributeMapping") not in changed  # the e-mail URI is kept
+    with f.acting_as(f.TEST_ACTOR):
+        lifecycle.apply_tenant(fresh(db, contoso), standard=True)
+    assert run_latest(db, contoso) == RunStatus.SUCCEEDED
+    assert fresh(db, contoso).branding_id

@@ -9,7 +9,6 @@ import pytest
 from portal.services.adoption.scan import registered_pool, scan_pool
 from tests.support import factories as f
 from tests.support import handmade
-from tests.support.saml import idp_metadata
 
 
 @pytest.mark.slow  # builds seven hand-made tenants, about 7 s
@@ -66,23 +65,6 @@ def test_the_scan_leaves_out_what_tenants_own(db, cognito_emulator, oidc_idp):
 
     assert [c.client_name for c in report.clients] == ["acme"]
     assert report.owned_clients == 1 and report.owned_providers == 1
-
-
-def test_saml_providers_are_listed_as_not_adoptable_yet(db, cognito_emulator, oidc_idp):
-    pool_id = handmade.seed_pool(cognito_emulator)
-    f.cognito_client().create_identity_provider(
-        UserPoolId=pool_id,
-        ProviderName="contoso",
-        ProviderType="SAML",
-        ProviderDetails={"MetadataFile": idp_metadata(entity_id="https://idp.contoso.com")},
-        AttributeMapping={"email": "http://schemas.xmlsoap.org/claims/EmailAddress"},
-    )
-    handmade.client(pool_id, "contoso", ["contoso"])
-    handmade.register(pool_id)
-
-    [client] = scan_pool(registered_pool(pool_id)).clients
-
-    assert client.refusals == ["provider contoso: not adoptable yet: SAML"]
 
 
 @pytest.mark.slow  # builds seven hand-made tenants, about 7 s

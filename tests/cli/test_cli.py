@@ -249,3 +249,17 @@ def test_credentials_reveal_is_audited(cli, db, cognito_emulator, oidc_idp):
     ).one()
     assert event.actor_type == "cli"
     assert bundle["client_secret"] not in json.dumps(event.details)
+
+
+def test_credentials_as_text_are_aligned_and_show_nothing_empty(
+    cli, db, cognito_emulator, oidc_idp
+):
+    f.pool(cognito_emulator)
+    tenant = f.tenant("acme", oidc_idp)
+    f.run_now(f.onboard(tenant)[0])
+    lines = cli("tenants", "credentials", "acme").stdout.splitlines()
+    rows = dict(line.split(None, 1) for line in lines)
+    assert rows["client_id"] == tenant.client_id
+    assert "client_secret_rotation" not in rows  # no rotation: nothing to say, not "None"
+    assert not any(line.rstrip().endswith("None") for line in lines)
+    assert len({line.index(value) for line, value in zip(lines, rows.values(), strict=True)}) == 1

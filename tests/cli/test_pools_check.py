@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
 from portal.models import UserPool
@@ -103,3 +104,27 @@ def test_full_quotas_and_no_domain_block_and_bad_usage_is_exit_2(cli, db, cognit
     assert full.exit_code == 2 and "app clients 1/1: full" in full.stderr
     assert cli("pools", "check", "us-east-1_doesnotexist").exit_code == 2
     assert cli("pools", "check", "not-a-pool-id").exit_code == 2
+
+
+@pytest.mark.slow  # one check per operation the portal calls
+def test_each_permission_probe_notices_its_own_action_missing(db, cognito_emulator):
+    from portal.cognito.operations import used_operations
+    from portal.cognito.pool_check import PROBES
+    from portal.services.pools.registry import inspect_pool
+
+    read_by_the_check = {"DescribeUserPool", "ListUserPoolClients", "ListIdentityProviders"}
+
+    seeded = cognito_emulator.seed(pools=1)[0]
+    f.cognito_client().add_custom_attributes(
+        UserPoolId=seeded.user_pool_id,
+        CustomAttributes=[{"Name": "groups", "AttributeDataType": "String", "Mutable": True}],
+    )
+    for operation in used_operations():
+        if operation not in PROBES and operation not in read_by_the_check:
+            continue  # a new operation without a probe is reported "not checked" (a warning)
+        cognito_emulator.configure(denied_actions=[operation])
+        check = inspect_pool(seeded.user_pool_id)
+        assert check.permissions.get(operation) == "missing", operation
+        assert not check.can_take_tenants, operation
+        others = {op: state for op, state in check.permissions.items() if op != operation}
+        assert set(others.values()) <= {"allowed", "not checked"}, (operation, others)

@@ -259,3 +259,36 @@ def test_a_run_made_before_a_verification_is_followed_by_one_from_beat(db, local
         UserPoolId=tenant.pool.user_pool_id, ProviderName=tenant.provider_name
     )["IdentityProvider"]
     assert provider["IdpIdentifiers"] == ["acme.com"]
+
+
+@pytest.mark.slow  # 40 lookups that time out after 1 s, side by side: about 3 s
+@pytest.mark.timeout(20)  # one after the other they would take 40 s
+def test_check_now_on_many_silent_domains_waits_a_few_timeouts_not_one_each(db, dns_zone):
+    tenant = draft("acme")
+    with acting_as(f.TEST_ACTOR):
+        for n in range(40):
+            claims.add_claim(tenant, f"d{n}.example")
+            dns_zone.silent.add(f"_cognito-portal.d{n}.example")
+        db.session.commit()
+    assert verification.check_tenant(tenant) == []
+    results = {d.check_result for d in f.fresh(db, tenant).domains}
+    assert results == {"DNS did not answer within 1 s; checked again later"}
+
+
+@pytest.mark.slow  # onboards, then offboards a tenant in the emulator: about 5 s
+def test_offboarding_a_ready_tenant_frees_its_verified_domains(db, local_cognito, oidc_idp):
+    tenant = f.ready_tenant(local_cognito, oidc_idp)
+    claim(tenant, "acme.com")
+    with acting_as(f.TEST_ACTOR):
+        claims.verify_by_hand(tenant, "acme.com", "contract")
+    assert f.run_latest(db, tenant) == "succeeded"
+    with acting_as(f.TEST_ACTOR):
+        offboard(f.fresh(db, tenant))
+    assert f.run_latest(db, tenant) == "succeeded"
+    assert f.fresh(db, tenant).status == TenantStatus.OFFBOARDED
+    assert f.fresh(db, tenant).domains == []
+    assert "domain.released" in actions(db, tenant)
+    other = draft("newco")
+    with acting_as(f.TEST_ACTOR):
+        claims.claim_domain(other, "acme.com")
+        claims.verify_by_hand(other, "acme.com", "the domain changed hands")

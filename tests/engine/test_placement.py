@@ -6,6 +6,7 @@ import pytest
 
 from portal.models import Tenant
 from portal.services.pools.registry import NoPoolHasRoom, list_usage
+from portal.validation import ValidationError
 from tests.support import factories as f
 
 pytestmark = [pytest.mark.dialect]
@@ -26,9 +27,11 @@ def fill_styles(emulator, pool_id: str, count: int) -> None:
 @pytest.mark.slow
 def test_tenants_spread_over_pools_and_skip_a_pool_with_20_styles(db, cognito_emulator, oidc_idp):
     full = cognito_emulator.seed(pools=1)[0]
-    fill_styles(cognito_emulator, full.user_pool_id, 20)
+    fill_styles(cognito_emulator, full.user_pool_id, 19)
     with f.acting_as(f.TEST_ACTOR):
         f.register_pool(full.user_pool_id, full.region)
+    filler = f.tenant("filler", oidc_idp, pool_id=full.user_pool_id)
+    assert f.run_now(f.onboard(filler)[0]) == "succeeded"  # the twentieth style
     roomy = f.pool(cognito_emulator)
     classic = f.pool(cognito_emulator, classic=True)
 
@@ -45,10 +48,17 @@ def test_tenants_spread_over_pools_and_skip_a_pool_with_20_styles(db, cognito_em
 
 @pytest.mark.slow
 def test_all_pools_full_is_refused_before_any_cognito_call(db, cognito_emulator, oidc_idp):
+    already_full = cognito_emulator.seed(pools=1)[0]
+    fill_styles(cognito_emulator, already_full.user_pool_id, 20)
+    with f.acting_as(f.TEST_ACTOR), pytest.raises(ValidationError) as full_pool:
+        f.register_pool(already_full.user_pool_id, already_full.region)
+    assert "managed-login styles 20/20: full" in full_pool.value.message  # pools check blocks
     full = cognito_emulator.seed(pools=1)[0]
-    fill_styles(cognito_emulator, full.user_pool_id, 20)
+    fill_styles(cognito_emulator, full.user_pool_id, 19)
     with f.acting_as(f.TEST_ACTOR):
         f.register_pool(full.user_pool_id, full.region)
+    filler = f.tenant("filler", oidc_idp, pool_id=full.user_pool_id)
+    assert f.run_now(f.onboard(filler)[0]) == "succeeded"
     tenant = f.tenant("acme", oidc_idp)
     cognito_emulator.clear_calls()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from portal.models import TenantStatus
 from portal.services.audit.actors import acting_as
-from portal.services.engine.drift import check_drift
-from portal.services.engine.lifecycle import apply_tenant, plan_tenant
+from portal.services.engine.drift import accept, check_drift
+from portal.services.engine.lifecycle import apply_tenant, offboard, plan_tenant
 from portal.services.tenants.records import set_idp, set_saml_idp
 from tests.support import factories as f
 from tests.support.saml import ENTITY_ID, idp_metadata
@@ -147,6 +147,7 @@ def test_switching_oidc_to_saml_and_back_keeps_the_client_and_its_secret(
         result = set_idp(tenant, issuer=oidc_idp, client_id="c", client_secret=f.IDP_SECRET)
         assert result.ok
         tenant = f.fresh(db, tenant)
+        assert tenant.pending_changes_since is not None  # shown as pending, not as drift
         assert tenant.provider_name == "acme-3" and tenant.former_provider_names == [
             "acme",
             "acme-2",
@@ -155,3 +156,35 @@ def test_switching_oidc_to_saml_and_back_keeps_the_client_and_its_secret(
     assert f.run_now(run) == "succeeded"
     assert provider(pool, "acme-3")["ProviderType"] == "OIDC"
     assert f.fresh(db, tenant).client_id == client_id
+
+
+def test_offboarding_mid_switch_removes_both_providers_and_the_client(
+    db, cognito_emulator, oidc_idp
+):
+    pool = f.pool(cognito_emulator)
+    tenant = f.tenant("acme", oidc_idp)
+    assert f.run_now(f.onboard(tenant)[0]) == "succeeded"
+    with acting_as(f.TEST_ACTOR):
+        assert set_saml_idp(f.fresh(db, tenant), metadata_file=idp_metadata()).ok
+        run = offboard(f.fresh(db, tenant))  # the switch was never applied
+    assert f.run_now(run) == "succeeded"
+    cognito = f.cognito_client()
+    assert cognito.list_identity_providers(UserPoolId=pool.user_pool_id)["Providers"] == []
+    assert cognito.list_user_pool_clients(UserPoolId=pool.user_pool_id)["UserPoolClients"] == []
+    assert f.fresh(db, tenant).retired_provider_name is None
+
+
+def test_accepting_drift_in_a_saml_mapping_takes_the_live_attribute_names(db, cognito_emulator):
+    pool = f.pool(cognito_emulator)
+    tenant = f.saml_tenant("acme", idp_metadata())
+    assert f.run_now(f.onboard(tenant)[0]) == "succeeded"
+    f.cognito_client().update_identity_provider(
+        UserPoolId=pool.user_pool_id,
+        ProviderName="acme",
+        AttributeMapping={"email": "mail", "custom:groups": "memberOf"},
+    )
+    with acting_as(f.TEST_ACTOR):
+        [finding] = check_drift(f.fresh(db, tenant))
+        accept(f.fresh(db, tenant), [finding.id])
+    tenant = f.fresh(db, tenant)
+    assert (tenant.email_attribute, tenant.groups_claim) == ("mail", "memberOf")

@@ -165,3 +165,19 @@ def vendor_pool(emulator, issuer: str) -> dict[str, str]:
     register(pool_id)
     ids["pool"] = pool_id
     return ids
+
+
+EMAIL_URI = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
+GROUPS_URI = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"
+
+
+def saml_provider(pool_id: str, name: str, metadata: str, **flags: str) -> None:
+    """A SAML provider as the console makes it from an uploaded metadata file."""
+    ensure_groups_attribute(pool_id)
+    cognito_client().create_identity_provider(
+        UserPoolId=pool_id,
+        ProviderName=name,
+        ProviderType="SAML",
+        ProviderDetails={"MetadataFile": metadata, **flags},
+        AttributeMapping={"email": EMAIL_URI, "custom:groups": GROUPS_URI},
+    )

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from portal.models import AuditEvent, Tenant, WebhookDelivery
 from portal.services import events
 from portal.services.audit.actors import acting_as
-from portal.services.tenants.imports import import_tenants
+from portal.services.tenants.imports import MAX_BYTES, MAX_COLUMNS, import_tenants
 from portal.services.tenants.records import create_tenant
 from portal.services.webhooks import endpoints as webhooks
 from tests.support.factories import TEST_ACTOR
@@ -142,6 +142,52 @@ def test_upload_in_the_browser(db, signed_in):
     template = staff.get("/tenants/import/template.csv")
     assert template.mimetype == "text/csv"
     assert import_tenants(template.data, dry_run=True).ok
+
+
+HOSTILE_HEADERS = {
+    # 1.2 MB of one column name repeated: the duplicate check was quadratic (>10 min of CPU)
+    "repeated": ",".join(["name"] * 240_000),
+    # 1.8 MB of distinct unknown columns
+    "distinct": ",".join(f"column{n}" for n in range(180_000)),
+    # the real columns, then 240,000 empty ones
+    "trailing": HEADER.strip() + "," * 240_000,
+}
+
+
+@pytest.mark.timeout(10)  # linear checks take well under a second; the quadratic one minutes
+@pytest.mark.parametrize("shape", sorted(HOSTILE_HEADERS))
+def test_a_hostile_header_is_refused_at_once_with_a_clear_error(db, shape):
+    data = (HOSTILE_HEADERS[shape] + "\nAcme,acme,https://a.example/cb,\n").encode()
+    assert len(data) < MAX_BYTES
+    report = import_tenants(data)
+    [problem] = report.problems
+    assert (problem.row, problem.field) == (1, "file")
+    assert f"at most {MAX_COLUMNS} are read" in problem.message
+    assert count_tenants(db) == 0
+
+
+@pytest.mark.timeout(10)
+def test_a_file_over_the_size_limit_is_refused_in_the_browser_and_the_cli(
+    app, db, signed_in, tmp_path
+):
+    staff = signed_in("staff")
+    token = csrf_token(staff.get("/tenants/import").get_data(as_text=True))
+    huge = HEADER.encode() + b"x" * (MAX_BYTES + 1)
+    for size, status in ((len(huge), 422), (MAX_BYTES + 200_000, 413)):
+        refused = staff.post(
+            "/tenants/import",
+            data={"csrf_token": token, "file": (io.BytesIO(huge[:size].ljust(size)), "t.csv")},
+            content_type="multipart/form-data",
+        )
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == status  # past the request limit, before reading the form
+        assert "larger than 5 MB; split it into several imports" in page
+    assert 'id="file-error"' in page  # the 413: next to the file field
+    big = tmp_path / "big.csv"
+    big.write_bytes(huge)
+    result = CliRunner().invoke(app.cli, ["tenants", "import", str(big)])
+    assert result.exit_code == 2 and "larger than 5 MB" in result.output
+    assert count_tenants(db) == 0
 
 
 def test_a_provider_type_column_makes_saml_tenants_and_a_bad_type_is_reported(db):

@@ -107,17 +107,16 @@ class RemoveProviderStep:
         )
 
     def apply(self, ctx: StepContext) -> StepOutcome:
-        try:
-            ctx.gateway.call(
-                "DeleteIdentityProvider", ctx.pool_id, ProviderName=ctx.desired.provider_name
-            )
-        except NotFoundError:
-            return StepOutcome("absent", facts={"provider_deleted": True})
-        return StepOutcome(
-            "deleted",
-            [Change("identity provider", "delete", None, ctx.desired.provider_name)],
-            facts={"provider_deleted": True},
-        )
+        changes = []
+        # A switch between OIDC and SAML not yet applied leaves the old provider: remove it too.
+        for name in filter(None, (ctx.desired.retired_provider_name, ctx.desired.provider_name)):
+            try:
+                ctx.gateway.call("DeleteIdentityProvider", ctx.pool_id, ProviderName=name)
+            except NotFoundError:
+                continue
+            changes.append(Change("identity provider", "delete", None, name))
+        facts = {"provider_deleted": True, "retired_provider_removed": True}
+        return StepOutcome("deleted" if changes else "absent", changes, facts=facts)
 
 
 def federated_usernames(ctx: StepContext, provider_name: str) -> list[str]:

@@ -8,13 +8,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from portal.cognito.desired import GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE
+from portal.cognito.desired import GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE, SAML_FLAGS
+from portal.config import current_settings
 from portal.extensions import db
 from portal.models import Tenant, TenantStatus, UserPool, utcnow
+from portal.models.tenants import DEFAULT_EMAIL_ATTRIBUTE, ProviderType
+from portal.saml.metadata import check_metadata_file, fetch_metadata
 from portal.services.adoption.scan import ScannedClient, owned_resources, scan_pool
 from portal.services.audit import trail
-from portal.services.domains import claims
-from portal.services.tenants.records import tenant_settings
+from portal.services.domains.claims import TOKEN_BYTES, kept_from_cognito
+from portal.services.tenants.records import store_metadata, tenant_settings
 from portal.validation import ValidationError, check_name, suggest_slug
 
 SLUG_SOURCES = ("provider", "client")
@@ -100,10 +103,16 @@ def adopt(
         reasons = list(scanned.refusals)
         if scanned.adoptable and scanned.providers[0]["name"] in owned_providers:
             reasons.append("its provider was adopted by someone else a moment ago")
+        if not reasons:
+            try:
+                tenant, adopted = _tenant_for(
+                    pool, scanned, slug_from, taken_slugs, taken_client_names
+                )
+            except CannotAdopt as exc:
+                reasons.append(str(exc))
         if reasons:
             result.refused.append(Refusal(scanned.client_id, scanned.client_name, reasons))
             continue
-        tenant, adopted = _tenant_for(pool, scanned, slug_from, taken_slugs, taken_client_names)
         result.adopted.append(adopted)
         if dry_run:
             continue
@@ -165,7 +174,9 @@ def _tenant_for(
         groups_claim=mapping.get(GROUPS_ATTRIBUTE) or DEFAULT_GROUPS_CLAIM,
         roles_claim=mapping.get(ROLES_ATTRIBUTE),
         attributes_request_method=details.get("attributes_request_method") or "GET",
-        domains=claims.kept_from_cognito(scanned.idp_identifiers),
+        # Identifiers Cognito holds stay there, shown unverified until staff decide.
+        domains=kept_from_cognito(scanned.idp_identifiers),
+        domain_token=secrets.token_hex(TOKEN_BYTES) if scanned.idp_identifiers else None,
         provider_name=provider_name,
         client_name=client_name,
         client_id=scanned.client_id,
@@ -176,9 +187,45 @@ def _tenant_for(
         adopted_at=now,
         ready_at=now,
     )
+    if scanned.provider.get("ProviderType") == ProviderType.SAML:
+        _take_saml_settings(tenant, details, mapping)
     return tenant, AdoptedTenant(
         slug, name, scanned.client_id, scanned.client_name, provider_name, scanned.deviations, note
     )
+
+
+class CannotAdopt(Exception):
+    """This client cannot be adopted after all; the message says why."""
+
+
+def _take_saml_settings(tenant: Tenant, details: dict[str, str], mapping: dict[str, str]) -> None:
+    """A SAML provider's settings as Cognito holds them, with its metadata checked.
+
+    The document is what Cognito was given (MetadataFile); a provider made from a MetadataURL
+    has it fetched once through the SSRF guard, as a SAML tenant's pre-flight does.
+    """
+    tenant.provider_type = ProviderType.SAML
+    tenant.issuer = tenant.idp_client_id = None
+    tenant.idp_secret_in_cognito = False  # a SAML provider has no client secret
+    tenant.email_attribute = mapping.get("email") or DEFAULT_EMAIL_ATTRIBUTE
+    allow_loopback = current_settings().allow_loopback_issuers
+    document, url = details.get("MetadataFile"), details.get("MetadataURL")
+    if document:
+        check = check_metadata_file(document, allow_loopback=allow_loopback)
+    else:
+        check = fetch_metadata(url or "", allow_loopback=allow_loopback)
+    if not check.document:
+        problems = "; ".join(f.message for f in check.errors) or "no metadata"
+        raise CannotAdopt(f"its SAML metadata could not be read: {problems}")
+    store_metadata(tenant, check)
+    if document:
+        tenant.saml_metadata_xml = document  # exactly what Cognito holds, so nothing differs
+    tenant.saml_metadata_url = url
+    tenant.saml_sign_requests = bool(details.get("RequestSigningAlgorithm"))
+    flags = {key: str(details.get(key) or "false").lower() == "true" for key in SAML_FLAGS}
+    tenant.saml_idp_signout = flags["IDPSignout"]
+    tenant.saml_encrypted_responses = flags["EncryptedResponses"]
+    tenant.saml_idp_initiated = flags["IDPInit"]
 
 
 def _unique(slug: str, taken: set[str]) -> str:

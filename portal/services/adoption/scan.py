@@ -249,7 +249,11 @@ def _scan_client(
             scanned.idp_identifiers = list(provider.get("IdpIdentifiers") or [])
             mapping = provider.get("AttributeMapping") or {}
             scanned.deviations = deviations(
-                client, mapping, style_id is not None, pool.needs_styles
+                client,
+                mapping,
+                style_id is not None,
+                pool.needs_styles,
+                provider.get("ProviderType", "OIDC"),
             )
             scanned.provider = provider
             scanned.config = AdoptedConfig.from_live(client, provider, style_id is not None)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 # ProviderType values from botocore's model (IdentityProviderTypeType). The portal's tenants sign
-# in through their company's OIDC provider; SAML tenants come with the SAML support (issue 18).
-ADOPTABLE_TYPES = frozenset({"OIDC"})
-NOT_YET = {"SAML": "not adoptable yet: SAML"}
+# in through their company's own OIDC or SAML 2.0 provider.
+ADOPTABLE_TYPES = frozenset({"OIDC", "SAML"})
+NOT_YET: dict[str, str] = {}  # e.g. {"SAML": "not adoptable yet: SAML"} before SAML support
 SOCIAL = frozenset({"Google", "Facebook", "LoginWithAmazon", "SignInWithApple"})
 
 

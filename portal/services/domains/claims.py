@@ -80,6 +80,16 @@ def _require_free(tenant: Tenant, domain: str) -> None:
         raise DomainTaken("domains", taken_message(domain))
 
 
+def kept_from_cognito(identifiers: list[str]) -> list[TenantDomain]:
+    """Claims for identifiers a provider already holds in Cognito (an adopted tenant's): shown
+    unverified, kept in Cognito until staff verify or remove them. Not added to a session."""
+    by = current_actor().label[:300]
+    return [
+        TenantDomain(domain=name, state=DomainState.UNVERIFIED, legacy=True, claimed_by=by)
+        for name in dict.fromkeys(i.strip() for i in identifiers if i and i.strip())
+    ]
+
+
 def add_claim(tenant: Tenant, domain: str) -> TenantDomain:
     """Claim DOMAIN for TENANT (unverified); nothing reaches Cognito until it is verified."""
     _check_open(tenant)
@@ -101,16 +111,6 @@ def add_claim(tenant: Tenant, domain: str) -> TenantDomain:
     db.session.flush()
     trail.record("domain.claimed", tenant, domain=domain, record=txt_name(domain))
     return claim
-
-
-def kept_from_cognito(identifiers: list[str]) -> list[TenantDomain]:
-    """Claims for the IdpIdentifiers Cognito already holds (a tenant adopted as made by hand):
-    unverified, kept in Cognito as they are until staff verify or remove them."""
-    actor = current_actor().label[:300]
-    return [
-        TenantDomain(domain=domain, state=DomainState.UNVERIFIED, legacy=True, claimed_by=actor)
-        for domain in dict.fromkeys(d.lower() for d in identifiers)
-    ]
 
 
 def remove_claim(tenant: Tenant, domain: str, reason: str | None = None) -> bool:

@@ -24,7 +24,8 @@ def adopted_config(tenant: Tenant, standard: bool = False) -> AdoptedConfig | No
     if adopted is None or not standard or adopted.standard:
         return adopted
     wanted = (GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE) if tenant.roles_claim else (GROUPS_ATTRIBUTE,)
-    return adopted.standardized(tenant.provider_name, wanted, tenant.groups_claim)
+    email = tenant.email_attribute if tenant.is_saml else None
+    return adopted.standardized(tenant.provider_name, wanted, tenant.groups_claim, email)
 
 
 def desired_state(

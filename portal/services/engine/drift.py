@@ -117,6 +117,11 @@ ACCEPTABLE = {
 
 
 def _accept_mapping(tenant: Tenant, live: dict[str, str]) -> None:
+    if tenant.is_saml and live.get("custom:groups") and live.get("email"):
+        tenant.email_attribute = live["email"]  # a SAML IdP names its e-mail attribute itself
+        tenant.groups_claim = live["custom:groups"]
+        tenant.roles_claim = live.get("custom:roles")
+        return
     if not live.get("custom:groups") or live.get("email") != "email":
         raise ValidationError(
             "drift",

@@ -12,6 +12,7 @@ import contextlib
 import csv
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,10 @@ OPTIONAL_COLUMNS = ("logout_urls", "provider_type")
 PROVIDER_TYPES = ("OIDC", "SAML")
 MAX_ROWS = 10_000
 MAX_BYTES = 5 * 1024 * 1024
+# A handful of columns are used; a spreadsheet may add a few empty or stray ones. Every check of
+# the header is linear, and a wider header is refused before any is made.
+MAX_COLUMNS = 100
+SNIFF_CHARS = 4096  # the delimiter is guessed from the start of the header row
 URL_SEPARATORS = re.compile(r"[\s|]+")
 TEMPLATE = (
     "name,slug,callback_urls,contact_email\r\n"
@@ -75,6 +80,10 @@ class ImportReport:
         }
 
 
+def too_large_message() -> str:
+    return f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it into several imports"
+
+
 def split_urls(value: str | None) -> list[str]:
     return [part for part in URL_SEPARATORS.split(value or "") if part]
 
@@ -90,21 +99,30 @@ def parse(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[RowProblem]
         return [], [RowProblem(1, "file", "the file is empty")]
     dialect: type[csv.Dialect] | csv.Dialect = csv.excel
     with contextlib.suppress(csv.Error):
-        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t")
+        first_line = text.lstrip("\r\n").partition("\n")[0]
+        dialect = csv.Sniffer().sniff(first_line[:SNIFF_CHARS], delimiters=",;\t")
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except (StopIteration, csv.Error) as exc:
         return [], [RowProblem(1, "file", f"the header row cannot be read ({exc})")]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    unknown = [c for c in header if c and c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
-    problems = [RowProblem(1, column, "this column is missing") for column in missing]
+    if len(header) > MAX_COLUMNS:
+        known = ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+        message = f"the header row has {len(header)} columns; at most {MAX_COLUMNS} are read"
+        return [], [RowProblem(1, "file", f"{message} (the import uses {known})")]
+    counts = Counter(c for c in header if c)
+    known = set(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+    problems = [
+        RowProblem(1, c, "this column is missing") for c in REQUIRED_COLUMNS if c not in counts
+    ]
     problems += [
         RowProblem(1, column, "unknown column (expected " + ", ".join(REQUIRED_COLUMNS) + ")")
-        for column in unknown
+        for column in counts
+        if column not in known
     ]
-    duplicated = {c for c in header if c and header.count(c) > 1}
-    problems += [RowProblem(1, c, "this column appears twice") for c in sorted(duplicated)]
+    problems += [
+        RowProblem(1, c, "this column appears twice") for c in sorted(counts) if counts[c] > 1
+    ]
     if problems:
         return [], problems
     rows: list[tuple[int, dict[str, str]]] = []
@@ -168,7 +186,7 @@ def import_tenants(data: bytes, *, dry_run: bool = False) -> ImportReport:
     """Check every row; unless DRY_RUN, create them all in one transaction when all are valid."""
     report = ImportReport(dry_run=dry_run)
     if len(data) > MAX_BYTES:
-        report.problems.append(RowProblem(1, "file", f"the file is larger than {MAX_BYTES} bytes"))
+        report.problems.append(RowProblem(1, "file", too_large_message()))
         return report
     try:
         text = decode(data)

@@ -272,6 +272,8 @@ def set_idp(
     if not result.ok:
         return result
     before = tenant_settings(tenant)
+    if tenant.is_saml and tenant.status == TenantStatus.READY:  # a switch: a planned change
+        tenant.pending_changes_since = tenant.pending_changes_since or utcnow()
     switch_provider_type(tenant, ProviderType.OIDC)
     tenant.issuer = result.issuer
     tenant.idp_client_id = client_id

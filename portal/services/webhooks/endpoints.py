@@ -47,6 +47,7 @@ EVENT_LABELS = {
     events.DRIFT_FOUND: "Drift found",
     events.TENANT_OFFBOARDED: "Tenant offboarded",
     "tenant.idp_secret_expiring": "Customer's IdP secret expiring soon",
+    events.IDP_CERTIFICATE_EXPIRING: "Customer's SAML signing certificate expiring soon",
 }
 _PENDING_KEY = "portal_webhook_deliveries"
 
