@@ -174,8 +174,8 @@ def test_a_customer_connects_and_tests_their_idp_through_a_setup_link(
         expired.expires_at = utcnow() - timedelta(minutes=5)
         db.session.commit()
         response = page.goto(f"{base}/setup/{token}")
-        assert response.status == 404
-        expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()
+        assert response.status == 410  # expired: says so and whom to ask, names no tenant
+        expect(page.get_by_role("heading", name="This set-up link has expired")).to_be_visible()
         expect(page.locator("main")).not_to_contain_text("Initech")
     finally:
         for context in contexts:
