@@ -24,13 +24,11 @@ class Finding:
         return {"field": self.field, "level": self.level, "message": self.message}
 
 
-@dataclass
-class IssuerCheck:
-    """What the pre-flight learnt about an issuer."""
+class Findings:
+    """A pre-flight's findings (the class using it has a `findings` list): passed when none is
+    an error."""
 
-    issuer: str
-    document: dict[str, Any] | None = None
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding]
 
     @property
     def ok(self) -> bool:
@@ -49,6 +47,15 @@ class IssuerCheck:
 
     def warn(self, field_name: str, message: str) -> None:
         self.findings.append(Finding(field_name, WARNING, message))
+
+
+@dataclass
+class IssuerCheck(Findings):
+    """What the pre-flight learnt about an issuer."""
+
+    issuer: str
+    document: dict[str, Any] | None = None
+    findings: list[Finding] = field(default_factory=list)
 
 
 ENDPOINTS_TO_PROBE = (

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from portal.oidc.discovery import ERROR, WARNING, Finding
+from portal.oidc.discovery import Finding, Findings
 from portal.oidc.ssrf import FetchFailed, FetchRefused, guarded_get
 
 MAX_METADATA_CHARS = 131_072
@@ -66,7 +66,7 @@ class SigningCertificate:
 
 
 @dataclass
-class MetadataCheck:
+class MetadataCheck(Findings):
     """What the pre-flight learnt about a metadata document."""
 
     field: str  # the form field the document came from: metadata_url or metadata_file
@@ -80,18 +80,6 @@ class MetadataCheck:
     findings: list[Finding] = field(default_factory=list)
 
     @property
-    def ok(self) -> bool:
-        return not any(f.level == ERROR for f in self.findings)
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.level == ERROR]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.level == WARNING]
-
-    @property
     def sha256(self) -> str | None:
         return document_hash(self.document) if self.document is not None else None
 
@@ -99,12 +87,6 @@ class MetadataCheck:
     def certificate_expires_at(self) -> datetime | None:
         """When the last signing certificate expires: sign-in stops working then."""
         return max((c.not_after for c in self.certificates), default=None)
-
-    def error(self, field_name: str, message: str) -> None:
-        self.findings.append(Finding(field_name, ERROR, message))
-
-    def warn(self, field_name: str, message: str) -> None:
-        self.findings.append(Finding(field_name, WARNING, message))
 
     def summary(self) -> dict[str, Any]:
         """What the audit trail and the API show: the hash and entity ID, never the XML."""

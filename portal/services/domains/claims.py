@@ -103,6 +103,17 @@ def add_claim(tenant: Tenant, domain: str) -> TenantDomain:
     return claim
 
 
+def kept_from_cognito(identifiers: list[str]) -> list[TenantDomain]:
+    """Claims for the IdpIdentifiers Cognito already holds (a tenant adopted as made by hand):
+    unverified, kept in Cognito as they are until staff verify or remove them. Not added to a
+    session."""
+    actor = current_actor().label[:300]
+    return [
+        TenantDomain(domain=domain, state=DomainState.UNVERIFIED, legacy=True, claimed_by=actor)
+        for domain in dict.fromkeys(d.strip().lower() for d in identifiers if d and d.strip())
+    ]
+
+
 def remove_claim(tenant: Tenant, domain: str, reason: str | None = None) -> bool:
     """Drop TENANT's claim on DOMAIN (verified or not); False if it had none."""
     claim = find(tenant, domain.strip().lower())

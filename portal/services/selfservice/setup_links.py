@@ -249,6 +249,24 @@ class Submission:
     domains: str
 
 
+def _record_submission(link: SetupLink, tenant: Tenant, warnings: list[Any]) -> None:
+    """A submission passed its pre-flight: count it, and clear the tenant's verification (new
+    settings must be tested again), audited."""
+    before = {"verified_at": tenant.verified_at, "verified_by": tenant.verified_by}
+    link.submitted_at = utcnow()
+    link.submissions += 1
+    tenant.verified_at = tenant.verified_by = None
+    trail.record(
+        "setup_link.submitted",
+        tenant,
+        before=before,
+        after={"verified_at": None, "verified_by": None},
+        link_id=link.id,
+        submission=link.submissions,
+        warnings=[f.to_dict() for f in warnings],
+    )
+
+
 def submit(link: SetupLink, entry: Submission) -> IssuerCheck:
     """Pre-flight the IdP; if it passes, store the settings and queue the onboarding."""
     tenant = link.tenant
@@ -284,19 +302,7 @@ def submit(link: SetupLink, entry: Submission) -> IssuerCheck:
         )
         db.session.commit()
         return check
-    before = {"verified_at": tenant.verified_at, "verified_by": tenant.verified_by}
-    link.submitted_at = utcnow()
-    link.submissions += 1
-    tenant.verified_at = tenant.verified_by = None  # new settings must be tested again
-    trail.record(
-        "setup_link.submitted",
-        tenant,
-        before=before,
-        after={"verified_at": None, "verified_by": None},
-        link_id=link.id,
-        submission=link.submissions,
-        warnings=[f.to_dict() for f in check.warnings],
-    )
+    _record_submission(link, tenant, check.warnings)
     try:
         claims.set_claims(tenant, identifiers)
         set_idp(
@@ -348,19 +354,7 @@ def submit_saml(link: SetupLink, entry: SamlSubmission) -> MetadataCheck:
         )
         db.session.commit()
         return check
-    before = {"verified_at": tenant.verified_at, "verified_by": tenant.verified_by}
-    link.submitted_at = utcnow()
-    link.submissions += 1
-    tenant.verified_at = tenant.verified_by = None  # new settings must be tested again
-    trail.record(
-        "setup_link.submitted",
-        tenant,
-        before=before,
-        after={"verified_at": None, "verified_by": None},
-        link_id=link.id,
-        submission=link.submissions,
-        warnings=[f.to_dict() for f in check.warnings],
-    )
+    _record_submission(link, tenant, check.warnings)
     try:
         result = set_saml_idp(
             tenant,
