@@ -24,6 +24,7 @@ from portal.extensions import db
 from portal.models import Run, RunStatus, Tenant, TenantStatus, WizardDraft
 from portal.services.engine import lifecycle
 from portal.services.engine.desired import test_callback_url
+from portal.services.engine.progress import fingerprint, wait_for_change
 from portal.services.engine.queue import latest_run, queue_onboarding
 from portal.services.pools.registry import NoPoolHasRoom
 from portal.services.tenants.envfile import env_file_blocker, render_env_file
@@ -104,6 +105,9 @@ def list_url(wanted: TenantFilter, **changes) -> str:
     return url_for("tenants.index", **{k: v for k, v in params.items() if v})
 
 
+ACTIVE_RUN = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
 @bp.get("/<slug>")
 @roles(*ALL_ROLES)
 def show(slug: str):
@@ -129,6 +133,7 @@ def show(slug: str):
         form=ActionForm(),
         test_callback=test_callback_url(),
         offboarding=offboarding_of(tenant),
+        since=fingerprint(tenant.id) if run and run.status in ACTIVE_RUN else None,
     )
 
 
@@ -144,17 +149,30 @@ def _credentials_gone(error: CredentialsGone):
 def progress(slug: str):
     tenant = _tenant(slug)
     return render_template(
-        "tenants/progress.html", tenant=tenant, run=latest_run(tenant), form=ActionForm()
+        "tenants/progress.html",
+        tenant=tenant,
+        run=latest_run(tenant),
+        form=ActionForm(),
+        since=fingerprint(tenant.id),
     )
 
 
 @bp.get("/<slug>/progress/steps")
 @roles(*ALL_ROLES)
 def progress_steps(slug: str):
-    """The live part of the progress page, fetched again until the run has finished."""
+    """The live part of the progress page: with ?since=TOKEN, held until it changes (long poll)."""
     tenant = _tenant(slug)
+    since = request.args.get("since", "")
+    if since:
+        tenant_id = tenant.id
+        wait_for_change(tenant_id, since)
+        tenant = db.session.get(Tenant, tenant_id)
     return render_template(
-        "tenants/_progress.html", tenant=tenant, run=latest_run(tenant), form=ActionForm()
+        "tenants/_progress.html",
+        tenant=tenant,
+        run=latest_run(tenant),
+        form=ActionForm(),
+        since=fingerprint(tenant.id),
     )
 
 
