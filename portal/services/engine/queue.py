@@ -185,11 +185,12 @@ def queue_runs(tenants: list[Tenant], prepare) -> list[Run]:
             db.session.commit()
         except Exception:
             db.session.rollback()
-            prepared = [_prepare_one(tenant, prepare) for tenant in chunk]
-            ids = [
-                (run.id, created, tenant.pool_id)
-                for (run, created), tenant in zip(prepared, chunk, strict=True)
-            ]
+            for tenant in chunk:  # one by one, each sent before the next (which may fail)
+                run, created = _prepare_one(tenant, prepare)
+                runs.append(run)
+                if created:
+                    enqueue_run(run.id)
+            continue
         # One query reloads the chunk's runs (expired by the commit), not one query a run.
         db.session.scalars(select(Run).where(Run.id.in_([i for i, _, _ in ids]))).all()
         runs += [run for run, _ in prepared]
