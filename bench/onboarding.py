@@ -158,21 +158,25 @@ def main() -> None:
             args.tenants, args.pools, args.database = tenants, pools, database
             print(f"--- {tenants} tenants, {pools} pools, {database}", file=sys.stderr)
             results.append(run_row(args, quiet=True))
+            print_matrix(results[-1:], header=len(results) == 1)
     print_matrix(results)
 
 
-def print_matrix(results: list[dict]) -> None:
-    print(
-        f"{'tenants':>7} {'pools':>5} {'database':<10} {'wall s':>7} {'bound s':>7} "
-        f"{'ratio':>5} {'calls/t':>7} {'throttles':>9} {'failed':>6} {'p50 s':>6} {'p95 s':>6}"
-    )
+def print_matrix(results: list[dict], header: bool = True) -> None:
+    if header:
+        print(
+            f"{'tenants':>7} {'pools':>5} {'database':<10} {'wall s':>7} {'bound s':>7} "
+            f"{'ratio':>5} {'calls/t':>7} {'throttles':>9} {'failed':>6} {'p50 s':>6} {'p95 s':>6} "
+            f"{'load':>5}"
+        )
     for r in results:
         print(
             f"{r['tenants']:>7} {r['pools']:>5} {r['database']:<10} {r['wall']:>7.2f} "
             f"{r['bound']:>7.2f} {r['ratio']:>5.2f} {r['calls_per_tenant']:>7.2f} "
-            f"{r['throttles']:>9} {r['failed']:>6} {r['p50']:>6.2f} {r['p95']:>6.2f}"
+            f"{r['throttles']:>9} {r['failed']:>6} {r['p50']:>6.2f} {r['p95']:>6.2f} "
+            f"{r['load']:>5.1f}"
         )
-    print(f"load average {os.getloadavg()[0]:.1f} at the end (2 cores)")
+    sys.stdout.flush()
 
 
 def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
@@ -181,6 +185,9 @@ def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
     emulator, info = start_emulator(env, args.pools)
     env["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = info["endpoint"]
     os.environ.update(env)
+    from portal.cognito.gateway import make_client
+
+    make_client.cache_clear()  # a client of the previous row's emulator would be reused
     from portal.devtools.emulator import EmulatorAdmin
 
     EmulatorAdmin(info["endpoint"]).configure(latency_ms=args.latency_ms, jitter_ms=args.jitter_ms)
