@@ -16,7 +16,8 @@ writes any correct portal must make (one client, one provider, one style per ten
 attribute add per pool: max(n/5P, (2n+P)/15, n/15) s), their ratio, calls per tenant,
 throttles, failed runs and queued -> ready p50/p95.
 
-Uses the PostgreSQL database `bench` (created if missing) and Redis database 13.
+Uses the PostgreSQL database `bench` (dropped and created) and Redis database 13 (flushed), or
+$BENCH_PG_DATABASE and $BENCH_REDIS_URL: never one a test suite is using at the same time.
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgresql://postgres@127.0.0.1:5432/bench"
-REDIS_URL = "redis://127.0.0.1:6379/13"
+# Each run owns its database and Redis number: a test suite sharing them would flush the queue.
+PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "bench")
+PG_URL = f"postgresql://postgres@127.0.0.1:5432/{PG_DATABASE}"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 DATABASES = ("sqlite", "postgresql")
 MATRIX = ((1, 1), (10, 1), (40, 2), (200, 10), (1000, 50))  # a managed-login pool holds 20
 
@@ -80,8 +83,8 @@ def prepare_environment(work: Path, database: str = "postgresql") -> dict[str, s
 
     if database == "postgresql":
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS bench WITH (FORCE)")
-            conn.execute("CREATE DATABASE bench")
+            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
     redis.Redis.from_url(REDIS_URL).flushdb()
     from cryptography.fernet import Fernet
 
