@@ -18,6 +18,7 @@ from tests.support import factories as f
 def test_chunks_grow_from_one_to_the_cap():
     assert [len(c) for c in chunks(list(range(100)), largest=32)] == [1, 2, 4, 8, 16, 32, 32, 5]
     assert [len(c) for c in chunks([1, 2, 3])] == [1, 2]
+    assert [len(c) for c in chunks(list(range(31)))] == [1, 2, 4, 8, 8, 8]  # the default cap
     assert list(chunks([])) == []
 
 

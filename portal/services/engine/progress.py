@@ -9,30 +9,33 @@ from sqlalchemy import select
 
 from portal.config import current_settings
 from portal.extensions import db
-from portal.models import Run, Step, Tenant
+from portal.models import Run, Tenant
 from portal.services.engine.notices import Listener
 
 
-def fingerprint(tenant_id: int) -> str:
+def token(tenant_status: str, run: Run | None) -> str:
     """A short token of everything the progress fragment shows; it changes when any of it does."""
-    status = db.session.scalar(select(Tenant.status).where(Tenant.id == tenant_id))
-    run = db.session.execute(
-        select(Run.id, Run.status)
-        .where(Run.tenant_id == tenant_id)
-        .order_by(Run.id.desc())
-        .limit(1)
-    ).first()
-    parts = [str(status), repr(tuple(run) if run else None)]
+    parts = [str(tenant_status), repr((run.id, run.status) if run else None)]
     if run is not None:
-        parts += [
-            repr(tuple(row))
-            for row in db.session.execute(
-                select(Step.status, Step.attempts, Step.outcome, Step.error_code)
-                .where(Step.run_id == run.id)
-                .order_by(Step.position)
-            )
-        ]
+        parts += [repr((s.status, s.attempts, s.outcome, s.error_code)) for s in run.steps]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def latest(tenant_id: int) -> tuple[Run | None, Tenant]:
+    """The tenant's newest run, then the tenant: read in that order, a worker committing in
+    between shows an active run beside a finished tenant (asked again at once), never a
+    finished run beside a tenant still provisioning."""
+    run = db.session.scalar(
+        select(Run).where(Run.tenant_id == tenant_id).order_by(Run.id.desc()).limit(1)
+    )
+    if run is not None:
+        run.steps  # noqa: B018 - loaded now, before the tenant
+    return run, db.session.get(Tenant, tenant_id, populate_existing=True)
+
+
+def fingerprint(tenant_id: int) -> str:
+    run, tenant = latest(tenant_id)
+    return token(tenant.status, run)
 
 
 def wait_for_change(tenant_id: int, since: str, hold: float | None = None) -> str:

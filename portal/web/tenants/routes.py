@@ -24,7 +24,7 @@ from portal.extensions import db
 from portal.models import Run, RunStatus, Tenant, TenantStatus, WizardDraft
 from portal.services.engine import lifecycle
 from portal.services.engine.desired import test_callback_url
-from portal.services.engine.progress import fingerprint, wait_for_change
+from portal.services.engine.progress import latest, token, wait_for_change
 from portal.services.engine.queue import latest_run, queue_onboarding
 from portal.services.pools.registry import NoPoolHasRoom
 from portal.services.tenants.envfile import env_file_blocker, render_env_file
@@ -133,7 +133,7 @@ def show(slug: str):
         form=ActionForm(),
         test_callback=test_callback_url(),
         offboarding=offboarding_of(tenant),
-        since=fingerprint(tenant.id) if run and run.status in ACTIVE_RUN else None,
+        since=token(tenant.status, run) if run and run.status in ACTIVE_RUN else None,
     )
 
 
@@ -147,13 +147,13 @@ def _credentials_gone(error: CredentialsGone):
 @bp.get("/<slug>/progress")
 @roles(*ALL_ROLES)
 def progress(slug: str):
-    tenant = _tenant(slug)
+    run, tenant = latest(_tenant(slug).id)
     return render_template(
         "tenants/progress.html",
         tenant=tenant,
-        run=latest_run(tenant),
+        run=run,
         form=ActionForm(),
-        since=fingerprint(tenant.id),
+        since=token(tenant.status, run),
     )
 
 
@@ -161,18 +161,17 @@ def progress(slug: str):
 @roles(*ALL_ROLES)
 def progress_steps(slug: str):
     """The live part of the progress page: with ?since=TOKEN, held until it changes (long poll)."""
-    tenant = _tenant(slug)
+    tenant_id = _tenant(slug).id
     since = request.args.get("since", "")
     if since:
-        tenant_id = tenant.id
         wait_for_change(tenant_id, since)
-        tenant = db.session.get(Tenant, tenant_id)
+    run, tenant = latest(tenant_id)
     return render_template(
         "tenants/_progress.html",
         tenant=tenant,
-        run=latest_run(tenant),
+        run=run,
         form=ActionForm(),
-        since=fingerprint(tenant.id),
+        since=token(tenant.status, run),  # of what this answer shows
     )
 
 
