@@ -7,9 +7,17 @@ prints wall time, tenants/s, the quota-bound maximum for this set-up, calls per 
 throttles, and queued-to-ready latency percentiles.
 
     .venv/bin/python bench/onboarding.py [--tenants 200] [--pools 10] [--workers 4]
-        [--concurrency 8] [--latency-ms 80] [--jitter-ms 20]
+        [--concurrency 8] [--latency-ms 80] [--jitter-ms 20] [--database postgresql|sqlite]
+    .venv/bin/python bench/onboarding.py --matrix [--rows 1x1,10x1,40x2,200x10,1000x50]
 
-Uses the PostgreSQL database `bench` (created if missing) and Redis database 13.
+--matrix runs each (tenants x pools) row on SQLite and on PostgreSQL and prints one line a row:
+the wall time of `onboard --wait` including the CLI's start, the quota bound from the fewest
+writes any correct portal must make (one client, one provider, one style per tenant, one
+attribute add per pool: max(n/5P, (2n+P)/15, n/15) s), their ratio, calls per tenant,
+throttles, failed runs and queued -> ready p50/p95.
+
+Uses the PostgreSQL database `bench` (dropped and created) and Redis database 13 (flushed), or
+$BENCH_PG_DATABASE and $BENCH_REDIS_URL: never one a test suite is using at the same time.
 """
 
 from __future__ import annotations
@@ -29,8 +37,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgresql://postgres@127.0.0.1:5432/bench"
-REDIS_URL = "redis://127.0.0.1:6379/13"
+# Each run owns its database and Redis number: a test suite sharing them would flush the queue.
+PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "bench")
+PG_URL = f"postgresql://postgres@127.0.0.1:5432/{PG_DATABASE}"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+DATABASES = ("sqlite", "postgresql")
+MATRIX = ((1, 1), (10, 1), (40, 2), (200, 10), (1000, 50))  # a managed-login pool holds 20
+
+
+def minimal_bound_seconds(tenants: int, pools: int) -> float:
+    """The fewest seconds any correct portal needs: its unavoidable writes at the quotas' rates.
+
+    Per tenant one CreateUserPoolClient (5 RPS per pool), one CreateIdentityProvider and one
+    CreateManagedLoginBranding (UserPoolResourceUpdate, 15 RPS), one client write
+    (UserPoolClientUpdate, 15 RPS); per pool one AddCustomAttributes (UserPoolResourceUpdate).
+    Extra calls a portal makes count against it, not in this bound.
+    """
+    return max(tenants / (5 * pools), (2 * tenants + pools) / 15, tenants / 15)
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,6 +65,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--latency-ms", type=float, default=80.0)
     parser.add_argument("--jitter-ms", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--database", choices=DATABASES, default="postgresql")
+    parser.add_argument("--matrix", action="store_true", help="Run the rows on both databases.")
+    parser.add_argument("--rows", default=",".join(f"{n}x{p}" for n, p in MATRIX))
     parser.add_argument(
         "--profile",
         metavar="DIR",
@@ -51,13 +77,14 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def prepare_environment(work: Path) -> dict[str, str]:
+def prepare_environment(work: Path, database: str = "postgresql") -> dict[str, str]:
     import psycopg
     import redis
 
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE bench")
+    if database == "postgresql":
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
     redis.Redis.from_url(REDIS_URL).flushdb()
     from cryptography.fernet import Fernet
 
@@ -65,7 +92,9 @@ def prepare_environment(work: Path) -> dict[str, str]:
     env.update(
         {
             "PORTAL_INSTANCE_PATH": str(work),
-            "PORTAL_DATABASE_URL": PG_URL,
+            "PORTAL_DATABASE_URL": PG_URL
+            if database == "postgresql"
+            else f"sqlite:///{work / 'bench.db'}",
             "PORTAL_BROKER_URL": REDIS_URL,
             "PORTAL_REDIS_URL": REDIS_URL,
             "PORTAL_SECRET_KEY": "bench-secret-key",
@@ -122,20 +151,55 @@ def quota_bound(calls_by_tenant: dict[int, list[tuple[str, str]]], tenants: int)
 
 def main() -> None:
     args = parse_args()
+    if not args.matrix:
+        run_row(args)
+        return
+    rows = [tuple(int(x) for x in row.split("x")) for row in args.rows.split(",")]
+    results = []
+    for tenants, pools in rows:
+        for database in DATABASES:
+            args.tenants, args.pools, args.database = tenants, pools, database
+            print(f"--- {tenants} tenants, {pools} pools, {database}", file=sys.stderr)
+            results.append(run_row(args, quiet=True))
+            print_matrix(results[-1:], header=len(results) == 1)
+    print_matrix(results)
+
+
+def print_matrix(results: list[dict], header: bool = True) -> None:
+    if header:
+        print(
+            f"{'tenants':>7} {'pools':>5} {'database':<10} {'wall s':>7} {'bound s':>7} "
+            f"{'ratio':>5} {'calls/t':>7} {'throttles':>9} {'failed':>6} {'p50 s':>6} {'p95 s':>6} "
+            f"{'load':>5}"
+        )
+    for r in results:
+        print(
+            f"{r['tenants']:>7} {r['pools']:>5} {r['database']:<10} {r['wall']:>7.2f} "
+            f"{r['bound']:>7.2f} {r['ratio']:>5.2f} {r['calls_per_tenant']:>7.2f} "
+            f"{r['throttles']:>9} {r['failed']:>6} {r['p50']:>6.2f} {r['p95']:>6.2f} "
+            f"{r['load']:>5.1f}"
+        )
+    sys.stdout.flush()
+
+
+def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
     work = Path(tempfile.mkdtemp(prefix="portal-bench-"))
-    env = prepare_environment(work)
+    env = prepare_environment(work, args.database)
     emulator, info = start_emulator(env, args.pools)
     env["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = info["endpoint"]
     os.environ.update(env)
+    from portal.cognito.gateway import make_client
+
+    make_client.cache_clear()  # a client of the previous row's emulator would be reused
     from portal.devtools.emulator import EmulatorAdmin
 
     EmulatorAdmin(info["endpoint"]).configure(latency_ms=args.latency_ms, jitter_ms=args.jitter_ms)
     workers: list[subprocess.Popen] = []
     try:
-        from flask_migrate import upgrade
         from oidc_provider_mock import run_server_in_thread
 
         from portal import create_app
+        from portal.app import upgrade_database
         from portal.services.audit.actors import Actor, acting_as
         from portal.services.pools.registry import register_pool
         from portal.services.tenants.records import create_tenant, set_idp
@@ -146,7 +210,7 @@ def main() -> None:
             run_server_in_thread() as idp,
             acting_as(Actor("cli", "bench", "bench")),
         ):
-            upgrade()
+            upgrade_database()
             for pool in info["pools"]:
                 register_pool(pool["user_pool_id"], pool["region"])
             issuer = f"http://localhost:{idp.server_port}"
@@ -207,7 +271,7 @@ def main() -> None:
                         stderr=subprocess.DEVNULL,
                     )
                 )
-            time.sleep(3)  # let the workers connect before the clock starts
+            wait_for_workers(app, args.workers)  # the clock starts with every worker ready
             started = time.monotonic()
             onboard = subprocess.run(
                 [
@@ -229,7 +293,7 @@ def main() -> None:
                 check=False,
             )
             wall = time.monotonic() - started
-            report(app, args, wall, onboard.returncode)
+            result = report(app, args, wall, onboard.returncode, quiet)
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGINT)  # py-spy writes its file when its child exits
@@ -238,6 +302,17 @@ def main() -> None:
         emulator.terminate()
     if args.profile:
         summarise_profile(Path(args.profile))
+    return result
+
+
+def wait_for_workers(app, count: int, timeout: float = 180.0) -> None:
+    from portal.workers import celery_of
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(celery_of(app).control.ping(timeout=1.0) or []) >= count:
+            return
+    raise SystemExit(f"{count} workers did not answer within {timeout:.0f} s")
 
 
 def summarise_profile(folder: Path, top: int = 12) -> None:
@@ -277,7 +352,7 @@ def classify(frames: list[str]) -> str:
     return "idle (waiting for a task) or Celery"
 
 
-def report(app, args, wall: float, exit_code: int) -> None:
+def report(app, args, wall: float, exit_code: int, quiet: bool = False) -> dict:
     from sqlalchemy import select
 
     from portal.extensions import db
@@ -303,6 +378,24 @@ def report(app, args, wall: float, exit_code: int) -> None:
     bound = quota_bound(by_tenant, args.tenants)
     achieved = args.tenants / wall
     n = args.tenants
+    p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)] if latencies else float("nan")
+    minimal = minimal_bound_seconds(n, args.pools)
+    result = {
+        "tenants": n,
+        "pools": args.pools,
+        "database": args.database,
+        "wall": wall,
+        "bound": minimal,
+        "ratio": minimal / wall,
+        "calls_per_tenant": sum(ops.values()) / n,
+        "throttles": throttled,
+        "failed": len(failed) + (0 if exit_code == 0 else int(not failed)),
+        "p50": statistics.median(latencies) if latencies else float("nan"),
+        "p95": p95,
+        "load": os.getloadavg()[0],
+    }
+    if quiet:
+        return result
     print(
         f"tenants={n} pools={args.pools} workers={args.workers}x{args.concurrency} "
         f"latency={args.latency_ms:.0f}+-{args.jitter_ms:.0f} ms (emulator with AWS rate quotas)"
@@ -315,12 +408,16 @@ def report(app, args, wall: float, exit_code: int) -> None:
         print(f"  {operation:<34} {count / n:6.2f} per tenant ({count})")
     print(f"throttling responses {throttled:8d} received and retried")
     if latencies:
-        p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
         print(
             f"queued -> ready      p50 {statistics.median(latencies):.1f} s   "
             f"p95 {p95:.1f} s   max {latencies[-1]:.1f} s"
         )
+    print(
+        f"minimal bound        {minimal:8.2f} s       bound/wall = {minimal / wall:.2f} "
+        f"(load average {result['load']:.1f})"
+    )
     print(f"failed runs          {len(failed):8d}")
+    return result
 
 
 if __name__ == "__main__":

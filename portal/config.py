@@ -368,6 +368,20 @@ class Settings:
         120,
         doc="how long a queued run may wait before the sweep sends it to the broker again",
     )
+    run_wait_poll_seconds: float = setting(
+        "PORTAL_RUN_WAIT_POLL_SECONDS",
+        number,
+        2.0,
+        doc="how often `--wait` and the progress page re-read a run they wait on when no "
+        "notice of its change arrived (workers announce every change; this is the fallback)",
+    )
+    progress_hold_seconds: float = setting(
+        "PORTAL_PROGRESS_HOLD_SECONDS",
+        number,
+        20.0,
+        doc="how long the progress page's request for news of an active run is held open when "
+        "nothing changes (a long poll: it answers as soon as the run moves)",
+    )
     audit_retention_days: int | None = setting(
         "PORTAL_AUDIT_RETENTION_DAYS",
         whole,

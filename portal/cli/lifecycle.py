@@ -26,30 +26,41 @@ TERMINAL = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
 
 
 def wait_for_run(run_id: int, timeout: float) -> Run:
-    """Poll the run (the database is the truth) and show each step as it changes."""
+    """Show each step as it changes until the run ends; woken by the workers' notices.
+
+    The database is the truth: it is read on each notice about this run and, failing one,
+    every PORTAL_RUN_WAIT_POLL_SECONDS.
+    """
+    from portal.services.engine.notices import Listener
+
     deadline = time.monotonic() + timeout
     seen: dict[str, str] = {}
-    while True:
-        db.session.expire_all()
-        run = db.session.get(Run, run_id)
-        for step in db.session.scalars(
-            select(Step).where(Step.run_id == run_id).order_by(Step.position)
-        ):
-            state = step.status + (f" ({step.outcome})" if step.outcome else "")
-            if step.status != "pending" and seen.get(step.name) != state:
-                seen[step.name] = state
-                say(
-                    f"  {step.name}: {state}"
-                    + (f" - {step.error_message}" if step.status == "failed" else "")
-                )
-        if run.status in TERMINAL:
-            return run
-        if time.monotonic() > deadline:
-            raise OperationFailed(
-                f"run {run_id} had not finished after {timeout:.0f} s "
-                f"(it is {run.status}); it continues in the background"
-            )
-        time.sleep(0.5)
+    with Listener() as listener:  # opened before the first read, so no change slips between
+        while True:
+            db.session.expire_all()
+            run = db.session.get(Run, run_id)
+            for step in db.session.scalars(
+                select(Step).where(Step.run_id == run_id).order_by(Step.position)
+            ):
+                state = step.status + (f" ({step.outcome})" if step.outcome else "")
+                if step.status != "pending" and seen.get(step.name) != state:
+                    seen[step.name] = state
+                    say(
+                        f"  {step.name}: {state}"
+                        + (f" - {step.error_message}" if step.status == "failed" else "")
+                    )
+            if run.status in TERMINAL:
+                return run
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise OperationFailed(
+                        f"run {run_id} had not finished after {timeout:.0f} s "
+                        f"(it is {run.status}); it continues in the background"
+                    )
+                heard = listener.wait(remaining)
+                if not heard or any(n.run_id == run_id for n in heard):
+                    break  # news of this run, or the fallback interval passed: read again
 
 
 def finish(run: Run | None, wait: bool, timeout: float, as_json: bool, what: str) -> None:

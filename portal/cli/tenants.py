@@ -245,7 +245,7 @@ def onboard(slugs, wait, timeout, as_json) -> None:
                 ]
             )
         return
-    summaries = wait_for(tenants, timeout)
+    summaries = wait_for(tenants, runs, timeout)
     if as_json:
         emit_json(summaries)
     failed = [s for s in summaries if s["status"] != TenantStatus.READY]
@@ -257,35 +257,58 @@ def onboard(slugs, wait, timeout, as_json) -> None:
     say(f"all {len(summaries)} tenant(s) ready")
 
 
-def wait_for(tenants: list[Tenant], timeout: float) -> list[dict]:
-    """Poll the database (the source of truth) and report progress on stderr.
+def wait_for(tenants: list[Tenant], runs: list[Run], timeout: float) -> list[dict]:
+    """Wait for the runs to end and report progress on stderr; the database is the truth.
 
-    Two queries a poll whatever the number of tenants; step by step for a few tenants, a
-    one-line tally for many.
+    The workers' notices wake the wait as each run moves, so it returns as soon as the last run
+    ends; without a notice the database is re-read every PORTAL_RUN_WAIT_POLL_SECONDS. Two
+    queries a read whatever the number of tenants; step by step for a few tenants, a one-line
+    tally (at most once a second) for many.
     """
+    from portal.services.engine.notices import ENDED, Listener
+
     deadline = time.monotonic() + timeout
     ids = [t.id for t in tenants]
+    run_ids = {r.id for r in runs}
+    to_end = {r.id for r in runs if r.status not in ENDED}
     detailed = len(ids) <= 5
     seen: dict[tuple[int, str], str] = {}
-    last_tally = ""
-    while True:
-        db.session.expire_all()
-        statuses = dict(
-            db.session.execute(select(Tenant.id, Tenant.status).where(Tenant.id.in_(ids))).all()
-        )
-        finished = all(s in (TenantStatus.READY, TenantStatus.FAILED) for s in statuses.values())
-        if detailed:
-            _report_steps(ids, seen)
-        else:
-            tally = ", ".join(
-                f"{n} {s}" for s, n in sorted(collections.Counter(statuses.values()).items())
+    last_tally, last_read = "", 0.0
+    with Listener() as listener:  # opened before the first read, so no change slips between
+        read = True
+        while True:
+            if read:
+                last_read = time.monotonic()
+                db.session.expire_all()
+                statuses = dict(
+                    db.session.execute(
+                        select(Tenant.id, Tenant.status).where(Tenant.id.in_(ids))
+                    ).all()
+                )
+                finished = all(
+                    s in (TenantStatus.READY, TenantStatus.FAILED) for s in statuses.values()
+                )
+                if detailed:
+                    _report_steps(ids, seen)
+                else:
+                    tally = ", ".join(
+                        f"{n} {s}"
+                        for s, n in sorted(collections.Counter(statuses.values()).items())
+                    )
+                    if tally != last_tally:
+                        say(f"{len(ids)} tenants: {tally}")
+                        last_tally = tally
+            if finished or time.monotonic() > deadline:
+                break
+            heard = listener.wait(deadline - time.monotonic())
+            notices = [n for n in heard if n.run_id in run_ids]
+            to_end -= {n.run_id for n in notices if n.ended}
+            read = (
+                not heard  # the fallback interval passed in silence: look anyway
+                or not to_end
+                or (detailed and bool(notices))
+                or (bool(notices) and time.monotonic() - last_read >= 1.0)
             )
-            if tally != last_tally:
-                say(f"{len(ids)} tenants: {tally}")
-                last_tally = tally
-        if finished or time.monotonic() > deadline:
-            break
-        time.sleep(0.5 if detailed else 1.0)
     current = db.session.scalars(select(Tenant).where(Tenant.id.in_(ids))).all()
     summaries = [tenant_summary(t, latest_run(t)) for t in current]
     if not finished:

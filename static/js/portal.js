@@ -29,12 +29,17 @@
   });
 
   // Live regions: <div data-poll="/url" data-poll-interval="1500"> is replaced by the HTML the
-  // URL returns until that HTML carries data-poll-done.
+  // URL returns until that HTML carries data-poll-done. With data-poll-since="TOKEN" the next
+  // request goes at once as a long poll (?since=TOKEN): the server answers when what the region
+  // shows changes, so news arrives without a polling interval.
   function poll(element) {
     var url = element.getAttribute("data-poll");
     var interval = parseInt(element.getAttribute("data-poll-interval") || "1500", 10);
+    var since = function () { return element.getAttribute("data-poll-since"); };
     var tick = function () {
-      fetch(url, { headers: { "Accept": "text/html", "X-Requested-With": "fetch" }, credentials: "same-origin" })
+      var token = since();
+      var target = token ? url + (url.indexOf("?") < 0 ? "?" : "&") + "since=" + encodeURIComponent(token) : url;
+      fetch(target, { headers: { "Accept": "text/html", "X-Requested-With": "fetch" }, credentials: "same-origin" })
         .then(function (response) {
           // Sent elsewhere (the session ended: sign-in page): load the page again, which shows why.
           if (response.redirected) { window.location.reload(); return null; }
@@ -48,12 +53,12 @@
           if (!fresh) return;
           element.replaceWith(fresh);
           element = fresh;
-          if (!fresh.hasAttribute("data-poll-done")) setTimeout(tick, interval);
+          if (!fresh.hasAttribute("data-poll-done")) setTimeout(tick, since() ? 0 : interval);
           else if (fresh.closest("[data-reload-on-done]")) window.location.reload();
         })
         .catch(function () { setTimeout(tick, interval * 2); });
     };
-    setTimeout(tick, interval);
+    setTimeout(tick, since() ? 0 : interval);
   }
 
   // SAML presets: choosing a provider fills the attribute fields it usually sends, unless the

@@ -25,6 +25,7 @@ from portal.observability import metrics
 from portal.services.audit import trail
 from portal.services.engine import kinds
 from portal.services.engine.ledger import ledger_row
+from portal.services.engine.notices import announce
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,7 @@ def execute_run(run_id: int, worker: str) -> RunResult:
         claim=run.claims,
     )
     db.session.commit()
+    announce(run.id, RunStatus.RUNNING)
 
     recorder = LedgerRecorder(run, lease)
     try:
@@ -188,6 +190,7 @@ def execute_run(run_id: int, worker: str) -> RunResult:
         except LeaseLost:
             return RunResult("lost")
         db.session.commit()
+        announce(run.id, RunStatus.RUNNING)
     return _succeed(run, tenant)
 
 
@@ -201,6 +204,7 @@ def _succeed(run: Run, tenant: Tenant) -> RunResult:
     run.status, run.finished_at, run.lease_until = RunStatus.SUCCEEDED, utcnow(), None
     kinds.on_success(run, tenant)
     db.session.commit()
+    announce(run.id, run.status)
     metrics.record_run_finished(run)
     return RunResult(RunStatus.SUCCEEDED)
 
@@ -216,6 +220,7 @@ def _fail(run: Run, tenant: Tenant, step: Step | None, error: CognitoError) -> R
     run.error = explanation
     kinds.on_failure(run, tenant, step, error.code, explanation, error.request_id)
     db.session.commit()
+    announce(run.id, run.status)
     metrics.record_run_finished(run, step)
     return RunResult(RunStatus.FAILED)
 
@@ -248,6 +253,7 @@ def _postpone(
         reason=error.explanation,
     )
     db.session.commit()
+    announce(run.id, run.status)
     metrics.record_step(step.name, "postponed")
     log.warning("run %s postponed %.0fs after %s on %s", run.id, delay, error.code, step.name)
     return RunResult(RunStatus.QUEUED, retry_in=delay)

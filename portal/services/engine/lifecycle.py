@@ -32,6 +32,7 @@ from portal.services.engine import kinds
 from portal.services.engine.desired import adopted_config, desired_state
 from portal.services.engine.gateways import gateway_for
 from portal.services.engine.ledger import TenantCallRecorder
+from portal.services.engine.notices import announce
 from portal.services.engine.plan_diff import readable
 from portal.services.engine.queue import (
     active_run,
@@ -292,6 +293,7 @@ def cancel(tenant: Tenant) -> Run:
         kind=run.kind,
     )
     db.session.commit()
+    announce(run.id, RunStatus.CANCELLED)
     db.session.refresh(run)
     return run
 

@@ -24,6 +24,7 @@ from portal.extensions import db
 from portal.models import Run, RunStatus, Tenant, TenantStatus, WizardDraft
 from portal.services.engine import lifecycle
 from portal.services.engine.desired import test_callback_url
+from portal.services.engine.progress import latest, token, wait_for_change
 from portal.services.engine.queue import latest_run, queue_onboarding
 from portal.services.pools.registry import NoPoolHasRoom
 from portal.services.tenants.envfile import env_file_blocker, flagged_urls, render_env_file
@@ -105,6 +106,9 @@ def list_url(wanted: TenantFilter, **changes) -> str:
     return url_for("tenants.index", **{k: v for k, v in params.items() if v})
 
 
+ACTIVE_RUN = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
 @bp.get("/<slug>")
 @roles(*ALL_ROLES)
 def show(slug: str):
@@ -130,6 +134,7 @@ def show(slug: str):
         form=ActionForm(),
         test_callback=test_callback_url(),
         offboarding=offboarding_of(tenant),
+        since=token(tenant.status, run) if run and run.status in ACTIVE_RUN else None,
     )
 
 
@@ -143,19 +148,31 @@ def _credentials_gone(error: CredentialsGone):
 @bp.get("/<slug>/progress")
 @roles(*ALL_ROLES)
 def progress(slug: str):
-    tenant = _tenant(slug)
+    run, tenant = latest(_tenant(slug).id)
     return render_template(
-        "tenants/progress.html", tenant=tenant, run=latest_run(tenant), form=ActionForm()
+        "tenants/progress.html",
+        tenant=tenant,
+        run=run,
+        form=ActionForm(),
+        since=token(tenant.status, run),
     )
 
 
 @bp.get("/<slug>/progress/steps")
 @roles(*ALL_ROLES)
 def progress_steps(slug: str):
-    """The live part of the progress page, fetched again until the run has finished."""
-    tenant = _tenant(slug)
+    """The live part of the progress page: with ?since=TOKEN, held until it changes (long poll)."""
+    tenant_id = _tenant(slug).id
+    since = request.args.get("since", "")
+    if since:
+        wait_for_change(tenant_id, since)
+    run, tenant = latest(tenant_id)
     return render_template(
-        "tenants/_progress.html", tenant=tenant, run=latest_run(tenant), form=ActionForm()
+        "tenants/_progress.html",
+        tenant=tenant,
+        run=run,
+        form=ActionForm(),
+        since=token(tenant.status, run),  # of what this answer shows
     )
 
 
