@@ -150,10 +150,10 @@ def wait_for_http(url: str, log: Path, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            if requests.get(url, timeout=2).status_code == 200:
+            if requests.get(url, timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or busy starting on a loaded machine: ask again
         time.sleep(0.2)
     pytest.fail(f"{url} never answered 200:\n{log.read_text(errors='replace')[-3000:]}")
 
