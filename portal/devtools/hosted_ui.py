@@ -172,7 +172,10 @@ class HostedUi:
         if not document and details.get("MetadataURL"):
             import urllib.request
 
-            with urllib.request.urlopen(details["MetadataURL"], timeout=5) as answer:  # noqa: S310
+            url = details["MetadataURL"]
+            if not url.startswith(("https://", "http://")):  # the emulator allowed no other
+                raise Refused(f"the provider's MetadataURL is not http(s): {url}")
+            with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310  # nosec B310
                 document = answer.read().decode("utf-8-sig")
         check = check_metadata_file(document or "", allow_loopback=True)
         if not check.ok:
