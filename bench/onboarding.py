@@ -9,12 +9,18 @@ throttles, and queued-to-ready latency percentiles.
     .venv/bin/python bench/onboarding.py [--tenants 200] [--pools 10] [--workers 4]
         [--concurrency 8] [--latency-ms 80] [--jitter-ms 20] [--database postgresql|sqlite]
     .venv/bin/python bench/onboarding.py --matrix [--rows 1x1,10x1,40x2,200x10,1000x50]
+    .venv/bin/python bench/onboarding.py --tenants 40 --pools 2 --with-sweep [200]
 
 --matrix runs each (tenants x pools) row on SQLite and on PostgreSQL and prints one line a row:
 the wall time of `onboard --wait` including the CLI's start, the quota bound from the fewest
 writes any correct portal must make (one client, one provider, one style per tenant, one
 attribute add per pool: max(n/5P, (2n+P)/15, n/15) s), their ratio, calls per tenant,
 throttles, failed runs and queued -> ready p50/p95.
+
+--with-sweep [N] first onboards N more tenants (200) in pools of their own, then runs the drift
+sweep over them (checked again and again, in this process) throughout the timed batch, and
+prints the sweep's Cognito calls per quota category and second while the batch ran: background
+work must leave the batch all but PORTAL_BACKGROUND_QUOTA_SHARE of every quota.
 
 Uses the PostgreSQL database `bench` (dropped and created) and Redis database 13 (flushed), or
 $BENCH_PG_DATABASE and $BENCH_REDIS_URL: never one a test suite is using at the same time.
@@ -69,11 +75,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--matrix", action="store_true", help="Run the rows on both databases.")
     parser.add_argument("--rows", default=",".join(f"{n}x{p}" for n, p in MATRIX))
     parser.add_argument(
+        "--with-sweep",
+        type=int,
+        nargs="?",
+        const=200,
+        default=0,
+        metavar="N",
+        help="Run the drift sweep over N (200) ready tenants throughout the batch.",
+    )
+    parser.add_argument(
         "--profile",
         metavar="DIR",
         help="Record each worker with py-spy (collapsed stacks) into DIR and "
         "print where the workers spend their time.",
     )
+    parser.set_defaults(sweep_tenant_ids=[])
     return parser.parse_args()
 
 
@@ -179,13 +195,15 @@ def print_matrix(results: list[dict], header: bool = True) -> None:
             f"{r['throttles']:>9} {r['failed']:>6} {r['p50']:>6.2f} {r['p95']:>6.2f} "
             f"{r['load']:>5.1f}"
         )
+        if r.get("sweep"):
+            print(f"        {r['sweep']}")
     sys.stdout.flush()
 
 
 def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
     work = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     env = prepare_environment(work, args.database)
-    emulator, info = start_emulator(env, args.pools)
+    emulator, info = start_emulator(env, args.pools + sweep_pool_count(args))
     env["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = info["endpoint"]
     os.environ.update(env)
     from portal.cognito.gateway import make_client
@@ -272,6 +290,7 @@ def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
                     )
                 )
             wait_for_workers(app, args.workers)  # the clock starts with every worker ready
+            sweep = start_sweep(app, env, args, info, issuer, check)
             started = time.monotonic()
             onboard = subprocess.run(
                 [
@@ -293,7 +312,9 @@ def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
                 check=False,
             )
             wall = time.monotonic() - started
+            sweep_stats = stop_sweep(app, sweep)
             result = report(app, args, wall, onboard.returncode, quiet)
+            result.update(sweep_stats)
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGINT)  # py-spy writes its file when its child exits
@@ -358,9 +379,14 @@ def report(app, args, wall: float, exit_code: int, quiet: bool = False) -> dict:
     from portal.extensions import db
     from portal.models import CognitoCall, Run, RunStatus
 
+    aside = args.sweep_tenant_ids  # the sweep's own tenants, onboarded before the clock started
     with app.app_context():
-        runs = db.session.scalars(select(Run)).all()
-        calls = db.session.scalars(select(CognitoCall).where(CognitoCall.run_id.is_not(None)))
+        runs = db.session.scalars(select(Run).where(Run.tenant_id.not_in(aside))).all()
+        calls = db.session.scalars(
+            select(CognitoCall).where(
+                CognitoCall.run_id.is_not(None), CognitoCall.tenant_id.not_in(aside)
+            )
+        )
         by_tenant: dict[int, list[tuple[str, str]]] = collections.defaultdict(list)
         ops: collections.Counter[str] = collections.Counter()
         throttled = 0
@@ -418,6 +444,136 @@ def report(app, args, wall: float, exit_code: int, quiet: bool = False) -> dict:
     )
     print(f"failed runs          {len(failed):8d}")
     return result
+
+
+# --with-sweep: the drift sweep over tenants of their own throughout the batch.
+SWEEP_POOL_STYLES = 20  # a managed-login pool holds 20 styles: one pool per 20 sweep tenants
+
+
+def sweep_pool_count(args: argparse.Namespace) -> int:
+    return -(-args.with_sweep // SWEEP_POOL_STYLES)
+
+
+def start_sweep(app, env: dict[str, str], args: argparse.Namespace, info: dict, issuer, check):
+    """Onboard the sweep's tenants in the last pools (then closed to the batch) and start it."""
+    if not args.with_sweep:
+        return None
+    import threading
+
+    from sqlalchemy import update
+
+    from portal.extensions import db
+    from portal.models import Tenant, UserPool, utcnow
+    from portal.services.tenants.records import create_tenant, set_idp
+
+    pools = [p["user_pool_id"] for p in info["pools"][args.pools :]]
+    slugs = []
+    for n in range(args.with_sweep):
+        slug = f"sweep-{n:04d}"
+        tenant = create_tenant(
+            slug,
+            f"Sweep {n}",
+            [f"https://sweep{n}.example.com/cb"],
+            pool_id=pools[n // SWEEP_POOL_STYLES],
+        )
+        set_idp(tenant, issuer=issuer, client_id=f"sweep-{n}", client_secret=f"s-{n}", check=check)
+        slugs.append(slug)
+    print(f"onboarding the sweep's {len(slugs)} tenants first", file=sys.stderr)
+    command = [sys.executable, "-m", "portal", "tenants", "onboard", *slugs, "--wait"]
+    subprocess.run(command, cwd=ROOT, env=env, capture_output=True, check=True)
+    db.session.execute(update(UserPool).where(UserPool.user_pool_id.in_(pools)).values(closed=True))
+    ids = list(db.session.scalars(select_ids(Tenant, slugs)))
+    db.session.commit()
+    args.sweep_tenant_ids = ids
+    stop = threading.Event()
+    counts = {"checks": 0}
+    thread = threading.Thread(target=sweep_loop, args=(app, ids, stop, counts), daemon=True)
+    thread.start()
+    return {"thread": thread, "stop": stop, "counts": counts, "started": utcnow(), "ids": ids}
+
+
+def select_ids(model, slugs: list[str]):
+    from sqlalchemy import select
+
+    return select(model.id).where(model.slug.in_(slugs))
+
+
+def sweep_loop(app, ids: list[int], stop, counts: dict) -> None:
+    """The drift sweep as the beat runs it, in slices, its tenants made due again each pass."""
+    from sqlalchemy import update
+
+    from portal.extensions import db
+    from portal.models import Tenant
+    from portal.services.audit.actors import SYSTEM, acting_as
+    from portal.services.engine import drift
+
+    with app.app_context(), acting_as(SYSTEM):
+        while not stop.is_set():
+            checked = drift.sweep(limit=10)
+            counts["checks"] += checked
+            if not checked:
+                db.session.execute(
+                    update(Tenant).where(Tenant.id.in_(ids)).values(drift_checked_at=None)
+                )
+                db.session.commit()
+
+
+def stop_sweep(app, sweep) -> dict:
+    """Stop the sweep; its calls per quota category and second while the batch ran."""
+    if sweep is None:
+        return {}
+    from sqlalchemy import select
+
+    from portal.cognito.quotas import CATEGORY_RPS, category_of
+    from portal.config import current_settings
+    from portal.extensions import db
+    from portal.models import CognitoCall
+
+    sweep["stop"].set()
+    sweep["thread"].join(120)
+    with app.app_context():
+        share = current_settings().background_quota_share
+        batch = select(CognitoCall.started_at).where(
+            CognitoCall.run_id.is_not(None),
+            CognitoCall.tenant_id.not_in(sweep["ids"]),
+            CognitoCall.started_at >= sweep["started"],
+        )
+        # The batch's window: its first call to its last (the CLI's start is not the batch).
+        first = db.session.scalar(batch.order_by(CognitoCall.started_at).limit(1))
+        last = db.session.scalar(batch.order_by(CognitoCall.started_at.desc()).limit(1))
+        calls = db.session.scalars(
+            select(CognitoCall).where(
+                CognitoCall.run_id.is_(None),
+                CognitoCall.started_at >= first,
+                CognitoCall.started_at <= last,
+            )
+        ).all()
+    seconds = max((last - first).total_seconds(), 1e-9)
+    stamps: dict[str, list[float]] = collections.defaultdict(list)
+    for call in calls:
+        category = category_of(call.operation)
+        if category:
+            stamps[category].append((call.started_at - first).total_seconds())
+    parts = []
+    for category, times in sorted(stamps.items()):
+        limit = CATEGORY_RPS[category] * share
+        parts.append(
+            f"{category} {len(times) / seconds:.2f}/s mean, {busiest_second(times)} max in a "
+            f"second (share {limit:.1f}/s)"
+        )
+    text = f"sweep during the batch: {sweep['counts']['checks']} checks; " + "; ".join(parts)
+    print(text, file=sys.stderr)
+    return {"sweep": text}
+
+
+def busiest_second(times: list[float]) -> int:
+    times = sorted(times)
+    best, start = 0, 0
+    for end, at in enumerate(times):
+        while at - times[start] >= 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
 
 
 if __name__ == "__main__":

@@ -416,6 +416,14 @@ class Settings:
         "when other applications in the account call Cognito too",
         shown="`1.0`",
     )
+    background_quota_share: float = setting(
+        "PORTAL_BACKGROUND_QUOTA_SHARE",
+        fraction,
+        0.1,
+        doc="share (0-1] of each Cognito quota category that background work (the drift sweep) "
+        "may use while runs are queued or running; with no run active it may use the whole rate",
+        shown="`0.1`",
+    )
     drift_interval_hours: float = setting(
         "PORTAL_DRIFT_INTERVAL_HOURS",
         number,

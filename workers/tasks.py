@@ -75,9 +75,11 @@ def check_drift(tenant_id: int) -> int:
 @shared_task(name="portal.remind_expiring_secrets", ignore_result=True)
 def remind_expiring_secrets() -> int:
     """Remind staff (audit, webhook) of customer IdP secrets about to expire."""
+    from portal.services.engine.gateways import background_work
     from portal.services.engine.reminders import remind_expiring_secrets as remind
 
-    with acting_as(SYSTEM):
+    # No Cognito call today; any it gains yields to runs like the drift sweep's.
+    with acting_as(SYSTEM), background_work():
         return len(remind())
 
 
@@ -93,7 +95,9 @@ def purge_old_sessions() -> int:
 def saml_certificates() -> int:
     """Re-read SAML metadata from its URLs, then remind of signing certificates about to expire."""
     from portal.services.engine import saml_certificates as certificates
+    from portal.services.engine.gateways import background_work
 
-    with acting_as(SYSTEM):
+    # Reads the IdPs' metadata, not Cognito; any Cognito call it gains yields to runs.
+    with acting_as(SYSTEM), background_work():
         certificates.refresh_metadata()
         return len(certificates.remind_expiring_certificates())

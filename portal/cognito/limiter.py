@@ -5,6 +5,12 @@ This is GCRA (a token bucket without a refill job): one timestamp per key in Red
 advanced for several keys at once in a Lua script, so a call takes a slot in its category and
 its per-pool-per-operation bucket together or not at all. The `limits` library does one key per
 call, which would waste slots when the second key is full.
+
+Background work (the drift sweep) yields to runs: every run's call marks the limiter "in demand"
+for DEMAND_HOLD_SECONDS, and while it is, a background call must also take a slot in its own
+buckets, paced at SHARE of each rate. It still takes its slot in the shared buckets, so runs lose
+at most SHARE of any quota to it; with no run calling it may use the full rate. The mark expires
+by itself, so a worker that dies leaves no counter behind to keep background work slow.
 """
 
 from __future__ import annotations
@@ -22,13 +28,33 @@ from portal.cognito.quotas import (
     category_of,
 )
 
+# A run calls Cognito every few hundred milliseconds while it is active (a call, a commit, the
+# next call); two seconds without one means no run is waiting for a slot.
+DEMAND_HOLD_SECONDS = 2.0
+DEMAND_KEY = "demand"  # one for every region: background work yields to a run anywhere
+BACKGROUND_PREFIX = "bg:"
+
+# KEYS: the call's shared buckets, then (a background call) its background buckets, then the
+# demand key. ARGV[1]: how many shared buckets; ARGV[2]: the demand hold in ms for a run's call,
+# 0 for a background call; ARGV[3...]: each key's interval in microseconds.
 GCRA_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local shared = tonumber(ARGV[1])
+local hold = tonumber(ARGV[2])
+local demand = KEYS[#KEYS]
+local last = #KEYS - 1
+if hold > 0 then
+  redis.call('SET', demand, '1', 'PX', hold)
+  last = shared
+elseif redis.call('EXISTS', demand) == 0 then
+  last = shared
+end
 local wait = 0
 local tats = {}
-for i, key in ipairs(KEYS) do
-  local interval = tonumber(ARGV[i])
+for i = 1, last do
+  local key = KEYS[i]
+  local interval = tonumber(ARGV[i + 2])
   local tat = tonumber(redis.call('GET', key) or '0')
   if tat < now then tat = now end
   if tat - now > 0 then
@@ -37,7 +63,8 @@ for i, key in ipairs(KEYS) do
   tats[i] = tat + interval
 end
 if wait > 0 then return wait end
-for i, key in ipairs(KEYS) do
+for i = 1, last do
+  local key = KEYS[i]
   redis.call('SET', key, tostring(tats[i]), 'PX', math.ceil((tats[i] - now) / 1000) + 1000)
 end
 return 0
@@ -45,8 +72,16 @@ return 0
 
 
 class RateLimiter(Protocol):
-    def acquire(self, operation: str, user_pool_id: str | None, region: str) -> float:
-        """Block until the call may be made; return the seconds spent waiting."""
+    def acquire(
+        self, operation: str, user_pool_id: str | None, region: str, share: float | None = None
+    ) -> float:
+        """Block until the call may be made; return the seconds spent waiting.
+
+        SHARE: a background call, held to that share of each rate while runs are calling.
+        """
+
+    def mark_demand(self) -> None:
+        """Say that runs are about to call (queued): background calls yield from now on."""
 
 
 def buckets(
@@ -64,6 +99,16 @@ def buckets(
     return pairs
 
 
+def background_buckets(
+    operation: str, user_pool_id: str | None, region: str, fraction: float, share: float
+) -> list[tuple[str, float]]:
+    """A background call's own buckets: the same keys apart, paced at SHARE of each rate."""
+    return [
+        (BACKGROUND_PREFIX + key, interval / share)
+        for key, interval in buckets(operation, user_pool_id, region, fraction)
+    ]
+
+
 class LocalRateLimiter:
     """The same algorithm in process memory, for a single local worker without Redis."""
 
@@ -77,11 +122,22 @@ class LocalRateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._tats: dict[str, float] = {}
+        self._demand_until = float("-inf")
         self._lock = threading.Lock()
 
-    def _try(self, pairs: list[tuple[str, float]]) -> float:
+    def mark_demand(self) -> None:
+        with self._lock:
+            self._demand_until = self._clock() + DEMAND_HOLD_SECONDS
+
+    def _try(
+        self, pairs: list[tuple[str, float]], background: list[tuple[str, float]] | None
+    ) -> float:
         with self._lock:
             now = self._clock()
+            if background is None:
+                self._demand_until = now + DEMAND_HOLD_SECONDS
+            elif now < self._demand_until:
+                pairs = pairs + background
             tats = [max(self._tats.get(key, now), now) for key, _ in pairs]
             wait = max((tat - now for tat in tats), default=0.0)
             if wait > 0:
@@ -90,11 +146,18 @@ class LocalRateLimiter:
                 self._tats[key] = tat + interval
             return 0.0
 
-    def acquire(self, operation: str, user_pool_id: str | None, region: str) -> float:
+    def acquire(
+        self, operation: str, user_pool_id: str | None, region: str, share: float | None = None
+    ) -> float:
         pairs = buckets(operation, user_pool_id, region, self.fraction)
+        background = (
+            None
+            if share is None
+            else background_buckets(operation, user_pool_id, region, self.fraction, share)
+        )
         waited = 0.0
         while pairs:
-            wait = self._try(pairs)
+            wait = self._try(pairs, background)
             if wait <= 0:
                 break
             wait += random.uniform(0, 0.005)  # noqa: S311 - jitter, not security
@@ -119,15 +182,25 @@ class RedisRateLimiter:
         self._sleep = sleep
         self._script = redis_client.register_script(GCRA_SCRIPT)
 
-    def acquire(self, operation: str, user_pool_id: str | None, region: str) -> float:
-        pairs = buckets(operation, user_pool_id, region, self.fraction)
+    def mark_demand(self) -> None:
+        self.redis.set(self.prefix + DEMAND_KEY, "1", px=int(DEMAND_HOLD_SECONDS * 1000))
+
+    def acquire(
+        self, operation: str, user_pool_id: str | None, region: str, share: float | None = None
+    ) -> float:
+        own = buckets(operation, user_pool_id, region, self.fraction)
         waited = 0.0
-        if not pairs:
+        if not own:
             return waited
-        keys = [self.prefix + key for key, _ in pairs]
-        intervals = [int(interval * 1_000_000) for _, interval in pairs]
+        pairs = own
+        if share is not None:
+            pairs = own + background_buckets(operation, user_pool_id, region, self.fraction, share)
+        shared = len(own)
+        hold_ms = 0 if share is not None else int(DEMAND_HOLD_SECONDS * 1000)
+        keys = [self.prefix + key for key, _ in pairs] + [self.prefix + DEMAND_KEY]
+        args = [shared, hold_ms] + [int(interval * 1_000_000) for _, interval in pairs]
         while True:
-            wait_us = int(self._script(keys=keys, args=intervals))
+            wait_us = int(self._script(keys=keys, args=args))
             if wait_us <= 0:
                 return waited
             wait = wait_us / 1_000_000 + random.uniform(0, 0.005)  # noqa: S311 - jitter
@@ -138,5 +211,26 @@ class RedisRateLimiter:
 class NoLimiter:
     """For reads made by hand (CLI), where one call at a time cannot exceed a quota."""
 
-    def acquire(self, operation: str, user_pool_id: str | None, region: str) -> float:
+    def acquire(
+        self, operation: str, user_pool_id: str | None, region: str, share: float | None = None
+    ) -> float:
         return 0.0
+
+    def mark_demand(self) -> None:
+        return None
+
+
+class Yielding:
+    """A limiter's background side: every call yields to runs, at most SHARE of each rate."""
+
+    def __init__(self, limiter: RateLimiter, share: float) -> None:
+        self.limiter = limiter
+        self.share = share
+
+    def acquire(
+        self, operation: str, user_pool_id: str | None, region: str, share: float | None = None
+    ) -> float:
+        return self.limiter.acquire(operation, user_pool_id, region, share=share or self.share)
+
+    def mark_demand(self) -> None:
+        return None  # background work is not demand

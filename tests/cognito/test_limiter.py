@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import heapq
+import random
 import threading
 import time
 
 import pytest
 import redis as redis_lib
 
-from portal.cognito.limiter import LocalRateLimiter, RedisRateLimiter, buckets
+from portal.cognito.limiter import (
+    DEMAND_HOLD_SECONDS,
+    DEMAND_KEY,
+    LocalRateLimiter,
+    RedisRateLimiter,
+    Yielding,
+    buckets,
+)
 from portal.cognito.quotas import CATEGORY_BY_OPERATION, CATEGORY_RPS
 from tests.support.environment import TEST_REDIS_URL
 
@@ -97,3 +106,102 @@ def test_local_limiter_paces_without_redis():
         limiter.acquire("CreateManagedLoginBranding", "us-east-1_x", "us-east-1")
     # Six calls at 5 per second: the last one starts a full second after the first.
     assert clock[0] == pytest.approx(1.0, abs=0.03)
+
+
+class Blocked(Exception):
+    """The limiter asked its caller to wait: in the simulation the caller tries again later."""
+
+
+def simulate(until: float, callers: dict[str, tuple[float, float, object]]) -> dict[str, list]:
+    """Callers calling as fast as one LocalRateLimiter lets them, on one simulated clock.
+
+    CALLERS: name -> (from, to, limiter view); each returns the times its calls were let through.
+    """
+    clock = [0.0]
+
+    def sleep(seconds: float) -> None:
+        raise Blocked(seconds)
+
+    shared = LocalRateLimiter(clock=lambda: clock[0], sleep=sleep)
+    random.seed(7)  # the limiter's jitter
+    calls: dict[str, list[float]] = {name: [] for name in callers}
+    turns = [(start, name, 0) for name, (start, _, _) in callers.items()]
+    heapq.heapify(turns)
+    while turns:
+        at, name, n = heapq.heappop(turns)
+        _start, stop, view = callers[name]
+        if at >= min(stop, until):
+            continue
+        clock[0] = at
+        limiter = view(shared) if view else shared
+        try:  # a different pool each time: only the account-wide category binds
+            limiter.acquire("DescribeUserPoolClient", f"us-east-1_{name}{n % 10}", "us-east-1")
+        except Blocked as wait:
+            heapq.heappush(turns, (at + wait.args[0], name, n))
+            continue
+        calls[name].append(at)
+        heapq.heappush(turns, (at, name, n + 1))
+    return calls
+
+
+def in_window(stamps: list[float], start: float, stop: float) -> int:
+    return sum(1 for s in stamps if start <= s < stop)
+
+
+def test_background_calls_take_at_most_their_share_while_runs_call_and_all_when_none_do():
+    """Runs call flat out for 10 s, a sweep throughout 20 s (UserPoolClientRead, 15 RPS)."""
+    rate = CATEGORY_RPS["UserPoolClientRead"]
+    calls = simulate(
+        20.0,
+        {
+            "run": (0.0, 10.0, None),
+            "sweep": (0.0, 20.0, lambda limiter: Yielding(limiter, 0.1)),
+        },
+    )
+    run, sweep = calls["run"], calls["sweep"]
+    # While runs call: the sweep gets at most 10% of the rate, the runs all the rest.
+    assert in_window(sweep, 0, 10) <= 0.1 * rate * 10 + 1
+    assert in_window(run, 0, 10) >= 0.9 * rate * 10 - 2
+    assert in_window(run, 0, 10) + in_window(sweep, 0, 10) <= rate * 10 + 1  # never over quota
+    # Once the runs are quiet for the demand hold, the sweep may use the whole rate (less the
+    # limiter's few milliseconds of jitter per wait).
+    quiet_from = 10.0 + DEMAND_HOLD_SECONDS
+    assert in_window(sweep, quiet_from, 20) >= 0.9 * rate * (20 - quiet_from)
+
+
+def test_a_queued_batch_makes_background_calls_yield_before_its_first_call():
+    clock = [0.0]
+
+    def sleep(seconds: float) -> None:
+        raise Blocked(seconds)
+
+    limiter = LocalRateLimiter(clock=lambda: clock[0], sleep=sleep)
+    sweep = Yielding(limiter, 0.1)
+    sweep.acquire("DescribeUserPoolClient", "us-east-1_a", "us-east-1")
+    clock[0] = 0.1
+    sweep.acquire("DescribeUserPoolClient", "us-east-1_b", "us-east-1")  # idle: full rate
+    limiter.mark_demand()  # runs queued
+    clock[0] = 0.2
+    sweep.acquire("DescribeUserPoolClient", "us-east-1_c", "us-east-1")
+    clock[0] = 0.3
+    with pytest.raises(Blocked) as wait:
+        sweep.acquire("DescribeUserPoolClient", "us-east-1_d", "us-east-1")
+    assert wait.value.args[0] >= 1 / (0.1 * CATEGORY_RPS["UserPoolClientRead"]) - 0.1 - 0.01
+
+
+def test_background_share_over_redis(redis_client):
+    """A run's call marks demand for the hold; a background call then paces at its share."""
+    limiter = RedisRateLimiter(redis_lib.Redis.from_url(TEST_REDIS_URL))
+    sweep = Yielding(limiter, 0.5)
+    for n in range(4):  # nothing queued: the sweep's own buckets are not even touched
+        sweep.acquire("DescribeUserPoolClient", f"us-east-1_idle{n}", "us-east-1")
+    assert not redis_client.keys("portal:rate:bg:*")
+    limiter.acquire("CreateUserPoolClient", "us-east-1_run", "us-east-1")  # a run calls
+    ttl = redis_client.pttl(limiter.prefix + DEMAND_KEY)
+    assert 0 < ttl <= DEMAND_HOLD_SECONDS * 1000
+    started = time.monotonic()
+    for n in range(4):
+        sweep.acquire("DescribeUserPoolClient", f"us-east-1_busy{n}", "us-east-1")
+    # Four calls at half of 15 RPS: the fourth a full three intervals after the first.
+    assert time.monotonic() - started >= 3 / (0.5 * CATEGORY_RPS["UserPoolClientRead"]) - 0.01
+    assert redis_client.keys("portal:rate:bg:*")

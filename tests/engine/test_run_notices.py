@@ -15,6 +15,7 @@ import pytest
 from portal.models import RunStatus
 from portal.services.engine import execution, notices
 from tests.support import factories as f
+from tests.support.selfservice import new_link
 from tests.support.settings import set_settings
 
 HOUR = 3600.0
@@ -63,6 +64,17 @@ def follow(staff, token: str) -> list[str]:
     answers = []
     while True:
         html = staff.get(f"/tenants/acme/progress/steps?since={token}").get_data(as_text=True)
+        answers.append(html)
+        if "data-poll-done" in html:
+            return answers
+        token = re.search(r'data-poll-since="(\w+)"', html).group(1)
+
+
+def follow_setup(customer, link: str, token: str) -> list[str]:
+    """The setup page's progress region, as the customer's browser follows it."""
+    answers = []
+    while True:
+        html = customer.get(f"/setup/{link}/status?since={token}").get_data(as_text=True)
         answers.append(html)
         if "data-poll-done" in html:
             return answers
@@ -138,3 +150,26 @@ def test_a_lost_notice_costs_only_the_fallback_interval(
     thread.join(30)  # held for 60 s unless the re-read every 0.2 s sees the change
     assert not thread.is_alive()
     assert "See the connection details" in outcome["result"][-1]
+
+
+def test_setup_page_long_poll_answers_when_the_run_finishes(
+    app, db, cognito_emulator, oidc_idp, notice_channel
+):
+    """The customer's setup page follows the run like the staff's progress page: no interval."""
+    f.pool(cognito_emulator)
+    tenant = f.tenant("acme", oidc_idp)
+    _, link = new_link(tenant)
+    [run] = f.onboard(tenant)
+    customer = app.test_client()
+    page = customer.get(f"/setup/{link}").get_data(as_text=True)
+    assert "in progress" in page
+    token = re.search(r'data-poll-since="(\w+)"', page).group(1)
+    assert "data-poll-interval" not in page  # no fixed interval while the run is active
+    thread, outcome = in_thread(lambda: follow_setup(customer, link, token))
+    assert notice_channel.wait(30), "the request was not held"
+    assert f.run_now(run) == RunStatus.SUCCEEDED
+    thread.join(30)  # held for 60 s, and re-read only hourly, unless the notice wakes it
+    assert not thread.is_alive(), "the held request did not answer when the run finished"
+    answers = outcome["result"]
+    assert "connected" in answers[-1] and "Run a test sign-in" in answers[-1]
+    assert all("data-poll-done" not in html for html in answers[:-1])

@@ -7,6 +7,7 @@ import logging
 from flask import current_app
 
 from portal.observability.context import message_headers
+from portal.services.engine.gateways import mark_demand
 from portal.workers import celery_of
 
 log = logging.getLogger(__name__)
@@ -16,6 +17,10 @@ RUN_TASK = "portal.run"
 def enqueue_run(run_id: int, countdown: float | None = None) -> bool:
     """Send the run's id to the broker; if the broker is down the stale-run sweep sends it later."""
     celery = celery_of(current_app)
+    try:
+        mark_demand()  # background Cognito work yields from now, not from the run's first call
+    except Exception as exc:  # it yields from the run's first call then
+        log.warning("could not mark runs as queued (%s)", type(exc).__name__)
     try:
         # The request id travels in the message headers (ops), never in the arguments.
         celery.send_task(RUN_TASK, args=[run_id], countdown=countdown, headers=message_headers())

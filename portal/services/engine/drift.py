@@ -16,6 +16,7 @@ from portal.services import events
 from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
 from portal.services.engine.desired import desired_state, test_callback_url
+from portal.services.engine.gateways import background_work
 from portal.services.engine.lifecycle import apply_tenant, plan_tenant
 from portal.services.tenants.records import tenant_settings
 from portal.validation import ValidationError, check_redirect_urls
@@ -202,20 +203,23 @@ def sweep(limit: int | None = None, pace: float | None = None) -> int:
     A check is three reads (DescribeUserPoolClient, DescribeIdentityProvider,
     DescribeManagedLoginBrandingByClient). At the default 5 tenants per second that is a third of
     UserPoolClientRead (15 RPS) and half of UserPoolResourceRead (20 RPS), leaving the rest to
-    onboarding; the shared limiter keeps the total under the quotas whatever else runs.
+    onboarding; the shared limiter keeps the total under the quotas whatever else runs. While
+    runs are queued or running, the checks yield: at most PORTAL_BACKGROUND_QUOTA_SHARE of each
+    quota category, so a batch loses no more than that share of its pace to the sweep.
     """
     settings = current_settings()
     limit = limit or settings.drift_batch
     pace = pace if pace is not None else settings.drift_max_per_second
     checked = 0
-    for tenant in tenants_due(limit):
-        started = time.monotonic()
-        try:
-            check_drift(tenant)
-            checked += 1
-        except Exception as exc:
-            db.session.rollback()
-            log.warning("drift check of %s failed: %s", tenant.slug, type(exc).__name__)
-        if pace > 0:
-            time.sleep(max(0.0, 1.0 / pace - (time.monotonic() - started)))
+    with background_work():  # while runs are active, at most PORTAL_BACKGROUND_QUOTA_SHARE
+        for tenant in tenants_due(limit):
+            started = time.monotonic()
+            try:
+                check_drift(tenant)
+                checked += 1
+            except Exception as exc:
+                db.session.rollback()
+                log.warning("drift check of %s failed: %s", tenant.slug, type(exc).__name__)
+            if pace > 0:
+                time.sleep(max(0.0, 1.0 / pace - (time.monotonic() - started)))
     return checked

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from flask import current_app
 
 from portal.cognito.gateway import CallRecorder, CognitoGateway
-from portal.cognito.limiter import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from portal.cognito.limiter import (
+    DEMAND_HOLD_SECONDS,
+    LocalRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+    Yielding,
+)
 from portal.config import current_settings
 
 if TYPE_CHECKING:
@@ -16,6 +26,7 @@ if TYPE_CHECKING:
 
 _local_limiter = LocalRateLimiter()
 _lock = threading.Lock()
+_background: ContextVar[bool] = ContextVar("portal_background_work", default=False)
 
 
 def redis_client() -> redis.Redis | None:
@@ -46,11 +57,38 @@ def rate_limiter() -> RateLimiter:
     return limiters[key]
 
 
+@contextmanager
+def background_work() -> Iterator[None]:
+    """Cognito calls made inside yield to runs (PORTAL_BACKGROUND_QUOTA_SHARE while any is on)."""
+    token = _background.set(True)
+    try:
+        yield
+    finally:
+        _background.reset(token)
+
+
+def mark_demand() -> None:
+    """Runs were queued: background calls yield before the first run's first call.
+
+    Marked at most twice per hold by one process, so queueing a thousand runs costs no more
+    Redis round trips than queueing one.
+    """
+    now = time.monotonic()
+    marked = current_app.extensions.setdefault("portal_demand_marked", [float("-inf")])
+    if now - marked[0] < DEMAND_HOLD_SECONDS / 2:
+        return
+    marked[0] = now
+    rate_limiter().mark_demand()
+
+
 def gateway_for(region: str, recorder: CallRecorder | None = None) -> CognitoGateway:
     settings = current_settings()
+    limiter = rate_limiter()
+    if _background.get():
+        limiter = Yielding(limiter, settings.background_quota_share)
     return CognitoGateway(
         region,
-        limiter=rate_limiter(),
+        limiter=limiter,
         recorder=recorder,
         max_attempts=settings.cognito_max_attempts,
         base_delay=settings.cognito_retry_base_seconds,

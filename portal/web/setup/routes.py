@@ -26,6 +26,8 @@ from portal.services.access import throttle
 from portal.services.audit.actors import acting_as
 from portal.services.domains import claims as domain_claims
 from portal.services.domains import verification
+from portal.services.engine.progress import token as progress_token
+from portal.services.engine.progress import wait_for_change
 from portal.services.engine.queue import latest_run
 from portal.services.pools.registry import NoPoolHasRoom
 from portal.services.selfservice import setup_links as links
@@ -38,7 +40,7 @@ from portal.web.setup.forms import IdpForm, SamlIdpForm
 
 bp = Blueprint("setup", __name__, url_prefix="/setup")
 WINDOW = 600  # seconds
-PAGE_LIMIT_PER_ADDRESS = 600  # polling every 2 s from one tab is 300 per window
+PAGE_LIMIT_PER_ADDRESS = 600  # a long poll answers per change of the run, or once per hold
 PAGE_LIMIT_PER_LINK = 600
 MISS_LIMIT_PER_ADDRESS = 10  # unknown, expired or revoked tokens: guessing is pointless
 SUBMIT_LIMIT_PER_LINK = 10
@@ -149,6 +151,7 @@ def _context(
     run = latest_run(tenant)
     own_test = latest_test(tenant, link)
     accepting = links.accepts_submissions(link)
+    polling = tenant.status in (TenantStatus.QUEUED, TenantStatus.PROVISIONING)
     guide = request.args.get("guide", "")
     return {
         "link": link,
@@ -173,7 +176,9 @@ def _context(
         "test": own_test,
         "test_advice": test_advice(own_test) if own_test else None,
         "can_test": can_test(tenant),
-        "polling": tenant.status in (TenantStatus.QUEUED, TenantStatus.PROVISIONING),
+        "polling": polling,
+        # What the progress region shows: its next request is held until this changes.
+        "since": progress_token(tenant.status, run) if polling else None,
         "used": link.state() == LinkState.USED,
         "expires": links.expires_label(link.expires_at),
         "txt_name": domain_claims.txt_name,
@@ -201,7 +206,10 @@ def page(link: SetupLink, token: str):
 @public
 @link_view
 def status(link: SetupLink, token: str):
-    """The progress region alone, for data-poll."""
+    """The progress region alone; with ?since=TOKEN held until the run moves (a long poll)."""
+    since = request.args.get("since", "")
+    if since:
+        wait_for_change(link.tenant_id, since)
     return render_template("setup/_progress.html", **_context(link, token))
 
 
