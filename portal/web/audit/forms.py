@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional, ValidationError
 
-from portal.extensions import db
-from portal.models import Tenant
-from portal.services.audit.query import ACTOR_TYPES, AuditFilter
+from portal.services.audit.query import (
+    ACTOR_TYPES,
+    KNOWN_ACTIONS,
+    AuditFilter,
+    matching_tenant_ids,
+)
 
 ACTOR_TYPE_LABELS = {
     "user": "Portal user",
@@ -19,6 +21,17 @@ ACTOR_TYPE_LABELS = {
     "system": "System",
     "anonymous": "Anonymous visitor",
 }
+
+
+def action_choices() -> dict[str, list[tuple[str, str]]]:
+    """The action pick-list: one group per family (tenant., run., cognito., ...), each opening
+    with the whole family, then its actions."""
+    groups: dict[str, list[tuple[str, str]]] = {"": [("", "Any action")]}
+    for action in KNOWN_ACTIONS:
+        family = action.split(".", 1)[0] + "."
+        group = groups.setdefault(family + "*", [(family, f"Every {family}* action")])
+        group.append((action, action))
+    return groups
 
 
 class FilterForm(FlaskForm):
@@ -34,9 +47,9 @@ class FilterForm(FlaskForm):
         choices=[("", "Any")] + [(t, ACTOR_TYPE_LABELS[t]) for t in ACTOR_TYPES],
         default="",
     )
-    action = StringField(
-        "Action", validators=[Optional(), Length(max=64)], render_kw={"list": "audit-actions"}
-    )
+    # Any text is accepted (the CLI, the API and old links send words and families too); one the
+    # list lacks is added to it, so the select shows the filter in force.
+    action = SelectField("Action", choices=action_choices, default="", validate_choice=False)
     request_id = StringField("Request id", validators=[Optional(), Length(max=64)])
     since = DateField(
         "From (UTC)",
@@ -51,10 +64,24 @@ class FilterForm(FlaskForm):
         render_kw={"placeholder": "YYYY-MM-DD"},
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        typed = (self.action.data or "").strip()
+        listed = {value for group in self.action.choices.values() for value, _label in group}
+        if typed and typed not in listed:
+            self.action.choices = {
+                "": [("", "Any action"), (typed, f"Containing “{typed}”")],
+                **{k: v for k, v in self.action.choices.items() if k},
+            }
+
+    def validate_action(self, field) -> None:
+        if len((field.data or "").strip()) > 64:
+            raise ValidationError("An action has at most 64 characters.")
+
     def validate_tenant(self, field) -> None:
-        slug = (field.data or "").strip()
-        if slug and db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is None:
-            raise ValidationError(f"No tenant has the slug “{slug}”.")
+        text = (field.data or "").strip()
+        if text and not matching_tenant_ids(text):
+            raise ValidationError(f"No tenant's slug or name contains “{text}”.")
 
     def validate_until(self, field) -> None:
         if field.data and self.since.data and field.data < self.since.data:
