@@ -234,7 +234,7 @@ def test_filter_errors_are_shown_next_to_the_field_and_keep_what_was_typed(signe
     page = browser.get("/audit?tenant=nope&actor=bob&since=2026-02-01&until=2026-01-01")
     body = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "No tenant has the slug “nope”" in body
+    assert "slug or name contains “nope”." in body
     assert "The end date is before the start date." in body
     assert 'value="bob"' in body and 'value="2026-02-01"' in body
     assert "Correct the filter above" in body

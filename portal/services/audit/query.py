@@ -233,7 +233,7 @@ def _conditions(flt: AuditFilter) -> _Conditions:
     if flt.tenant:
         tenant_ids = matching_tenant_ids(flt.tenant)
         if not tenant_ids:
-            raise ValidationError("tenant", f"no tenant's slug or name contains {flt.tenant!r}")
+            raise ValidationError("tenant", f"no tenant's slug or name contains “{flt.tenant}”")
         tenant_cond = _one_of(AuditEvent.tenant_id, tenant_ids)
         if len(tenant_ids) > MERGE_TENANTS:
             tenant_ids = None
@@ -298,7 +298,7 @@ def events_page(
     if after is not None:
         ids = _page_ids(found, AuditEvent.id > after, newest_first=False, limit=limit + 1)
         more = len(ids) > limit
-        rows = list(reversed(_rows(ids[:limit])))
+        rows = _rows(ids[:limit])  # the oldest LIMIT after the cursor, shown newest first
         return Page(
             rows,
             newer=rows[0][0].id if more and rows else None,
