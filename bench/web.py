@@ -444,6 +444,14 @@ def main() -> None:
             ("tenants list, search", "/tenants?q=globex&sort=name", None),
             ("tenant page", "/tenants/tenant-04242", None),
             ("audit log page", "/audit", None),
+            # The auditors' filters (issue 17 item 9): a family, a word, part of a tenant's name
+            # (3,333 tenants), part of a slug (10 tenants, merged), part of every actor, no actor.
+            ("audit: action family", "/audit?action=client_secret.", None),
+            ("audit: action word", "/audit?action=secret", None),
+            ("audit: tenant globex", "/audit?tenant=globex", None),
+            ("audit: tenant 10 slugs", "/audit?tenant=tenant-0424", None),
+            ("audit: actor admin", "/audit?actor=admin", None),
+            ("audit: actor, no match", "/audit?actor=nobody", None),
             (
                 "API tenants list",
                 "/api/v1/tenants?per_page=50",
