@@ -176,15 +176,18 @@ def matching_actions(text: str) -> list[str]:
     return sorted({typed, *(a for a in KNOWN_ACTIONS if wanted in a)})
 
 
+def tenant_contains(text: str) -> ColumnElement[bool]:
+    """A tenant whose slug or name contains TEXT, ignoring case (trigram indexes on PostgreSQL)."""
+    pattern = _contains(text)
+    return or_(
+        func.lower(Tenant.slug).like(pattern, escape="\\"),
+        func.lower(Tenant.name).like(pattern, escape="\\"),
+    )
+
+
 def tenants_matching(text: str) -> Select[tuple[int]]:
     """The ids of the tenants whose slug or name contains TEXT, ignoring case, as a query."""
-    pattern = _contains(text)
-    return select(Tenant.id).where(
-        or_(
-            func.lower(Tenant.slug).like(pattern, escape="\\"),
-            func.lower(Tenant.name).like(pattern, escape="\\"),
-        )
-    )
+    return select(Tenant.id).where(tenant_contains(text))
 
 
 def matching_tenant_ids(text: str) -> list[int]:
@@ -578,14 +581,11 @@ def find_tenants(search: str | None = None, limit: int = TENANTS_PER_PAGE) -> li
     A vendor may have tens of thousands: the timeline index pages through them, never all.
     """
     query = select(Tenant).order_by(Tenant.slug).limit(limit)
-    if search:
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(
-            or_(func.lower(Tenant.slug).like(pattern), func.lower(Tenant.name).like(pattern))
-        )
+    if search and search.strip():
+        query = query.where(tenant_contains(search))
     return list(db.session.scalars(query))
 
 
 def tenant_slugs(limit: int = 200) -> list[str]:
-    """A few slugs to suggest in the log's tenant filter (it accepts any slug typed)."""
+    """A few slugs to suggest in the log's tenant filter (it takes any part of a slug or name)."""
     return list(db.session.scalars(select(Tenant.slug).order_by(Tenant.slug).limit(limit)))
