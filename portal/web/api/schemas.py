@@ -412,8 +412,8 @@ class AuditQuery(PageQuery):
             Field(
                 min_length=1,
                 max_length=64,
-                description="An action (secret.revealed), a family ending in a dot (client_secret.) "
-                "or a word any listed action contains (secret).",
+                description="An action (secret.revealed), a family ending in a dot "
+                "(client_secret.) or a word any listed action contains (secret).",
             ),
         ]
         | None
