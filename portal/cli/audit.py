@@ -70,16 +70,23 @@ def head(as_json: bool) -> None:
 
 @group.command("export")
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), required=True)
-@click.option("--tenant", help="Only this tenant's events (its slug).")
-@click.option("--actor", help="Only events by this actor (as the log shows it).")
+@click.option("--tenant", help="Only tenants whose slug or name contains this, ignoring case.")
+@click.option("--actor", help="Only actors containing this (as the log shows them), ignoring case.")
 @click.option("--actor-type", type=click.Choice(ACTOR_TYPES), help="Only this kind of actor.")
-@click.option("--action", help="Only this action, e.g. secret.revealed.")
+@click.option(
+    "--action",
+    help="An action (secret.revealed), a family ending in a dot (client_secret.) or a word "
+    "listed actions contain (secret).",
+)
 @click.option("--request-id", help="Only events caused by this request.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="From this day (UTC).")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Up to this day (UTC), included.")
 @operator_command
 def export(fmt, tenant, actor, actor_type, action, request_id, since, until) -> None:
-    """Stream the filtered history to standard output; the first line records the chain head."""
+    """Stream the filtered history to standard output; the first line records the chain head.
+
+    The filters match as the audit log page's do (the web page's "How the filters match").
+    """
     flt = AuditFilter(
         tenant=tenant,
         actor=actor,

@@ -140,4 +140,4 @@ def test_cli_export_writes_to_stdout(db, app):
     assert json.loads(lines[0])["audit_export"]["filter"] == {"tenant": "acme"}
     assert [json.loads(x)["action"] for x in lines[1:]] == ["tenant.created", "audit.exported"]
     unknown = runner.invoke(args=["audit", "export", "--format", "csv", "--tenant", "nope"])
-    assert unknown.exit_code == 2 and "no tenant has the slug" in unknown.stderr
+    assert unknown.exit_code == 2 and "no tenant's slug or name contains “nope”" in unknown.stderr

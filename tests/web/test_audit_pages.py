@@ -14,6 +14,7 @@ from portal.services.audit.actors import SYSTEM, acting_as
 from portal.services.audit.query import tenant_timeline
 from portal.services.audit.verifications import run_verification
 from portal.services.tenants.handover import reveal_credentials
+from portal.services.tenants.records import create_tenant
 from portal.web.access import API, PUBLIC, rule_of
 from tests.support import factories as f
 from tests.support.audit import as_superuser, bulk_chain, seed_events, swap_ids
@@ -234,7 +235,7 @@ def test_filter_errors_are_shown_next_to_the_field_and_keep_what_was_typed(signe
     page = browser.get("/audit?tenant=nope&actor=bob&since=2026-02-01&until=2026-01-01")
     body = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "No tenant has the slug “nope”" in body
+    assert "slug or name contains “nope”." in body
     assert "The end date is before the start date." in body
     assert 'value="bob"' in body and 'value="2026-02-01"' in body
     assert "Correct the filter above" in body
@@ -262,3 +263,52 @@ def test_exporting_from_the_page_is_audited(signed_in, onboarded, db):
     assert exported.tenant_id == onboarded["tenant_id"]
     actions = [json.loads(line)["action"] for line in lines[1:]]
     assert actions[0] == "tenant.created" and actions[-1] == "audit.exported"
+
+
+def test_the_filter_offers_choices_matches_parts_and_shows_removable_chips(signed_in, db):
+    with acting_as(f.TEST_ACTOR):
+        eu = create_tenant("globex-eu", "Globex Europe", ["https://app.example.com/cb"])
+        create_tenant("acme", "Acme", ["https://app.example.com/cb"])
+    seed_events(db, 2, "client_secret.kept", tenant=eu)
+    seed_events(db, 1, "secret.revealed", tenant=eu)
+    browser = signed_in("auditor")
+
+    page = browser.get("/audit").get_data(as_text=True)
+    # Pick-lists: actions grouped by family, each family selectable whole; kinds of actor.
+    assert '<optgroup label="client_secret.*">' in page
+    assert '<option value="client_secret.">Every client_secret.* action</option>' in page
+    assert '<option value="secret.revealed">secret.revealed</option>' in page
+    assert '<option value="api_token">API token</option>' in page
+    assert "Filtered by" not in page
+
+    url = "/audit?tenant=GLOBEX&action=client_secret.&actor=test"
+    page = browser.get(url).get_data(as_text=True)
+    shown = re.findall(r'<code class="action">([^<]+)</code>', page.replace("<wbr>", ""))
+    assert shown == ["client_secret.kept"] * 2
+    chips = dict(
+        re.findall(
+            r'class="chip chip--removable" href="([^"]+)" aria-label="Remove the filter: ([^"]+)"',
+            page,
+        )
+    )
+    assert set(chips.values()) == {
+        "Tenant contains “GLOBEX”",
+        "Action: every client_secret.* action",
+        "Actor contains “test”",
+    }
+    without_action = {v: k for k, v in chips.items()}["Action: every client_secret.* action"]
+    assert without_action.replace("&amp;", "&") == "/audit?tenant=GLOBEX&actor=test"
+    wider = browser.get(without_action.replace("&amp;", "&")).get_data(as_text=True)
+    shown = re.findall(r'<code class="action">([^<]+)</code>', wider.replace("<wbr>", ""))
+    assert shown[:3] == ["secret.revealed", "client_secret.kept", "client_secret.kept"]
+    # Pages and exports keep the filter.
+    assert 'href="/audit/export.csv?tenant=GLOBEX&amp;actor=test"' in wider
+
+    # A word typed elsewhere (CLI, API, a link) is kept in the select as what it is.
+    page = browser.get("/audit?action=secret").get_data(as_text=True)
+    assert '<option selected value="secret">Containing “secret”</option>' in page
+    assert "Action contains “secret”" in page
+    assert set(re.findall(r'<code class="action">([^<]+)</code>', page.replace("<wbr>", ""))) == {
+        "client_secret.kept",
+        "secret.revealed",
+    }

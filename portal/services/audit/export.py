@@ -14,14 +14,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from portal.extensions import db
 from portal.models import Tenant, utcnow
 from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
 from portal.services.audit.chain import checkpoint_dict, current_head, latest_checkpoint
-from portal.services.audit.query import AuditFilter, export_rows, filter_conditions
+from portal.services.audit.query import (
+    AuditFilter,
+    export_rows,
+    filter_conditions,
+    matching_tenant_ids,
+)
 from portal.services.audit.verifications import latest_result, result_dict
 
 FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
@@ -60,9 +63,9 @@ def begin_export(flt: AuditFilter, fmt: str) -> ExportPlan:
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     filter_conditions(flt)  # an unknown tenant or a reversed date range fails here, unaudited
-    tenant = (
-        db.session.scalar(select(Tenant).where(Tenant.slug == flt.tenant)) if flt.tenant else None
-    )
+    # The export of one tenant's history is part of that history.
+    tenant_ids = matching_tenant_ids(flt.tenant) if flt.tenant else []
+    tenant = db.session.get(Tenant, tenant_ids[0]) if len(tenant_ids) == 1 else None
     event = trail.record("audit.exported", tenant, format=fmt, filter=flt.to_dict())
     db.session.commit()
     head = current_head()

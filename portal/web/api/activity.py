@@ -7,6 +7,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEvent, Run, Tenant
+from portal.services.audit.query import AuditFilter, filter_conditions
+from portal.validation import ValidationError
 from portal.web.api import schemas
 from portal.web.api.problems import ApiProblem, FieldError, validation_problem
 from portal.web.api.registry import AUDITORS, EVERYONE, READERS, operation
@@ -42,17 +44,16 @@ def get_run(run_id: int) -> schemas.RunView:
     response=schemas.AuditPage,
 )
 def list_audit_events(query: schemas.AuditQuery) -> schemas.AuditPage:
-    """The audit log, newest first, optionally for one tenant or one action (secrets redacted)."""
-    statement = select(AuditEvent).order_by(AuditEvent.id.desc())
-    if query.tenant is not None:
-        tenant_id = db.session.scalar(select(Tenant.id).where(Tenant.slug == query.tenant))
-        if tenant_id is None:
-            raise validation_problem(
-                [FieldError(field="query.tenant", message=f"no tenant has the slug {query.tenant}")]
-            )
-        statement = statement.where(AuditEvent.tenant_id == tenant_id)
-    if query.action is not None:
-        statement = statement.where(AuditEvent.action == query.action)
+    """The audit log, newest first, filtered as the log page is (secrets redacted)."""
+    flt = AuditFilter(
+        tenant=query.tenant, actor=query.actor, actor_type=query.actor_type, action=query.action
+    )
+    try:
+        conditions = filter_conditions(flt)
+    except ValidationError as exc:
+        problem = FieldError(field=f"query.{exc.field}", message=exc.message)
+        raise validation_problem([problem]) from exc
+    statement = select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
     rows, total, next_page = paginate(statement, query.page, query.per_page)
     tenant_ids = {e.tenant_id for e in rows if e.tenant_id is not None}
     slugs = dict(

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from portal.cognito.redirect_urls import MAX_URL_LENGTH
 from portal.models import RunKind, RunStatus, StepStatus, TenantStatus
+from portal.services.audit.query import ACTOR_TYPES
 from portal.validation import REDIRECT_URL_RULE, check_redirect_url
 from portal.validation import ValidationError as PortalValidationError
 
@@ -387,8 +388,36 @@ class TenantQuery(PageQuery):
 
 
 class AuditQuery(PageQuery):
-    tenant: Slug | None = None
-    action: Annotated[Text, Field(min_length=1, max_length=64)] | None = None
+    """The audit log's filter; text fields match as the log page's do (MATCHING_RULE)."""
+
+    tenant: (
+        Annotated[
+            Text,
+            Field(
+                min_length=1,
+                max_length=128,
+                description="Any part of a tenant's slug or name, ignoring case.",
+            ),
+        ]
+        | None
+    ) = None
+    actor: (
+        Annotated[Text, Field(min_length=1, max_length=300, description="Any part of the actor.")]
+        | None
+    ) = None
+    actor_type: Literal[ACTOR_TYPES] | None = None  # type: ignore[valid-type]
+    action: (
+        Annotated[
+            Text,
+            Field(
+                min_length=1,
+                max_length=64,
+                description="An action (secret.revealed), a family ending in a dot "
+                "(client_secret.) or a word any listed action contains (secret).",
+            ),
+        ]
+        | None
+    ) = None
 
 
 # --- lifecycle -------------------------------------------------------------------------------

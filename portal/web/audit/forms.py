@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional, ValidationError
 
-from portal.extensions import db
-from portal.models import Tenant
-from portal.services.audit.query import ACTOR_TYPES, AuditFilter
+from portal.services.audit.query import (
+    ACTOR_TYPES,
+    KNOWN_ACTIONS,
+    AuditFilter,
+)
 
 ACTOR_TYPE_LABELS = {
     "user": "Portal user",
@@ -21,12 +22,23 @@ ACTOR_TYPE_LABELS = {
 }
 
 
+def action_choices() -> dict[str, list[tuple[str, str]]]:
+    """The action pick-list: one group per family (tenant., run., cognito., ...), each opening
+    with the whole family, then its actions."""
+    groups: dict[str, list[tuple[str, str]]] = {"": [("", "Any action")]}
+    for action in KNOWN_ACTIONS:
+        family = action.split(".", 1)[0] + "."
+        group = groups.setdefault(family + "*", [(family, f"Every {family}* action")])
+        group.append((action, action))
+    return groups
+
+
 class FilterForm(FlaskForm):
     class Meta:
         csrf = False  # a search form read with GET: it changes nothing
 
     tenant = StringField(
-        "Tenant", validators=[Optional(), Length(max=32)], render_kw={"list": "audit-tenants"}
+        "Tenant", validators=[Optional(), Length(max=128)], render_kw={"list": "audit-tenants"}
     )
     actor = StringField("Actor", validators=[Optional(), Length(max=300)])
     actor_type = SelectField(
@@ -34,9 +46,9 @@ class FilterForm(FlaskForm):
         choices=[("", "Any")] + [(t, ACTOR_TYPE_LABELS[t]) for t in ACTOR_TYPES],
         default="",
     )
-    action = StringField(
-        "Action", validators=[Optional(), Length(max=64)], render_kw={"list": "audit-actions"}
-    )
+    # Any text is accepted (the CLI, the API and old links send words and families too); one the
+    # list lacks is added to it, so the select shows the filter in force.
+    action = SelectField("Action", choices=action_choices, default="", validate_choice=False)
     request_id = StringField("Request id", validators=[Optional(), Length(max=64)])
     since = DateField(
         "From (UTC)",
@@ -51,10 +63,19 @@ class FilterForm(FlaskForm):
         render_kw={"placeholder": "YYYY-MM-DD"},
     )
 
-    def validate_tenant(self, field) -> None:
-        slug = (field.data or "").strip()
-        if slug and db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is None:
-            raise ValidationError(f"No tenant has the slug “{slug}”.")
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        typed = (self.action.data or "").strip()
+        listed = {value for group in self.action.choices.values() for value, _label in group}
+        if typed and typed not in listed:
+            self.action.choices = {
+                "": [("", "Any action"), (typed, f"Containing “{typed}”")],
+                **{k: v for k, v in self.action.choices.items() if k},
+            }
+
+    def validate_action(self, field) -> None:
+        if len((field.data or "").strip()) > 64:
+            raise ValidationError("An action has at most 64 characters.")
 
     def validate_until(self, field) -> None:
         if field.data and self.since.data and field.data < self.since.data:
@@ -77,3 +98,30 @@ class FilterForm(FlaskForm):
 
 class VerifyForm(FlaskForm):
     submit = SubmitField("Verify now")
+
+
+def filter_chips(flt: AuditFilter) -> list[tuple[str, str]]:
+    """The filter in force as (field, words) pairs, one removable chip each."""
+    chips: list[tuple[str, str]] = []
+    if flt.tenant:
+        chips.append(("tenant", f"Tenant contains “{flt.tenant}”"))
+    if flt.actor:
+        chips.append(("actor", f"Actor contains “{flt.actor}”"))
+    if flt.actor_type:
+        label = ACTOR_TYPE_LABELS.get(flt.actor_type, flt.actor_type)
+        chips.append(("actor_type", f"Kind of actor: {label}"))
+    if flt.action:
+        family = flt.action.removesuffix("*")
+        if family.endswith("."):
+            chips.append(("action", f"Action: every {family}* action"))
+        elif flt.action in KNOWN_ACTIONS:
+            chips.append(("action", f"Action: {flt.action}"))
+        else:
+            chips.append(("action", f"Action contains “{flt.action}”"))
+    if flt.request_id:
+        chips.append(("request_id", f"Request {flt.request_id}"))
+    if flt.since:
+        chips.append(("since", f"From {flt.since.isoformat()}"))
+    if flt.until:
+        chips.append(("until", f"To {flt.until.isoformat()}"))
+    return chips

@@ -20,11 +20,13 @@ from portal.models import AuditEvent, Run, Tenant, utcnow
 from portal.services.audit.chain import current_head, latest_checkpoint
 from portal.services.audit.export import FORMATS, begin_export, export_lines
 from portal.services.audit.query import (
-    KNOWN_ACTIONS,
+    MATCHING_RULE,
     TENANTS_PER_PAGE,
+    AuditFilter,
     Cursor,
     describe,
     events_page,
+    filter_conditions,
     find_tenants,
     run_history,
     tenant_slugs,
@@ -36,8 +38,9 @@ from portal.services.audit.verifications import (
     request_verification,
 )
 from portal.services.tenants.records import UnknownTenant, get_tenant
+from portal.validation import ValidationError
 from portal.web.access import AUDIT_ROLES, roles
-from portal.web.audit.forms import ACTOR_TYPE_LABELS, FilterForm, VerifyForm
+from portal.web.audit.forms import ACTOR_TYPE_LABELS, FilterForm, VerifyForm, filter_chips
 from portal.web.converters import id_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -74,9 +77,20 @@ def _audit_filter_url(**changes) -> str:
     return url_for("audit.log", **args)
 
 
+@bp.app_template_global("audit_filter_without")
+def _audit_filter_without(name: str) -> str:
+    """The log's address with one filter removed (a chip's link)."""
+    return url_for("audit.log", **{k: v for k, v in _filter_args().items() if k != name})
+
+
 def _filter_args() -> dict[str, str]:
     """The filter as query arguments, for links that keep it (pages, exports)."""
     return {k: v for k in FILTER_FIELDS if (v := (request.args.get(k) or "").strip())}
+
+
+def _field_error(form: FilterForm, exc: ValidationError) -> None:
+    sentence = exc.message[:1].upper() + exc.message[1:] + "."
+    form[exc.field].errors = [*form[exc.field].errors, sentence]
 
 
 def _chain_context() -> dict:
@@ -94,16 +108,29 @@ def _chain_context() -> dict:
 def log():
     form = FilterForm(formdata=request.args)
     page = None
+    chips: list[tuple[str, str]] = []
     if form.validate():
-        page = events_page(form.to_filter(), before=id_arg("before"), after=id_arg("after"))
+        flt = form.to_filter()
+        try:
+            page = events_page(flt, before=id_arg("before"), after=id_arg("after"))
+            chips = filter_chips(flt)
+        except ValidationError as exc:  # a tenant text no tenant matches
+            _field_error(form, exc)
+    elif form.tenant.data and not form.tenant.errors:
+        # Say everything wrong at once: whether the tenant text matches is a query of its own.
+        try:
+            filter_conditions(AuditFilter(tenant=form.tenant.data.strip()))
+        except ValidationError as exc:
+            _field_error(form, exc)
     return render_template(
         "audit/log.html",
         form=form,
         page=page,
+        chips=chips,
         args=_filter_args(),
-        actions=KNOWN_ACTIONS,
         tenants=tenant_slugs(),
         actor_labels=ACTOR_TYPE_LABELS,
+        matching_rule=MATCHING_RULE,
         **_chain_context(),
     )
 
@@ -140,7 +167,10 @@ def export(fmt: str):
     form = FilterForm(formdata=request.args)
     if not form.validate():
         return redirect(url_for("audit.log", **_filter_args()))
-    plan = begin_export(form.to_filter(), fmt)
+    try:
+        plan = begin_export(form.to_filter(), fmt)
+    except ValidationError:  # the log page says what is wrong, next to the field
+        return redirect(url_for("audit.log", **_filter_args()))
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     response = Response(stream_with_context(export_lines(plan)), mimetype=FORMATS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{fmt}"'
