@@ -37,12 +37,9 @@ class IdpForm(FlaskForm):
         render_kw={**NO_AUTOFILL, "autocomplete": "new-password"},
     )
     groups_claim = StringField(
-        "Groups claim",
+        "Groups claim (empty: your provider sends no groups)",
         default="groups",
-        validators=[
-            DataRequired("Enter the name of the claim that carries groups."),
-            Length(max=128),
-        ],
+        validators=[Optional(), Length(max=128)],
         render_kw=NO_AUTOFILL,
     )
     roles_claim = StringField(
