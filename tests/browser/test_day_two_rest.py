@@ -234,6 +234,10 @@ def test_every_page_kind_fits_for_staff_customer_auditor_and_admin(
             "tokens": "/account/tokens",
         },
     )
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/tenants")
+    screenshot(page, "tenants-list-customer-phone", full_page=True)  # the README's
+    page.set_viewport_size({"width": 1280, "height": 860})
     customer = chromium.new_context(viewport={"width": 1280, "height": 860})
     wide += walk(
         customer.new_page(),
