@@ -37,7 +37,7 @@ class IdpForm(FlaskForm):
         render_kw={**NO_AUTOFILL, "autocomplete": "new-password"},
     )
     groups_claim = StringField(
-        "Groups claim (empty: your provider sends no groups)",
+        "Groups claim",
         default="groups",
         validators=[Optional(), Length(max=128)],
         render_kw=NO_AUTOFILL,
