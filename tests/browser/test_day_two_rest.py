@@ -69,7 +69,7 @@ def test_a_google_workspace_customer_leaves_the_groups_claim_empty(
     guide = page.locator("#guide-google")
     expect(guide).to_contain_text("Leave the groups claim empty")
     expect(guide).to_contain_text("Google sends no groups claim")
-    groups = page.get_by_label("Groups claim")
+    groups = page.get_by_role("textbox", name="Groups claim")
     expect(groups).to_have_value("groups")
     page.get_by_label("Issuer URL").fill(oidc_idp)
     page.get_by_label("Client ID").fill("initech-google-client")
