@@ -517,6 +517,12 @@ class Settings:
         doc="a session ends this many hours after sign-in, however active; the session cookie's "
         "signature expires then too",
     )
+    password_reset_hours: int = setting(
+        "PORTAL_PASSWORD_RESET_HOURS",
+        whole,
+        24,
+        doc="how long an admin-issued password-reset link stays usable (it works once)",
+    )
     trusted_proxies: int = setting(
         "PORTAL_TRUSTED_PROXIES",
         count,

@@ -105,6 +105,7 @@ def register(group: click.Group) -> None:
     @click.option("--logout-url", "logout_urls", multiple=True)
     @click.option("--no-logout-urls", is_flag=True, help="Remove every logout URL.")
     @click.option("--groups-claim")
+    @click.option("--no-groups", is_flag=True, help="The IdP sends no groups: no custom:groups.")
     @click.option("--roles-claim")
     @click.option("--no-roles", is_flag=True, help="Stop mapping a roles claim.")
     @click.option(
@@ -124,6 +125,7 @@ def register(group: click.Group) -> None:
         logout_urls,
         no_logout_urls,
         groups_claim,
+        no_groups,
         roles_claim,
         no_roles,
         email_verified_claim,
@@ -138,7 +140,7 @@ def register(group: click.Group) -> None:
             name=name,
             callback_urls=list(callback_urls) or None,
             logout_urls=[] if no_logout_urls else (list(logout_urls) or None),
-            groups_claim=groups_claim,
+            groups_claim="" if no_groups else groups_claim,
             roles_claim=roles_claim,
             clear_roles=no_roles,
             email_verified_claim=email_verified_claim,

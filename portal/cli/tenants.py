@@ -89,6 +89,11 @@ def create(slug, name, callback_urls, logout_urls, pool_id, contact_email, as_js
 )
 @click.option("--scopes", default=None, help='OIDC: authorize scopes (default "openid email").')
 @click.option("--groups-claim", default=None, help="OIDC: the groups claim (default groups).")
+@click.option(
+    "--no-groups",
+    is_flag=True,
+    help="OIDC: the IdP sends no groups (Google Workspace): map no custom:groups.",
+)
 @click.option("--roles-claim", default=None, help="OIDC: the claim carrying roles, if any.")
 @click.option(
     "--email-verified-claim",
@@ -166,6 +171,7 @@ OIDC_OPTIONS = frozenset(
         "client_secret_stdin",
         "scopes",
         "groups_claim",
+        "no_groups",
         "roles_claim",
         "email_verified_claim",
         "attributes_request_method",
@@ -178,6 +184,8 @@ def _flags(names: set[str]) -> str:
 
 
 def _set_oidc(tenant: Tenant, options: dict):
+    if options["no_groups"] and options["groups_claim"]:
+        raise InvalidInput("--no-groups and --groups-claim contradict each other")
     if not options["issuer"] or not options["client_id"]:
         raise InvalidInput("--issuer and --client-id are required for an OIDC provider")
     if not options["client_secret_stdin"] and (not tenant.idp_secret_in_cognito or tenant.is_saml):
@@ -189,7 +197,7 @@ def _set_oidc(tenant: Tenant, options: dict):
         client_id=options["client_id"],
         client_secret=secret,
         scopes=options["scopes"],
-        groups_claim=options["groups_claim"],
+        groups_claim="" if options["no_groups"] else options["groups_claim"],
         roles_claim=options["roles_claim"],
         attributes_request_method=options["attributes_request_method"],
         email_verified_claim=options["email_verified_claim"],

@@ -77,3 +77,20 @@ def sign_out(email: str, as_json: bool) -> None:
         emit_json({"email": user.email, "sessions_ended": ended})
         return
     say(f"{user.email}: {ended} session(s) ended")
+
+
+@group.command("reset-link")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@operator_command
+def reset_link(email: str, as_json: bool) -> None:
+    """Issue a single-use password-reset link for a user (printed once; audited)."""
+    from portal.services.access.password_resets import issue
+
+    user = _user(email)
+    issued = issue(user)
+    if as_json:
+        emit_json({"email": user.email, "url": issued.url, "expires_at": issued.expires_at})
+        return
+    say(f"reset link for {user.email}, usable once until {issued.expires_at:%Y-%m-%d %H:%M} UTC")
+    click.echo(f"link (shown once): {issued.url}")

@@ -115,7 +115,9 @@ class AdoptedConfig:
     def mapping(self, groups_claim: str, roles_claim: str | None) -> dict[str, str]:
         """The live mapping, with the tenant's own claim names where the mapping has them."""
         mapping = dict(self.attribute_mapping)
-        if GROUPS_ATTRIBUTE in mapping:
+        if not groups_claim:
+            mapping.pop(GROUPS_ATTRIBUTE, None)
+        elif GROUPS_ATTRIBUTE in mapping:
             mapping[GROUPS_ATTRIBUTE] = groups_claim
         if roles_claim:
             mapping[ROLES_ATTRIBUTE] = roles_claim
@@ -148,7 +150,8 @@ class AdoptedConfig:
             mapping.setdefault("email", email_attribute)
         else:
             mapping["email"] = "email"
-        mapping.setdefault(GROUPS_ATTRIBUTE, groups_claim)
+        if groups_claim:  # none: the IdP sends no groups (Google Workspace)
+            mapping.setdefault(GROUPS_ATTRIBUTE, groups_claim)
         return AdoptedConfig(
             client, mapping, dict(self.extra_details), self.issuer, style=True, standard=True
         )
@@ -183,11 +186,12 @@ def deviations(
             found.append("email is not mapped from an attribute of the SAML assertion")
     elif mapping.get("email") != "email":
         found.append("email is not mapped from the provider's email claim")
-    if GROUPS_ATTRIBUTE not in mapping:
-        found.append(f"{GROUPS_ATTRIBUTE} is not mapped")
+    # No custom:groups mapping is a standard choice (an IdP such as Google sends no groups);
+    # a mapped custom:groups must be readable and writable by the client.
+    groups = (GROUPS_ATTRIBUTE,) if GROUPS_ATTRIBUTE in mapping else ()
     for key, verb, needed in (
-        ("ReadAttributes", "readable", ("email", GROUPS_ATTRIBUTE)),
-        ("WriteAttributes", "writable", ("email", GROUPS_ATTRIBUTE)),
+        ("ReadAttributes", "readable", ("email", *groups)),
+        ("WriteAttributes", "writable", ("email", *groups)),
     ):
         listed = client.get(key)
         if listed:  # an absent list means every attribute

@@ -41,7 +41,7 @@ class DesiredTenant:
     idp_client_id: str | None = None
     idp_client_secret: str | None = field(default=None, repr=False)
     authorize_scopes: str = "openid email"
-    groups_claim: str = "groups"
+    groups_claim: str = "groups"  # empty: the IdP sends no groups (Google), nothing is mapped
     roles_claim: str | None = None
     # The IdP claim mapped to email_verified; Cognito sets it false for federated users otherwise
     # (developer guide, "Mapping IdP attributes to profiles and tokens").
@@ -76,7 +76,8 @@ class DesiredTenant:
                 *self.adopted.client.get("WriteAttributes", ()),
             }
             return tuple(a for a in (GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE) if a in named)
-        return (GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE) if self.roles_claim else (GROUPS_ATTRIBUTE,)
+        wanted = (GROUPS_ATTRIBUTE,) if self.groups_claim else ()
+        return (*wanted, ROLES_ATTRIBUTE) if self.roles_claim else wanted
 
     @property
     def verified_attribute(self) -> tuple[str, ...]:
@@ -137,9 +138,11 @@ class DesiredTenant:
         if self.adopted is not None:
             return self.adopted.mapping(self.groups_claim, self.roles_claim)
         if self.is_saml:  # the user name comes from the assertion's NameID, never mapped
-            mapping = {"email": self.email_attribute, GROUPS_ATTRIBUTE: self.groups_claim}
+            mapping = {"email": self.email_attribute}
         else:
-            mapping = {"email": "email", "username": "sub", GROUPS_ATTRIBUTE: self.groups_claim}
+            mapping = {"email": "email", "username": "sub"}
+        if self.groups_claim:  # the pool may hold custom:groups for others; this IdP sends none
+            mapping[GROUPS_ATTRIBUTE] = self.groups_claim
         if self.roles_claim:
             mapping[ROLES_ATTRIBUTE] = self.roles_claim
         if self.email_verified_claim:

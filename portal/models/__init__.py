@@ -11,7 +11,7 @@ from portal.models.settings import PortalSetting
 from portal.models.setup_links import LinkState, SetupLink, SignInOutcome, SignInTest
 from portal.models.tenants import ProviderType, RotationState, Tenant, TenantStatus
 from portal.models.types import utcnow
-from portal.models.users import Role, User, UserSession
+from portal.models.users import PasswordReset, Role, User, UserSession
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
@@ -24,6 +24,7 @@ __all__ = [
     "DriftStatus",
     "LinkState",
     "MoveState",
+    "PasswordReset",
     "PortalSetting",
     "ProviderType",
     "Role",

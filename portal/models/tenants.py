@@ -37,6 +37,7 @@ class RotationState(StrEnum):
 
 DEFAULT_SCOPES = "openid email"
 DEFAULT_GROUPS_CLAIM = "groups"
+NO_GROUPS_CLAIM = ""  # the IdP sends no groups (Google Workspace): custom:groups is not mapped
 DEFAULT_EMAIL_ATTRIBUTE = "email"
 
 

@@ -74,3 +74,29 @@ class UserSession(db.Model):
     user_agent: Mapped[str | None] = mapped_column(String(512), default=None)
 
     user: Mapped[User] = relationship()
+
+
+class PasswordReset(db.Model):
+    """An admin-issued link that lets one user set a new password once; only its hash is kept."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # A newer link for the same user replaces this one.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    user: Mapped[User] = relationship()
+
+    def state(self, now: datetime | None = None) -> str:
+        """used, revoked, expired or active."""
+        if self.used_at is not None:
+            return "used"
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if (now or utcnow()) >= self.expires_at else "active"

@@ -18,7 +18,7 @@ SECRET_NAME_RE = re.compile(
 # Secrets that travel in URLs: a setup link's token in its path (/setup/<token>, see
 # portal/web/setup/routes.py) and an OAuth callback's code and state (and the tokens some
 # providers send) in the query string; request lines in access logs carry both.
-SECRET_PATH_PREFIXES = ("/setup/",)
+SECRET_PATH_PREFIXES = ("/setup/", "/reset-password/")  # and a password-reset link's token
 SECRET_QUERY_PARAMETERS = (
     "code",
     "state",

@@ -221,9 +221,19 @@ def _probe(result: IssuerCheck, url: str, label: str, allow_loopback: bool, time
         )
 
 
+GOOGLE_ISSUER = "https://accounts.google.com"
+
+
 def _check_claims(
     result: IssuerCheck, doc: dict[str, Any], groups_claim: str | None, roles_claim: str | None
 ) -> None:
+    if groups_claim and doc.get("issuer") == GOOGLE_ISSUER:
+        result.warn(
+            "groups_claim",
+            "Google Workspace sends no groups claim at all: leave the groups claim empty, so "
+            "the test sign-in checks the e-mail alone.",
+        )
+        groups_claim = None
     claims = doc.get("claims_supported")
     if not isinstance(claims, list):
         return

@@ -94,7 +94,22 @@
     menu.classList.toggle("is-open", open);
   });
 
+  // Stacked tables (one block per row on a phone) label each cell with its column's heading.
+  function labelCells(table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.replace(/\s+/g, " ").trim();
+    });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, index) {
+        if (!cell.hasAttribute("data-label") && heads[index]) {
+          cell.setAttribute("data-label", heads[index]);
+        }
+      });
+    });
+  }
+
   function start() {
+    document.querySelectorAll("table.stack").forEach(labelCells);
     document.querySelectorAll("[data-saml-presets]").forEach(samlPresets);
     document.querySelectorAll("[data-poll]").forEach(function (el) {
       if (!el.hasAttribute("data-poll-done")) poll(el);

@@ -205,3 +205,16 @@ def test_absurdly_deep_json_is_a_400_problem(api_client):
         assert response.status_code == 400, response.status_code
         assert response.content_type == "application/problem+json"
         assert "nested too deeply" in response.get_json()["detail"]
+
+
+def test_an_empty_groups_claim_means_the_idp_sends_no_groups(api_client, db, oidc_idp):
+    staff = api_client("staff")
+    assert new_tenant(staff, "acme").status_code == 201
+    body = {"issuer": oidc_idp, "client_id": "c", "client_secret": f.IDP_SECRET}
+    idp = staff.put("/api/v1/tenants/acme/idp", {**body, "groups_claim": ""})
+    assert idp.status_code == 200, idp.get_json()
+    assert idp.get_json()["tenant"]["idp"]["groups_claim"] == ""
+    kept = staff.put("/api/v1/tenants/acme/idp", body)  # left out: kept as it is
+    assert kept.get_json()["tenant"]["idp"]["groups_claim"] == ""
+    bad = staff.put("/api/v1/tenants/acme/idp", {**body, "groups_claim": "has spaces"})
+    assert bad.status_code == 422

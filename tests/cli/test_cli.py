@@ -263,3 +263,17 @@ def test_credentials_as_text_are_aligned_and_show_nothing_empty(
     assert "client_secret_rotation" not in rows  # no rotation: nothing to say, not "None"
     assert not any(line.rstrip().endswith("None") for line in lines)
     assert len({line.index(value) for line, value in zip(lines, rows.values(), strict=True)}) == 1
+
+
+def test_set_idp_no_groups_maps_no_groups_claim(cli, db, oidc_idp):
+    cli("tenants", "create", "acme", "--name", "Acme", "--callback-url", "http://localhost/cb")
+    args = ("tenants", "set-idp", "acme", "--issuer", oidc_idp, "--client-id", "x")
+    both = cli(
+        *args, "--no-groups", "--groups-claim", "groups", "--client-secret-stdin", stdin="s\n"
+    )
+    assert both.exit_code == 2 and "contradict" in both.stderr
+    result = cli(*args, "--no-groups", "--client-secret-stdin", stdin="s3cret\n")
+    assert result.exit_code == 0, result.stderr
+    assert db.session.scalar(select(Tenant)).groups_claim == ""
+    shown = json.loads(cli("tenants", "show", "acme", "--json").stdout)
+    assert shown["groups_claim"] == ""

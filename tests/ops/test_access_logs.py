@@ -106,3 +106,15 @@ def test_gunicorn_access_logs_are_filtered_by_its_logging_config():
     )
     AccessLogFilter().filter(record)
     assert record.getMessage() == '10.0.0.1 "GET /setup/[redacted]?state=[redacted] HTTP/1.1" 200'
+
+
+def test_werkzeug_access_lines_hold_no_password_reset_token(db, served, access_lines, users):
+    from portal.services.access.password_resets import issue
+    from portal.services.access.users import find_user
+
+    with acting_as(f.TEST_ACTOR):
+        issued = issue(find_user("staff@example.com"))
+    assert _get(f"{served}/reset-password/{issued.token}") == 200
+    text = "\n".join(access_lines.lines)
+    assert issued.token not in text
+    assert '"GET /reset-password/[redacted] HTTP/1.1" 200' in text

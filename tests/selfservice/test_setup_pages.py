@@ -155,7 +155,8 @@ def test_the_page_names_vendor_and_tenant_and_shows_what_to_register(
         "Another OpenID Connect provider",
     ):
         assert f"<summary>{label}</summary>" in page.get_data(as_text=True)
-    assert text.count("2048 bytes") == 6  # every guide warns about Cognito's limit
+    # Every guide warns about Cognito's limit on groups, but Google's: it sends no groups at all.
+    assert text.count("2048 bytes") == 5
     assert "Google sends no groups" in text
     assert "about 200 groups" in text and "app roles" in text
     assert 'name="client_secret"' in page.get_data(as_text=True)
@@ -416,3 +417,16 @@ def test_warnings_do_not_stop_the_submission_and_are_shown(browser, db, pool, id
     assert response.status_code == 302
     page = text_of(browser.get(f"/setup/{token}"))
     assert "Groups claim: The provider does not advertise a 'groups' claim" in page
+
+
+def test_a_customer_whose_provider_sends_no_groups_leaves_the_claim_empty(
+    browser, db, pool, oidc_idp
+):
+    link, token = new_link(draft())
+    tenant_id = link.tenant_id
+    page = browser.get(f"/setup/{token}").get_data(as_text=True)
+    assert "Leave it empty if your provider sends no groups" in page
+    response = browser.post_form(f"/setup/{token}", form_data(oidc_idp, groups_claim=""))
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    tenant = db.session.get(Tenant, tenant_id)
+    assert tenant.groups_claim == "" and tenant.status == TenantStatus.QUEUED

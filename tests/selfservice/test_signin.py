@@ -389,3 +389,33 @@ def test_a_tenant_that_is_not_ready_cannot_be_tested(browser, db, cognito_emulat
     assert response.status_code == 409
     assert "once the connection is ready" in text_of(response)
     assert db.session.get(Tenant, tenant.id if False else 1).status == TenantStatus.DRAFT
+
+
+def test_a_tenant_without_a_groups_claim_is_verified_on_the_e_mail_alone(
+    browser, db, cognito_emulator, oidc_idp, mock_cognito, cognito_at
+):
+    """Google Workspace sends no groups: such a tenant configures none and is verified anyway."""
+    cognito_at(mock_cognito)
+    tenant_id = ready_tenant(cognito_emulator, oidc_idp, slug="initech", groups_claim="").id
+    _, token = new_link(db.session.get(Tenant, tenant_id))
+    location = authorize_url(start_from_link(browser, token, slug="initech"))
+    result = browser.get(sign_in_at_mock(location, "nogroups"))
+    html, text = result.get_data(as_text=True), text_of(result)
+    assert "Test sign-in succeeded" in text and "claims missing" not in text
+    assert 'data-claim="email" data-state="present"' in html
+    assert 'data-claim="custom:groups"' not in html  # not expected, so not listed as missing
+    assert latest(db).outcome == "succeeded"
+    assert db.session.get(Tenant, tenant_id).verified_at is not None
+
+
+def test_a_configured_groups_claim_must_still_arrive_for_verified(
+    browser, db, cognito_emulator, oidc_idp, mock_cognito, cognito_at
+):
+    cognito_at(mock_cognito)
+    tenant_id = ready_tenant(cognito_emulator, oidc_idp, slug="initech", groups_claim="groups").id
+    _, token = new_link(db.session.get(Tenant, tenant_id))
+    location = authorize_url(start_from_link(browser, token, slug="initech"))
+    result = browser.get(sign_in_at_mock(location, "nogroups"))
+    assert 'data-claim="custom:groups" data-state="missing"' in result.get_data(as_text=True)
+    assert latest(db).outcome == "claims_missing"
+    assert db.session.get(Tenant, tenant_id).verified_at is None

@@ -3,10 +3,10 @@
 It learns every customer IdP secret (when the portal stores one) and every Cognito app-client
 secret (when Cognito hands one to the portal), and checks that none of them appears in a log
 line, a Redis key or message, a database column in plain text, or a page other than the
-audited reveal. It also learns the secrets that travel in URLs — setup-link tokens, and the test
-sign-in's state and authorization code — and checks that none of them appears in a log line
-(access logs of the servers the tests run included), in Redis or in the database. Findings fail
-the session.
+audited reveal. It also learns the secrets that travel in URLs — setup-link tokens,
+password-reset link tokens, and the test sign-in's state and authorization code — and checks that
+none of them appears in a log line (access logs of the servers the tests run included), in Redis
+or in the database. Findings fail the session.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class LeakScan:
         if not reveal_allowed:
             for secret in client:
                 self.violations.append(f"a Cognito client secret ({secret[:4]}...) in {where}")
-        if not page:  # pages link to /setup/<token> and carry the state by design
+        if not page:  # pages link to /setup/<token> (and reset links) and carry the state
             for secret in in_urls:
                 self.violations.append(
                     f"a setup-link token or sign-in state/code ({secret[:4]}...) in {where}"
@@ -137,6 +137,7 @@ def install(scan: LeakScan, app) -> None:
     from portal.cognito import gateway
     from portal.crypto import decrypt
     from portal.models import Tenant
+    from portal.services.access import password_resets
     from portal.services.selfservice import setup_links, signin_tests
 
     @event.listens_for(Tenant.idp_client_secret_encrypted, "set")
@@ -168,6 +169,13 @@ def install(scan: LeakScan, app) -> None:
         return original_hash(token)
 
     setup_links.hash_token = hash_token
+    original_reset_hash = password_resets.hash_token
+
+    def reset_hash_token(token: str) -> str:  # a password-reset link's token, the same rules
+        scan.learn_url_secret(token, MIN_LINK_TOKEN_LENGTH)
+        return original_reset_hash(token)
+
+    password_resets.hash_token = reset_hash_token
     original_start, original_exchange = signin_tests.start_test, signin_tests._exchange
 
     def start_test(*args, **kwargs):

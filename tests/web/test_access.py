@@ -8,11 +8,13 @@ from portal.models import AuditEvent
 from portal.web.access import API, PUBLIC, rule_of
 from tests.support.web import PASSWORDS, Browser
 
-# The only pages reachable without signing in (issue #4): sign-in, setup links, the test
-# sign-in callback, the probes, and the API's OpenAPI document and reference page.
+# The only pages reachable without signing in (issue #4): sign-in, an admin-issued password-reset
+# link, setup links, the test sign-in callback, the probes, and the API's OpenAPI document and
+# reference page.
 PUBLIC_ENDPOINT_PREFIXES = (
     "auth.login",
     "auth.totp",
+    "auth.reset_password",
     "health.",
     "setup.",
     "testsignin.",

@@ -83,19 +83,6 @@ def test_an_admin_cannot_disable_themselves(signed_in, db, users):
     assert user(db, "admin@example.com").is_enabled
 
 
-def test_reset_password_shows_it_once_and_ends_sessions(app, signed_in, db, users):
-    staff = signed_in("staff")
-    admin = signed_in("admin")
-    page = admin.post_form(
-        "/admin/users", {}, post_url=f"/admin/users/{user(db, 'staff@example.com').id}/reset"
-    ).get_data(as_text=True)
-    password = shown_password(page)
-    assert staff.get("/tenants").status_code == 302
-    fresh = Browser(app.test_client())
-    assert fresh.login("staff@example.com", PASSWORDS["staff"]).status_code == 401
-    assert fresh.login("staff@example.com", password).status_code == 302
-
-
 def test_unlock_clears_a_lockout(app, signed_in, db, users):
     outsider = Browser(app.test_client())
     for _ in range(5):

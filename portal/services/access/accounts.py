@@ -12,7 +12,6 @@ from portal.services.access.sessions import Reason, end_all_sessions, end_sessio
 from portal.services.access.totp import matching_step, spend_step, verify_user_code
 from portal.services.access.users import (
     MIN_PASSWORD_LENGTH,
-    generate_password,
     hash_password,
     verify_password,
 )
@@ -47,18 +46,6 @@ def change_own_password(
     ended = end_all_sessions(user, Reason.PASSWORD_CHANGED, keep=keep_session)
     trail.record("user.password_changed", sessions_ended=ended, **_who(user))
     db.session.commit()
-
-
-def reset_password(user: User, password: str | None = None) -> str:
-    """Set a new password (generated unless given) and end the user's sessions; returns it."""
-    password = check_new_password(password) if password else generate_password()
-    user.password_hash = hash_password(password)
-    user.session_version += 1
-    ended = end_all_sessions(user, Reason.PASSWORD_RESET)
-    lockout.clear_account(user.email)
-    trail.record("user.password_reset", sessions_ended=ended, **_who(user))
-    db.session.commit()
-    return password
 
 
 def set_enabled(user: User, enabled: bool, by: User | None = None) -> None:

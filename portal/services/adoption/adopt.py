@@ -12,7 +12,7 @@ from portal.cognito.desired import GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE, SAML_FLAGS
 from portal.config import current_settings
 from portal.extensions import db
 from portal.models import Tenant, TenantStatus, UserPool, utcnow
-from portal.models.tenants import DEFAULT_EMAIL_ATTRIBUTE, DEFAULT_GROUPS_CLAIM, ProviderType
+from portal.models.tenants import DEFAULT_EMAIL_ATTRIBUTE, NO_GROUPS_CLAIM, ProviderType
 from portal.saml.metadata import check_metadata_file, fetch_metadata
 from portal.services.adoption.scan import ScannedClient, owned_resources, scan_pool
 from portal.services.audit import trail
@@ -170,7 +170,7 @@ def _tenant_for(
         idp_client_id=details.get("client_id"),
         idp_secret_in_cognito=True,  # the secret stays in Cognito; it is never read into ours
         authorize_scopes=details.get("authorize_scopes") or "openid",
-        groups_claim=mapping.get(GROUPS_ATTRIBUTE) or DEFAULT_GROUPS_CLAIM,
+        groups_claim=mapping.get(GROUPS_ATTRIBUTE) or NO_GROUPS_CLAIM,
         roles_claim=mapping.get(ROLES_ATTRIBUTE),
         attributes_request_method=details.get("attributes_request_method") or "GET",
         # Identifiers Cognito holds stay there, shown unverified until staff decide.

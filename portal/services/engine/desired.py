@@ -23,7 +23,8 @@ def adopted_config(tenant: Tenant, standard: bool = False) -> AdoptedConfig | No
     adopted = AdoptedConfig.from_json(tenant.adopted_config)
     if adopted is None or not standard or adopted.standard:
         return adopted
-    wanted = (GROUPS_ATTRIBUTE, ROLES_ATTRIBUTE) if tenant.roles_claim else (GROUPS_ATTRIBUTE,)
+    groups = (GROUPS_ATTRIBUTE,) if tenant.groups_claim else ()
+    wanted = (*groups, ROLES_ATTRIBUTE) if tenant.roles_claim else groups
     email = tenant.email_attribute if tenant.is_saml else None
     return adopted.standardized(tenant.provider_name, wanted, tenant.groups_claim, email)
 

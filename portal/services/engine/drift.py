@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from portal.config import current_settings
 from portal.extensions import db
 from portal.models import DriftFinding, DriftStatus, Tenant, TenantStatus, utcnow
+from portal.models.tenants import NO_GROUPS_CLAIM
 from portal.services import events
 from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
@@ -133,17 +134,17 @@ ACCEPTABLE = {
 
 
 def _accept_mapping(tenant: Tenant, live: dict[str, str]) -> None:
-    if tenant.is_saml and live.get("custom:groups") and live.get("email"):
+    # No custom:groups mapping is a setting too: the IdP sends no groups (Google Workspace).
+    if tenant.is_saml and live.get("email"):
         tenant.email_attribute = live["email"]  # a SAML IdP names its e-mail attribute itself
-        tenant.groups_claim = live["custom:groups"]
+        tenant.groups_claim = live.get("custom:groups") or NO_GROUPS_CLAIM
         tenant.roles_claim = live.get("custom:roles")
         return
-    if not live.get("custom:groups") or live.get("email") != "email":
+    if live.get("email") != "email":
         raise ValidationError(
-            "drift",
-            "the live attribute mapping no longer maps email and custom:groups; repair it instead",
+            "drift", "the live attribute mapping no longer maps email; repair it instead"
         )
-    tenant.groups_claim = live["custom:groups"]
+    tenant.groups_claim = live.get("custom:groups") or NO_GROUPS_CLAIM
     tenant.roles_claim = live.get("custom:roles")
     tenant.email_verified_claim = live.get("email_verified")
 

@@ -180,7 +180,8 @@ def update_tenant(
     if logout_urls is not None:
         tenant.logout_urls = check_redirect_urls(logout_urls, "logout_urls", required=False)
     if groups_claim is not None:
-        tenant.groups_claim = check_claim(groups_claim, "groups_claim", required=True)
+        # Empty: the IdP sends no groups (Google Workspace), so custom:groups is not mapped.
+        tenant.groups_claim = check_claim(groups_claim, "groups_claim", required=False) or ""
     if clear_roles:
         tenant.roles_claim = None
     elif roles_claim is not None:

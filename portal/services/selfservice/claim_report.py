@@ -36,8 +36,8 @@ FIXES: dict[str, dict[str, str]] = {
         "claim: name '{claim}', filter 'Matches regex .*'; assign the user to a group of the app.",
         "entra": "In Entra ID, App registration → Token configuration → Add groups claim "
         "(security groups, ID token); Entra names the claim 'groups'.",
-        "google": "Google Workspace sends no groups claim at all: ask your vendor to set this "
-        "tenant up without one.",
+        "google": "Google Workspace sends no groups claim at all: leave the groups claim empty "
+        "(on your setup page, or ask your vendor), then test again.",
         "auth0": "Add a post-login Action that sets the claim '{claim}' on the ID token "
         "(Auth0 sends no groups by itself).",
         "keycloak": "In Keycloak, add a 'Group Membership' mapper to the client's dedicated "

@@ -273,7 +273,7 @@ def submit(link: SetupLink, entry: Submission) -> IssuerCheck:
     if not accepts_submissions(link):
         raise LinkClosed(_closed_reason(link))
     identifiers = check_domains(entry.domains, tenant)
-    groups = check_claim(entry.groups_claim, "groups_claim", required=True)
+    groups = check_claim(entry.groups_claim, "groups_claim", required=False) or ""
     roles = check_claim(entry.roles_claim, "roles_claim", required=False)
     if not (entry.client_id or "").strip():
         raise ValidationError("client_id", "Enter the client ID your identity provider shows.")

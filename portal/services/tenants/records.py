@@ -12,6 +12,7 @@ from portal.config import current_settings
 from portal.crypto import encrypt
 from portal.extensions import db
 from portal.models import ProviderType, Tenant, TenantStatus, UserPool, utcnow
+from portal.models.tenants import NO_GROUPS_CLAIM
 from portal.oidc.discovery import IssuerCheck, check_issuer
 from portal.saml.metadata import MetadataCheck, check_metadata_file, fetch_metadata
 from portal.services import events
@@ -260,7 +261,12 @@ def set_idp(
     if client_secret is None and not tenant.idp_secret_in_cognito:
         raise ValidationError("client_secret", "the client secret is required")
     scopes = check_scopes(scopes or tenant.authorize_scopes)
-    groups = check_claim(groups_claim or tenant.groups_claim, "groups_claim", required=True)
+    # None keeps the tenant's claim; empty means the IdP sends no groups (Google Workspace).
+    groups = check_claim(
+        tenant.groups_claim if groups_claim is None else groups_claim,
+        "groups_claim",
+        required=False,
+    )
     roles = check_claim(roles_claim, "roles_claim", required=False)
     verified = (
         check_claim(email_verified_claim, "email_verified_claim", required=False)
@@ -281,7 +287,7 @@ def set_idp(
         tenant.idp_client_secret_encrypted = encrypt(client_secret.strip())
         tenant.idp_secret_in_cognito = False
     tenant.authorize_scopes = scopes
-    tenant.groups_claim = groups or "groups"
+    tenant.groups_claim = groups or NO_GROUPS_CLAIM
     tenant.roles_claim = roles
     tenant.email_verified_claim = verified
     tenant.attributes_request_method = method

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from portal.cognito.errors import CognitoError
 from portal.extensions import db
 from portal.models import Role, User, utcnow
-from portal.services.access import accounts, lockout
+from portal.services.access import accounts, lockout, password_resets
 from portal.services.access.portal_settings import REQUIRE_TOTP, set_setting, totp_required
 from portal.services.access.sessions import Reason
 from portal.services.access.users import create_user, generate_password
@@ -88,9 +88,11 @@ def user_action(user_id: int, action: str):
             ended = accounts.end_sessions(user, Reason.ENDED_BY_ADMIN)
             flash(f"{user.email} is signed out everywhere ({ended} session(s) ended).", "success")
         else:
-            password = accounts.reset_password(user)
-            flash(f"Password of {user.email} reset; their sessions have ended.", "success")
-            return _users_page(shown_once={"email": user.email, "password": password})
+            issued = password_resets.issue(user)
+            flash(f"Reset link for {user.email} issued; it works once.", "success")
+            return _users_page(
+                shown_once={"email": user.email, "link": issued.url, "expires": issued.expires_at}
+            )
     except ValidationError as error:
         flash(error.message, "error")
     return redirect(url_for("admin.users"))

@@ -141,7 +141,11 @@ class IdpSettingsIn(Strict):
     scopes: Annotated[Text, Field(min_length=6, max_length=1024)] | None = Field(
         default=None, description='Authorize scopes, space separated (default "openid email").'
     )
-    groups_claim: Claim | None = None
+    groups_claim: Claim | Literal[""] | None = Field(
+        default=None,
+        description='The groups claim (default "groups"); "" when the IdP sends no groups '
+        "(Google Workspace): custom:groups is then not mapped. Left out: kept as it is.",
+    )
     roles_claim: Claim | None = None
     email_verified_claim: Claim | None = Field(
         default=None,

@@ -21,7 +21,7 @@ from portal.services.audit import trail
 from portal.services.audit.actors import Actor, acting_as
 from portal.validation import ValidationError
 from portal.web.access import ALL_ROLES, public, roles
-from portal.web.auth.forms import LoginForm, LogoutForm, TotpForm
+from portal.web.auth.forms import LoginForm, LogoutForm, ResetPasswordForm, TotpForm
 from portal.web.auth.loader import SESSION_KEY, user_of
 
 bp = Blueprint("auth", __name__)
@@ -195,3 +195,54 @@ def logout():
         session.clear()
         flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+RESET_MISSES_PER_10_MIN = 10  # unknown reset tokens from one address: guessing is pointless
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):
+    """An admin-issued link: set a new password once, then sign in as usual (TOTP included)."""
+    from portal.services.access import password_resets
+
+    link = password_resets.find(token)
+    if link is None:
+        verdict = throttle.hit(f"reset-miss:{request.remote_addr}", RESET_MISSES_PER_10_MIN, 600)
+        status = 404 if verdict.allowed else 429
+        return render_template("auth/reset_closed.html", reason=None), status
+    if link.state() != "active":
+        return render_template("auth/reset_closed.html", reason=password_resets.explain(link)), 410
+    user = link.user
+    form = ResetPasswordForm()
+    needs_code = bool(user.totp_secret_encrypted)
+    if form.validate_on_submit():
+        actor = Actor(
+            "user",
+            str(user.id),
+            f"{user.email} (reset link)",
+            request.remote_addr,
+            (request.user_agent.string or "")[:512] or None,
+            g.get("request_id"),
+        )
+        try:
+            with acting_as(actor):
+                password_resets.use(link, form.password.data, form.code.data)
+        except password_resets.LinkUnusable as closed:
+            return render_template("auth/reset_closed.html", reason=closed.message), 410
+        except ValidationError as error:
+            db.session.rollback()
+            target = form.code if error.field == "code" else form.password
+            target.errors = [*target.errors, error.message[:1].upper() + error.message[1:] + "."]
+            return render_template(
+                "auth/reset.html", form=form, user=user, link=link, needs_code=needs_code
+            ), 422
+        if current_user.is_authenticated:
+            logout_user()
+        session.clear()
+        flash("Your new password is set. Sign in with it.", "success")
+        return redirect(url_for("auth.login"))
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "auth/reset.html", form=form, user=user, link=link, needs_code=needs_code
+    ), status

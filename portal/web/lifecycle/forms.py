@@ -24,7 +24,7 @@ class EditTenantForm(FlaskForm):
     name = StringField("Display name", validators=[DataRequired()])
     callback_urls = TextAreaField("Callback URLs (one per line)", validators=[DataRequired()])
     logout_urls = TextAreaField("Logout URLs (one per line)")
-    groups_claim = StringField("Groups claim", validators=[DataRequired()])
+    groups_claim = StringField("Groups claim (empty: the IdP sends no groups)")
     roles_claim = StringField("Roles claim (empty: not mapped)")
     email_verified_claim = StringField("Email-verified claim (empty: not mapped)")
     scopes = StringField("Authorize scopes", validators=[DataRequired()])
@@ -52,7 +52,7 @@ class IdentityProviderForm(FlaskForm):
     )
     scopes = StringField("Scopes", validators=[DataRequired()], render_kw={"spellcheck": "false"})
     groups_claim = StringField(
-        "Groups claim", validators=[DataRequired()], render_kw={"spellcheck": "false"}
+        "Groups claim (empty: the IdP sends no groups)", render_kw={"spellcheck": "false"}
     )
     roles_claim = StringField("Roles claim (empty: not mapped)", render_kw={"spellcheck": "false"})
     attributes_request_method = SelectField(

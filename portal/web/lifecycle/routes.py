@@ -73,7 +73,7 @@ def edit(slug: str):
                 name=form.name.data,
                 callback_urls=lines(form.callback_urls.data),
                 logout_urls=lines(form.logout_urls.data),
-                groups_claim=form.groups_claim.data,
+                groups_claim=(form.groups_claim.data or "").strip(),
                 roles_claim=form.roles_claim.data or None,
                 clear_roles=not (form.roles_claim.data or "").strip(),
                 email_verified_claim=form.email_verified_claim.data or None,
@@ -112,7 +112,7 @@ def identity_provider(slug: str):
                 client_id=form.client_id.data.strip(),
                 client_secret=form.client_secret.data or None,
                 scopes=form.scopes.data,
-                groups_claim=form.groups_claim.data.strip(),
+                groups_claim=(form.groups_claim.data or "").strip(),
                 roles_claim=(form.roles_claim.data or "").strip() or None,
                 attributes_request_method=form.attributes_request_method.data,
             )

@@ -39,10 +39,7 @@ class IdpForm(FlaskForm):
     groups_claim = StringField(
         "Groups claim",
         default="groups",
-        validators=[
-            DataRequired("Enter the name of the claim that carries groups."),
-            Length(max=128),
-        ],
+        validators=[Optional(), Length(max=128)],
         render_kw=NO_AUTOFILL,
     )
     roles_claim = StringField(

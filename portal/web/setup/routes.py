@@ -123,7 +123,7 @@ def _prefilled(link: SetupLink) -> IdpForm:
         data={
             "issuer": tenant.issuer or "",
             "client_id": tenant.idp_client_id or "",
-            "groups_claim": tenant.groups_claim or "groups",
+            "groups_claim": tenant.groups_claim,
             "roles_claim": tenant.roles_claim or "",
             "domains": "\n".join(d.domain for d in tenant.domains),
         }

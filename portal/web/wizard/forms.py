@@ -149,7 +149,7 @@ class ProviderForm(FlaskForm):
 
     def validate_groups_claim(self, field) -> None:
         if self.entering_now():
-            _rule(check_claim, "groups_claim", True)(self, field)
+            _rule(check_claim, "groups_claim", False)(self, field)
 
     def validate_roles_claim(self, field) -> None:
         if self.entering_now():

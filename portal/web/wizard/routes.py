@@ -316,7 +316,7 @@ def _idp_input(form: ProviderForm) -> drafts.IdpInput:
         client_id=form.client_id.data.strip(),
         client_secret=form.client_secret.data or None,
         scopes=form.scopes.data,
-        groups_claim=form.groups_claim.data.strip(),
+        groups_claim=(form.groups_claim.data or "").strip(),
         roles_claim=(form.roles_claim.data or "").strip() or None,
         attributes_request_method=form.attributes_request_method.data,
     )
