@@ -109,7 +109,9 @@ def prepare_environment(work: Path, database: str = "postgresql") -> dict[str, s
             "PYTHONUNBUFFERED": "1",
         }
     )
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+    # An installed portal runs from compiled bytecode; a shell that forbids writing it would make
+    # every CLI and worker start compile the portal from source (about 0.5 s of each start).
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "PYTHONDONTWRITEBYTECODE"):
         env.pop(key, None)
     return env
 
@@ -154,6 +156,7 @@ def main() -> None:
     if not args.matrix:
         run_row(args)
         return
+    began = time.monotonic()
     rows = [tuple(int(x) for x in row.split("x")) for row in args.rows.split(",")]
     results = []
     for tenants, pools in rows:
@@ -163,6 +166,29 @@ def main() -> None:
             results.append(run_row(args, quiet=True))
             print_matrix(results[-1:], header=len(results) == 1)
     print_matrix(results)
+    print()
+    print(markdown_table(results, time.monotonic() - began))
+
+
+def markdown_table(results: list[dict], seconds: float) -> str:
+    """The matrix as a table to paste into BENCHMARKS.md, with the command, date and duration."""
+    lines = [
+        f"Command: `{' '.join(['.venv/bin/python', 'bench/onboarding.py', *sys.argv[1:]])}`, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
+        f"the whole matrix took {seconds / 60:.1f} min.",
+        "",
+        "| n x P | database | wall s | bound s | ratio | calls/tenant | throttles | failed "
+        "| queued→ready p50 / p95 s | load |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['tenants']} x {r['pools']} | {r['database']} | {r['wall']:.2f} "
+            f"| {r['bound']:.2f} | {r['ratio']:.2f} | {r['calls_per_tenant']:.2f} "
+            f"| {r['throttles']} | {r['failed']} | {r['p50']:.2f} / {r['p95']:.2f} "
+            f"| {r['load']:.1f} |"
+        )
+    return "\n".join(lines)
 
 
 def print_matrix(results: list[dict], header: bool = True) -> None:
@@ -202,7 +228,6 @@ def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
         from portal.app import upgrade_database
         from portal.services.audit.actors import Actor, acting_as
         from portal.services.pools.registry import register_pool
-        from portal.services.tenants.records import create_tenant, set_idp
 
         app = create_app()
         with (
@@ -213,23 +238,7 @@ def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
             upgrade_database()
             for pool in info["pools"]:
                 register_pool(pool["user_pool_id"], pool["region"])
-            issuer = f"http://localhost:{idp.server_port}"
-            check = None
-            slugs = []
-            for n in range(args.tenants):
-                slug = f"bench-{n:04d}"
-                tenant = create_tenant(slug, f"Bench {n}", [f"https://app{n}.example.com/cb"])
-                from portal.services.tenants.records import preflight
-
-                check = check or preflight(issuer, "groups", None)  # one discovery fetch
-                set_idp(
-                    tenant,
-                    issuer=issuer,
-                    client_id=f"client-{n}",
-                    client_secret=f"s-{n}",
-                    check=check,
-                )
-                slugs.append(slug)
+            slugs = prepare_tenants(args.tenants, f"http://localhost:{idp.server_port}")
             print(
                 f"prepared {args.tenants} tenants over {args.pools} pools; starting "
                 f"{args.workers} workers x {args.concurrency} threads",
@@ -272,9 +281,24 @@ def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
                     )
                 )
             wait_for_workers(app, args.workers)  # the clock starts with every worker ready
-            started = time.monotonic()
+            cli_profile = []
+            if args.profile:  # the CLI too, idle time included: its wall is what users wait for
+                cli_profile = [
+                    str(Path(sys.executable).parent / "py-spy"),
+                    "record",
+                    "--idle",
+                    "-f",
+                    "raw",
+                    "-r",
+                    "200",
+                    "-o",
+                    f"{args.profile}/cli.txt",
+                    "--",
+                ]
+            started, started_at = time.monotonic(), time.time()
             onboard = subprocess.run(
                 [
+                    *cli_profile,
                     sys.executable,
                     "-m",
                     "portal",
@@ -294,6 +318,9 @@ def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
             )
             wall = time.monotonic() - started
             result = report(app, args, wall, onboard.returncode, quiet)
+            result["phases"] = phases(app, started_at, wall)
+            if not quiet:
+                print_phases(result["phases"])
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGINT)  # py-spy writes its file when its child exits
@@ -303,6 +330,35 @@ def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
     if args.profile:
         summarise_profile(Path(args.profile))
     return result
+
+
+def prepare_tenants(count: int, issuer: str, per_commit: int = 100) -> list[str]:
+    """COUNT tenants with IdP details, through the portal's own services, audited as usual.
+
+    The services commit each change on its own; here a hundred tenants share a commit (the
+    1,000-tenant row's preparation took minutes of fsyncs and audit-head round trips).
+    """
+    from unittest import mock
+
+    from portal.extensions import db
+    from portal.services.tenants.records import create_tenant, preflight, set_idp
+
+    check = preflight(issuer, "groups", None)  # one discovery fetch for every tenant
+    commit = db.session.commit
+    slugs = []
+    with mock.patch.object(db.session, "commit", db.session.flush):
+        for n in range(count):
+            slug = f"bench-{n:04d}"
+            tenant = create_tenant(slug, f"Bench {n}", [f"https://app{n}.example.com/cb"])
+            set_idp(
+                tenant, issuer=issuer, client_id=f"client-{n}", client_secret=f"s-{n}", check=check
+            )
+            slugs.append(slug)
+            if len(slugs) % per_commit == 0:
+                commit()
+                db.session.expunge_all()  # keep flushes cheap
+    commit()
+    return slugs
 
 
 def wait_for_workers(app, count: int, timeout: float = 180.0) -> None:
@@ -335,6 +391,34 @@ def summarise_profile(folder: Path, top: int = 12) -> None:
     print("hottest leaf functions:")
     for name, count in leaf.most_common(top):
         print(f"  {name:<60} {count / total:6.1%}")
+    cli = folder / "cli.txt"
+    if cli.exists():
+        summarise_cli(cli)
+
+
+CLI_PHASES = (  # the first that matches names the sample's phase
+    ("wait_for (portal/cli/tenants.py", "waiting for the runs (--wait)"),
+    ("queue_onboarding (", "creating and enqueuing the runs"),
+    ("create_app (", "building the app"),
+    ("prepare (portal/cli/needs.py", "the database check before the command"),
+    ("_find_and_load (", "imports"),
+)
+
+
+def summarise_cli(path: Path) -> None:
+    """Where the `onboard --wait` process spends its wall time, by phase (200 Hz, idle included)."""
+    phases: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        phase = next((name for key, name in CLI_PHASES if key in stack), "other (click, Python)")
+        phases[phase] += int(count)
+    print(f"CLI samples: {total} at 200 Hz = {total / 200:.2f} s")
+    for name, count in phases.most_common():
+        print(f"  {name:<44} {count / 200:6.2f} s")
 
 
 def classify(frames: list[str]) -> str:
@@ -350,6 +434,42 @@ def classify(frames: list[str]) -> str:
     if "execute_run" in text:
         return "the engine's own Python"
     return "idle (waiting for a task) or Celery"
+
+
+def phases(app, started_at: float, wall: float) -> dict[str, float]:
+    """Where the wall time went, from the runs' and the calls' own timestamps (seconds)."""
+    from sqlalchemy import func, select
+
+    from portal.extensions import db
+    from portal.models import CognitoCall, Run
+
+    with app.app_context():
+        first_run, last_end, first_start = db.session.execute(
+            select(func.min(Run.created_at), func.max(Run.finished_at), func.min(Run.started_at))
+        ).one()
+        calls = db.session.execute(
+            select(CognitoCall.started_at, CognitoCall.duration_ms).where(
+                CognitoCall.run_id.is_not(None)
+            )
+        ).all()
+    if first_run is None or last_end is None or not calls:
+        return {}
+    first_call = min(at for at, _ in calls).timestamp()
+    last_call = max(at.timestamp() + ms / 1000 for at, ms in calls)
+    return {
+        "cli start to first run committed": first_run.timestamp() - started_at,
+        "first run committed to claimed": first_start.timestamp() - first_run.timestamp(),
+        "claimed to first Cognito call": first_call - first_start.timestamp(),
+        "first to last Cognito call": last_call - first_call,
+        "last call to last run ended": last_end.timestamp() - last_call,
+        "last run ended to CLI exit": started_at + wall - last_end.timestamp(),
+    }
+
+
+def print_phases(found: dict[str, float]) -> None:
+    print("where the wall went (database timestamps):")
+    for name, seconds in found.items():
+        print(f"  {name:<36} {seconds:7.3f} s")
 
 
 def report(app, args, wall: float, exit_code: int, quiet: bool = False) -> dict:
