@@ -66,6 +66,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--jitter-ms", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--database", choices=DATABASES, default="postgresql")
+    parser.add_argument(
+        "--broker",
+        choices=("redis", "file"),
+        default="redis",
+        help="file: the dev stack's default broker (no Redis: in-process limiter, so use "
+        "--workers 1).",
+    )
     parser.add_argument("--matrix", action="store_true", help="Run the rows on both databases.")
     parser.add_argument("--rows", default=",".join(f"{n}x{p}" for n, p in MATRIX))
     parser.add_argument(
@@ -77,7 +84,9 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def prepare_environment(work: Path, database: str = "postgresql") -> dict[str, str]:
+def prepare_environment(
+    work: Path, database: str = "postgresql", broker: str = "redis"
+) -> dict[str, str]:
     import psycopg
     import redis
 
@@ -85,7 +94,8 @@ def prepare_environment(work: Path, database: str = "postgresql") -> dict[str, s
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    if broker == "redis":
+        redis.Redis.from_url(REDIS_URL).flushdb()
     from cryptography.fernet import Fernet
 
     env = dict(os.environ)
@@ -113,6 +123,10 @@ def prepare_environment(work: Path, database: str = "postgresql") -> dict[str, s
     # every CLI and worker start compile the portal from source (about 0.5 s of each start).
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "PYTHONDONTWRITEBYTECODE"):
         env.pop(key, None)
+    if broker == "file":  # the dev stack's default: the file broker in the instance folder
+        for key in ("PORTAL_BROKER_URL", "PORTAL_REDIS_URL"):
+            env.pop(key)
+            os.environ.pop(key, None)
     return env
 
 
@@ -170,6 +184,11 @@ def main() -> None:
     print(markdown_table(results, time.monotonic() - began))
 
 
+def label(result: dict) -> str:
+    """The row's database, and its broker when it is not Redis."""
+    return result["database"] + (", file broker" if result.get("broker") == "file" else "")
+
+
 def markdown_table(results: list[dict], seconds: float) -> str:
     """The matrix as a table to paste into BENCHMARKS.md, with the command, date and duration."""
     lines = [
@@ -183,7 +202,7 @@ def markdown_table(results: list[dict], seconds: float) -> str:
     ]
     for r in results:
         lines.append(
-            f"| {r['tenants']} x {r['pools']} | {r['database']} | {r['wall']:.2f} "
+            f"| {r['tenants']} x {r['pools']} | {label(r)} | {r['wall']:.2f} "
             f"| {r['bound']:.2f} | {r['ratio']:.2f} | {r['calls_per_tenant']:.2f} "
             f"| {r['throttles']} | {r['failed']} | {r['p50']:.2f} / {r['p95']:.2f} "
             f"| {r['load']:.1f} |"
@@ -194,13 +213,13 @@ def markdown_table(results: list[dict], seconds: float) -> str:
 def print_matrix(results: list[dict], header: bool = True) -> None:
     if header:
         print(
-            f"{'tenants':>7} {'pools':>5} {'database':<10} {'wall s':>7} {'bound s':>7} "
+            f"{'tenants':>7} {'pools':>5} {'database':<16} {'wall s':>7} {'bound s':>7} "
             f"{'ratio':>5} {'calls/t':>7} {'throttles':>9} {'failed':>6} {'p50 s':>6} {'p95 s':>6} "
             f"{'load':>5}"
         )
     for r in results:
         print(
-            f"{r['tenants']:>7} {r['pools']:>5} {r['database']:<10} {r['wall']:>7.2f} "
+            f"{r['tenants']:>7} {r['pools']:>5} {label(r):<16} {r['wall']:>7.2f} "
             f"{r['bound']:>7.2f} {r['ratio']:>5.2f} {r['calls_per_tenant']:>7.2f} "
             f"{r['throttles']:>9} {r['failed']:>6} {r['p50']:>6.2f} {r['p95']:>6.2f} "
             f"{r['load']:>5.1f}"
@@ -210,7 +229,7 @@ def print_matrix(results: list[dict], header: bool = True) -> None:
 
 def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
     work = Path(tempfile.mkdtemp(prefix="portal-bench-"))
-    env = prepare_environment(work, args.database)
+    env = prepare_environment(work, args.database, args.broker)
     emulator, info = start_emulator(env, args.pools)
     env["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = info["endpoint"]
     os.environ.update(env)
@@ -501,6 +520,7 @@ def report(app, args, wall: float, exit_code: int, quiet: bool = False) -> dict:
     p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)] if latencies else float("nan")
     minimal = minimal_bound_seconds(n, args.pools)
     result = {
+        "broker": args.broker,
         "tenants": n,
         "pools": args.pools,
         "database": args.database,
