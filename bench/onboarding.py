@@ -72,6 +72,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--jitter-ms", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--database", choices=DATABASES, default="postgresql")
+    parser.add_argument(
+        "--broker",
+        choices=("redis", "file"),
+        default="redis",
+        help="file: the dev stack's default broker (no Redis: in-process limiter, so use "
+        "--workers 1).",
+    )
     parser.add_argument("--matrix", action="store_true", help="Run the rows on both databases.")
     parser.add_argument("--rows", default=",".join(f"{n}x{p}" for n, p in MATRIX))
     parser.add_argument(
@@ -93,7 +100,9 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def prepare_environment(work: Path, database: str = "postgresql") -> dict[str, str]:
+def prepare_environment(
+    work: Path, database: str = "postgresql", broker: str = "redis"
+) -> dict[str, str]:
     import psycopg
     import redis
 
@@ -101,7 +110,8 @@ def prepare_environment(work: Path, database: str = "postgresql") -> dict[str, s
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    if broker == "redis":
+        redis.Redis.from_url(REDIS_URL).flushdb()
     from cryptography.fernet import Fernet
 
     env = dict(os.environ)
@@ -125,8 +135,14 @@ def prepare_environment(work: Path, database: str = "postgresql") -> dict[str, s
             "PYTHONUNBUFFERED": "1",
         }
     )
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+    # An installed portal runs from compiled bytecode; a shell that forbids writing it would make
+    # every CLI and worker start compile the portal from source (about 0.5 s of each start).
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "PYTHONDONTWRITEBYTECODE"):
         env.pop(key, None)
+    if broker == "file":  # the dev stack's default: the file broker in the instance folder
+        for key in ("PORTAL_BROKER_URL", "PORTAL_REDIS_URL"):
+            env.pop(key)
+            os.environ.pop(key, None)
     return env
 
 
@@ -170,6 +186,7 @@ def main() -> None:
     if not args.matrix:
         run_row(args)
         return
+    began = time.monotonic()
     rows = [tuple(int(x) for x in row.split("x")) for row in args.rows.split(",")]
     results = []
     for tenants, pools in rows:
@@ -179,18 +196,46 @@ def main() -> None:
             results.append(run_row(args, quiet=True))
             print_matrix(results[-1:], header=len(results) == 1)
     print_matrix(results)
+    print()
+    print(markdown_table(results, time.monotonic() - began))
+
+
+def label(result: dict) -> str:
+    """The row's database, and its broker when it is not Redis."""
+    return result["database"] + (", file broker" if result.get("broker") == "file" else "")
+
+
+def markdown_table(results: list[dict], seconds: float) -> str:
+    """The matrix as a table to paste into BENCHMARKS.md, with the command, date and duration."""
+    lines = [
+        f"Command: `{' '.join(['.venv/bin/python', 'bench/onboarding.py', *sys.argv[1:]])}`, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
+        f"the whole matrix took {seconds / 60:.1f} min.",
+        "",
+        "| n x P | database | wall s | bound s | ratio | calls/tenant | throttles | failed "
+        "| queued→ready p50 / p95 s | load |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['tenants']} x {r['pools']} | {label(r)} | {r['wall']:.2f} "
+            f"| {r['bound']:.2f} | {r['ratio']:.2f} | {r['calls_per_tenant']:.2f} "
+            f"| {r['throttles']} | {r['failed']} | {r['p50']:.2f} / {r['p95']:.2f} "
+            f"| {r['load']:.1f} |"
+        )
+    return "\n".join(lines)
 
 
 def print_matrix(results: list[dict], header: bool = True) -> None:
     if header:
         print(
-            f"{'tenants':>7} {'pools':>5} {'database':<10} {'wall s':>7} {'bound s':>7} "
+            f"{'tenants':>7} {'pools':>5} {'database':<16} {'wall s':>7} {'bound s':>7} "
             f"{'ratio':>5} {'calls/t':>7} {'throttles':>9} {'failed':>6} {'p50 s':>6} {'p95 s':>6} "
             f"{'load':>5}"
         )
     for r in results:
         print(
-            f"{r['tenants']:>7} {r['pools']:>5} {r['database']:<10} {r['wall']:>7.2f} "
+            f"{r['tenants']:>7} {r['pools']:>5} {label(r):<16} {r['wall']:>7.2f} "
             f"{r['bound']:>7.2f} {r['ratio']:>5.2f} {r['calls_per_tenant']:>7.2f} "
             f"{r['throttles']:>9} {r['failed']:>6} {r['p50']:>6.2f} {r['p95']:>6.2f} "
             f"{r['load']:>5.1f}"
@@ -202,7 +247,7 @@ def print_matrix(results: list[dict], header: bool = True) -> None:
 
 def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
     work = Path(tempfile.mkdtemp(prefix="portal-bench-"))
-    env = prepare_environment(work, args.database)
+    env = prepare_environment(work, args.database, args.broker)
     emulator, info = start_emulator(env, args.pools + sweep_pool_count(args))
     env["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = info["endpoint"]
     os.environ.update(env)
@@ -220,7 +265,6 @@ def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
         from portal.app import upgrade_database
         from portal.services.audit.actors import Actor, acting_as
         from portal.services.pools.registry import register_pool
-        from portal.services.tenants.records import create_tenant, set_idp
 
         app = create_app()
         with (
@@ -231,23 +275,7 @@ def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
             upgrade_database()
             for pool in info["pools"]:
                 register_pool(pool["user_pool_id"], pool["region"])
-            issuer = f"http://localhost:{idp.server_port}"
-            check = None
-            slugs = []
-            for n in range(args.tenants):
-                slug = f"bench-{n:04d}"
-                tenant = create_tenant(slug, f"Bench {n}", [f"https://app{n}.example.com/cb"])
-                from portal.services.tenants.records import preflight
-
-                check = check or preflight(issuer, "groups", None)  # one discovery fetch
-                set_idp(
-                    tenant,
-                    issuer=issuer,
-                    client_id=f"client-{n}",
-                    client_secret=f"s-{n}",
-                    check=check,
-                )
-                slugs.append(slug)
+            slugs = prepare_tenants(args.tenants, f"http://localhost:{idp.server_port}")
             print(
                 f"prepared {args.tenants} tenants over {args.pools} pools; starting "
                 f"{args.workers} workers x {args.concurrency} threads",
@@ -290,10 +318,25 @@ def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
                     )
                 )
             wait_for_workers(app, args.workers)  # the clock starts with every worker ready
-            sweep = start_sweep(app, env, args, info, issuer, check)
-            started = time.monotonic()
+            cli_profile = []
+            if args.profile:  # the CLI too, idle time included: its wall is what users wait for
+                cli_profile = [
+                    str(Path(sys.executable).parent / "py-spy"),
+                    "record",
+                    "--idle",
+                    "-f",
+                    "raw",
+                    "-r",
+                    "200",
+                    "-o",
+                    f"{args.profile}/cli.txt",
+                    "--",
+                ]
+            sweep = start_sweep(app, env, args, info, f"http://localhost:{idp.server_port}")
+            started, started_at = time.monotonic(), time.time()
             onboard = subprocess.run(
                 [
+                    *cli_profile,
                     sys.executable,
                     "-m",
                     "portal",
@@ -315,6 +358,9 @@ def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
             sweep_stats = stop_sweep(app, sweep)
             result = report(app, args, wall, onboard.returncode, quiet)
             result.update(sweep_stats)
+            result["phases"] = phases(app, started_at, wall)
+            if not quiet:
+                print_phases(result["phases"])
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGINT)  # py-spy writes its file when its child exits
@@ -324,6 +370,35 @@ def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
     if args.profile:
         summarise_profile(Path(args.profile))
     return result
+
+
+def prepare_tenants(count: int, issuer: str, per_commit: int = 100) -> list[str]:
+    """COUNT tenants with IdP details, through the portal's own services, audited as usual.
+
+    The services commit each change on its own; here a hundred tenants share a commit (the
+    1,000-tenant row's preparation took minutes of fsyncs and audit-head round trips).
+    """
+    from unittest import mock
+
+    from portal.extensions import db
+    from portal.services.tenants.records import create_tenant, preflight, set_idp
+
+    check = preflight(issuer, "groups", None)  # one discovery fetch for every tenant
+    commit = db.session.commit
+    slugs = []
+    with mock.patch.object(db.session, "commit", db.session.flush):
+        for n in range(count):
+            slug = f"bench-{n:04d}"
+            tenant = create_tenant(slug, f"Bench {n}", [f"https://app{n}.example.com/cb"])
+            set_idp(
+                tenant, issuer=issuer, client_id=f"client-{n}", client_secret=f"s-{n}", check=check
+            )
+            slugs.append(slug)
+            if len(slugs) % per_commit == 0:
+                commit()
+                db.session.expunge_all()  # keep flushes cheap
+    commit()
+    return slugs
 
 
 def wait_for_workers(app, count: int, timeout: float = 180.0) -> None:
@@ -356,6 +431,34 @@ def summarise_profile(folder: Path, top: int = 12) -> None:
     print("hottest leaf functions:")
     for name, count in leaf.most_common(top):
         print(f"  {name:<60} {count / total:6.1%}")
+    cli = folder / "cli.txt"
+    if cli.exists():
+        summarise_cli(cli)
+
+
+CLI_PHASES = (  # the first that matches names the sample's phase
+    ("wait_for (portal/cli/tenants.py", "waiting for the runs (--wait)"),
+    ("queue_onboarding (", "creating and enqueuing the runs"),
+    ("create_app (", "building the app"),
+    ("prepare (portal/cli/needs.py", "the database check before the command"),
+    ("_find_and_load (", "imports"),
+)
+
+
+def summarise_cli(path: Path) -> None:
+    """Where the `onboard --wait` process spends its wall time, by phase (200 Hz, idle included)."""
+    phases: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        phase = next((name for key, name in CLI_PHASES if key in stack), "other (click, Python)")
+        phases[phase] += int(count)
+    print(f"CLI samples: {total} at 200 Hz = {total / 200:.2f} s")
+    for name, count in phases.most_common():
+        print(f"  {name:<44} {count / 200:6.2f} s")
 
 
 def classify(frames: list[str]) -> str:
@@ -371,6 +474,42 @@ def classify(frames: list[str]) -> str:
     if "execute_run" in text:
         return "the engine's own Python"
     return "idle (waiting for a task) or Celery"
+
+
+def phases(app, started_at: float, wall: float) -> dict[str, float]:
+    """Where the wall time went, from the runs' and the calls' own timestamps (seconds)."""
+    from sqlalchemy import func, select
+
+    from portal.extensions import db
+    from portal.models import CognitoCall, Run
+
+    with app.app_context():
+        first_run, last_end, first_start = db.session.execute(
+            select(func.min(Run.created_at), func.max(Run.finished_at), func.min(Run.started_at))
+        ).one()
+        calls = db.session.execute(
+            select(CognitoCall.started_at, CognitoCall.duration_ms).where(
+                CognitoCall.run_id.is_not(None)
+            )
+        ).all()
+    if first_run is None or last_end is None or not calls:
+        return {}
+    first_call = min(at for at, _ in calls).timestamp()
+    last_call = max(at.timestamp() + ms / 1000 for at, ms in calls)
+    return {
+        "cli start to first run committed": first_run.timestamp() - started_at,
+        "first run committed to claimed": first_start.timestamp() - first_run.timestamp(),
+        "claimed to first Cognito call": first_call - first_start.timestamp(),
+        "first to last Cognito call": last_call - first_call,
+        "last call to last run ended": last_end.timestamp() - last_call,
+        "last run ended to CLI exit": started_at + wall - last_end.timestamp(),
+    }
+
+
+def print_phases(found: dict[str, float]) -> None:
+    print("where the wall went (database timestamps):")
+    for name, seconds in found.items():
+        print(f"  {name:<36} {seconds:7.3f} s")
 
 
 def report(app, args, wall: float, exit_code: int, quiet: bool = False) -> dict:
@@ -407,6 +546,7 @@ def report(app, args, wall: float, exit_code: int, quiet: bool = False) -> dict:
     p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)] if latencies else float("nan")
     minimal = minimal_bound_seconds(n, args.pools)
     result = {
+        "broker": args.broker,
         "tenants": n,
         "pools": args.pools,
         "database": args.database,
@@ -454,7 +594,7 @@ def sweep_pool_count(args: argparse.Namespace) -> int:
     return -(-args.with_sweep // SWEEP_POOL_STYLES)
 
 
-def start_sweep(app, env: dict[str, str], args: argparse.Namespace, info: dict, issuer, check):
+def start_sweep(app, env: dict[str, str], args: argparse.Namespace, info: dict, issuer: str):
     """Onboard the sweep's tenants in the last pools (then closed to the batch) and start it."""
     if not args.with_sweep:
         return None
@@ -464,8 +604,9 @@ def start_sweep(app, env: dict[str, str], args: argparse.Namespace, info: dict, 
 
     from portal.extensions import db
     from portal.models import Tenant, UserPool, utcnow
-    from portal.services.tenants.records import create_tenant, set_idp
+    from portal.services.tenants.records import create_tenant, preflight, set_idp
 
+    check = preflight(issuer, "groups", None)  # one discovery fetch for every sweep tenant
     pools = [p["user_pool_id"] for p in info["pools"][args.pools :]]
     slugs = []
     for n in range(args.with_sweep):

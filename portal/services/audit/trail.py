@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event as orm_event
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.models import AuditChainHead, AuditEvent, Tenant, utcnow
@@ -17,6 +21,8 @@ GENESIS = "0" * 64
 SECRET_MARKERS = ("secret", "password", "token", "totp", "key")
 REDACTED = "[redacted]"
 HEAD_ID = 1
+AT_COMMIT = "audit_chain_at_commit"  # session.info flag: chain this session's events at commit
+PENDING = "audit_pending"  # session.info: events recorded, not yet chained
 
 
 def redact(value: Any) -> Any:
@@ -68,19 +74,40 @@ def chained_fields(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def lock_head() -> AuditChainHead:
+def lock_head(session: Session | None = None) -> AuditChainHead:
     """Take the chain's write lock (a row lock on PostgreSQL, the write lock on SQLite)."""
-    db.session.execute(
+    session = session or db.session()
+    session.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == HEAD_ID)
         .values(events=AuditChainHead.events + 0)
     )
-    head = db.session.get(AuditChainHead, HEAD_ID, populate_existing=True)
+    head = session.get(AuditChainHead, HEAD_ID, populate_existing=True)
     if head is None:  # a database made without the migration's seed row
         head = AuditChainHead(id=HEAD_ID, last_hash=GENESIS, last_event_id=None, events=0)
-        db.session.add(head)
-        db.session.flush()
+        session.add(head)
+        session.flush()
     return head
+
+
+@contextlib.contextmanager
+def chained_at_commit() -> Iterator[None]:
+    """Within: events recorded are chained when the transaction commits, not when recorded.
+
+    The chain's head is one row every writer locks until its commit. Taken at the first event,
+    it is held through whatever the transaction does next (a worker's step records, the pool
+    locks of a bulk queueing), so every other writer queues behind it, and a writer holding a
+    pool row while waiting for the head deadlocks with one holding the head while waiting for
+    the pool. Taken last, just before the commit, it is held for four statements and is never
+    held while waiting for anything else.
+    """
+    info = db.session.info
+    before = info.get(AT_COMMIT, False)
+    info[AT_COMMIT] = True
+    try:
+        yield
+    finally:
+        info[AT_COMMIT] = before
 
 
 def record(
@@ -102,9 +129,7 @@ def record(
     body = json.loads(json.dumps(body, default=str))  # what the database will hand back
     if tenant is not None and tenant.id is None:
         db.session.flush()
-    head = lock_head()
     event = AuditEvent(
-        at=utcnow(),
         actor_type=who.type,
         actor_id=who.id,
         actor_label=who.label[:300],
@@ -114,12 +139,40 @@ def record(
         source_ip=who.source_ip,
         user_agent=(who.user_agent or None) and who.user_agent[:512],
         details=body,
-        prev_hash=head.last_hash,
     )
-    event.hash = event_digest(event.prev_hash, event.at, chained_fields(event))
-    db.session.add(event)
-    db.session.flush()
-    head.last_hash = event.hash
-    head.last_event_id = event.id
-    head.events = head.events + 1
+    session = db.session()
+    if session.info.get(AT_COMMIT):
+        if not session.in_transaction():
+            session.begin()  # so that a rollback before any statement still forgets it
+        session.info.setdefault(PENDING, []).append(event)
+        return event
+    _chain(session, [event])
     return event
+
+
+def _chain(session: Session, events: list[AuditEvent]) -> None:
+    """Lock the head, link EVENTS after it in order, add them and move the head."""
+    head = lock_head(session)
+    for event in events:
+        event.at = utcnow()
+        event.prev_hash = head.last_hash
+        event.hash = event_digest(event.prev_hash, event.at, chained_fields(event))
+        session.add(event)
+        head.last_hash = event.hash
+        head.events = head.events + 1
+    session.flush()
+    head.last_event_id = events[-1].id
+
+
+@orm_event.listens_for(Session, "before_commit")
+def _chain_pending(session: Session) -> None:
+    pending = session.info.pop(PENDING, None)
+    if pending:
+        session.flush()  # the transaction's own writes first, outside the head's lock
+        _chain(session, pending)
+
+
+@orm_event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # rolled back or closed: its events go with it
+        session.info.pop(PENDING, None)

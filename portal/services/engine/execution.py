@@ -120,6 +120,11 @@ class LedgerRecorder:
 
 def execute_run(run_id: int, worker: str) -> RunResult:
     """Claim the run and carry out its pending steps in order; safe to call any number of times."""
+    with trail.chained_at_commit():  # dozens of workers write the audit chain: hold it briefly
+        return _execute_run(run_id, worker)
+
+
+def _execute_run(run_id: int, worker: str) -> RunResult:
     lease = RunLease(run_id, worker)
     if not lease.claim():
         return RunResult("not-claimed")

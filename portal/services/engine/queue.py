@@ -173,6 +173,11 @@ def queue_runs(tenants: list[Tenant], prepare) -> list[Run]:
     queued. A chunk that fails (a rival's run, an invalid tenant) is rolled back and done again
     one tenant at a time, so every tenant before the failing one is queued, as if one by one.
     """
+    with trail.chained_at_commit():  # the pools' locks first, the audit chain's at commit
+        return _queue_runs(tenants, prepare)
+
+
+def _queue_runs(tenants: list[Tenant], prepare) -> list[Run]:
     runs: list[Run] = []
     for chunk in chunks(tenants):
         try:

@@ -1,0 +1,39 @@
+"""The dev stack's file broker hands a run to a waiting worker at once, not on its next poll."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from portal import create_app
+from portal.workers import celery_of
+
+
+def test_a_message_on_the_file_broker_reaches_a_waiting_consumer_within_a_quarter_second(
+    tmp_path,
+):
+    app = create_app(
+        {"TESTING": True},
+        settings={
+            "broker_url": f"filesystem://{tmp_path / 'broker'}",
+            "database_url": f"sqlite:///{tmp_path / 'portal.db'}",
+            "instance_path": tmp_path,
+        },
+    )
+    celery = celery_of(app)
+    received: list[float] = []
+    with celery.connection_for_read() as reader, celery.connection_for_write() as writer:
+        inbox = reader.SimpleQueue("file-broker-latency")
+        outbox = writer.SimpleQueue("file-broker-latency")
+        consumer = threading.Thread(
+            target=lambda: (inbox.get(timeout=5).ack(), received.append(time.monotonic()))
+        )
+        consumer.start()
+        time.sleep(0.3)  # the consumer is waiting (polling) before the message exists
+        sent = time.monotonic()
+        outbox.put({"run_id": 1})
+        consumer.join(6)
+        inbox.close()
+        outbox.close()
+    assert received, "the message never arrived"
+    assert received[0] - sent < 0.25, f"seen {received[0] - sent:.2f} s after it was sent"
