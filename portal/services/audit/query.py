@@ -96,6 +96,8 @@ KNOWN_ACTIONS = (
     "user.created",
     "user.password_changed",
     "user.password_reset",
+    "user.password_reset_link_issued",
+    "user.password_reset_by_link",
     "user.totp_enabled",
     "user.totp_disabled",
     "user.role_changed",
