@@ -8,7 +8,8 @@ clients; then the peak RSS of `portal audit export` over every event.
     .venv/bin/python bench/web.py [--tenants 10000] [--events 1000000] [--clients 20]
         [--seconds 20] [--workers 4] [--threads 4]
 
-Uses the PostgreSQL database `bench_web` (re-created) and Redis database 11.
+Uses the PostgreSQL database `bench_web` (re-created) and Redis database 11 (flushed), or
+$BENCH_PG_DATABASE and $BENCH_REDIS_URL: never one a test suite is using at the same time.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgresql://postgres@127.0.0.1:5432/bench_web"
-REDIS_URL = "redis://127.0.0.1:6379/11"
+# Each run owns its database and Redis number: a test suite sharing them would be flushed.
+PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "bench_web")
+PG_URL = f"postgresql://postgres@127.0.0.1:5432/{PG_DATABASE}"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 ADMIN_EMAIL, ADMIN_PASSWORD = "bench-admin@example.com", "bench-password-123"
 
 
@@ -86,8 +89,8 @@ def seed(args, env) -> str:
         REDIS_URL
     ).flushdb()  # sign-in throttling and limiter state of earlier runs
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS bench_web WITH (FORCE)")
-        conn.execute("CREATE DATABASE bench_web")
+        conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
     os.environ.update(env)
     from portal import create_app
     from portal.app import upgrade_database
