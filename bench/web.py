@@ -6,7 +6,13 @@ search), a tenant page, the audit log page and the JSON API list endpoint under 
 clients; then the peak RSS of `portal audit export` over every event.
 
     .venv/bin/python bench/web.py [--tenants 10000] [--events 1000000] [--clients 20]
-        [--seconds 20] [--workers 4] [--threads 4]
+        [--seconds 20] [--workers 4] [--threads 4] [--runs 3] [--reuse] [--no-export]
+
+The saturated measurement needs Debian's `wrk` (`apt-get install -y wrk`); without it (or with
+--python-client) Python threads generate the load, and take a share of the same cores.
+`--runs 3` repeats both measurements of every page three times and ends with each run's
+people-like p95 beside the saturated req/s and the load average when the run began.
+`--reuse` keeps the database a previous run seeded (same --tenants and --events).
 
 Uses the PostgreSQL database `bench_web` (re-created) and Redis database 11 (flushed), or
 $BENCH_PG_DATABASE and $BENCH_REDIS_URL: never one a test suite is using at the same time.
@@ -52,6 +58,13 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="Generate the load with Python threads even when wrk is installed.",
     )
+    parser.add_argument("--runs", type=int, default=1, help="Repeat the measurements.")
+    parser.add_argument(
+        "--reuse", action="store_true", help="Measure the database an earlier run seeded."
+    )
+    parser.add_argument(
+        "--no-export", action="store_true", help="Skip the audit export's memory measurement."
+    )
     parser.add_argument(
         "--think-ms",
         type=float,
@@ -83,11 +96,7 @@ def environment(work: Path) -> dict[str, str]:
 def seed(args, env) -> str:
     """Create the schema, an admin, a pool, N tenants and M chained audit events; return a token."""
     import psycopg
-    import redis
 
-    redis.Redis.from_url(
-        REDIS_URL
-    ).flushdb()  # sign-in throttling and limiter state of earlier runs
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
@@ -378,11 +387,30 @@ def export_memory(env) -> tuple[float, int]:
     return time.monotonic() - started, int(match.group(1)) // 1024 if match else -1
 
 
+def print_summary(summary: list[tuple[int, str, float, dict, dict]], runs: int) -> None:
+    """Per page and run: the people-like p95 (ms) beside the saturated req/s, and the load."""
+    labels = list(dict.fromkeys(label for _, label, _, _, _ in summary))
+    loads = {run: load for run, _, load, _, _ in summary}
+    print("\npeople-like p95 ms (saturated req/s) per run; goal: every p95 < 100 ms")
+    print(f"{'endpoint':<24} " + " ".join(f"{f'run {r}':>16}" for r in range(1, runs + 1)))
+    for label in labels:
+        cells = [
+            f"{people['p95']:>7.1f} ({saturated['rps']:>5.0f})"
+            for _, name, _, saturated, people in summary
+            if name == label
+        ]
+        print(f"{label:<24} " + " ".join(f"{c:>16}" for c in cells))
+    print(f"{'load average (1 min)':<24} " + " ".join(f"{loads[r]:>16.2f}" for r in loads))
+
+
 def main() -> None:
     args = parse_args()
     work = Path(tempfile.mkdtemp(prefix="portal-bench-web-"))
     env = environment(work)
-    token = seed(args, env)
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()  # sign-in throttling, limiter state of earlier runs
+    token = api_token(env) if args.reuse else seed(args, env)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
@@ -436,25 +464,36 @@ def main() -> None:
             f"({'wrk' if use_wrk else 'Python threads'}); "
             f"2) {args.clients} users pausing {args.think_ms:.0f} ms between requests"
         )
-        print(
-            f"{'endpoint':<24} {'mode':<10} {'requests':>8} {'req/s':>7} {'p50 ms':>7} "
-            f"{'p95 ms':>7} {'p99 ms':>7} {'errors':>6}"
-        )
-        for label, path, headers in targets:
-            measure(base, path, users[:1], 2.0, headers)  # warm up
-            if use_wrk:
-                saturated = measure_wrk(base, path, users[0], args.clients, args.seconds, headers)
-            else:
-                saturated = measure(base, path, users, args.seconds, headers)
-            people = measure(base, path, users, args.seconds, headers, think=think)
-            for mode, r in (("saturated", saturated), ("users", people)):
-                print(
-                    f"{label:<24} {mode:<10} {r['requests']:>8} {r['rps']:>7.1f} "
-                    f"{r['p50']:>7.1f} {r['p95']:>7.1f} {r['p99']:>7.1f} {r['errors']:>6}"
-                )
+        summary: list[tuple[int, str, float, dict, dict]] = []
+        for run in range(1, args.runs + 1):
+            load = os.getloadavg()[0]
+            print(f"run {run}/{args.runs}, load average {load:.2f}")
+            print(
+                f"{'endpoint':<24} {'mode':<10} {'requests':>8} {'req/s':>7} {'p50 ms':>7} "
+                f"{'p95 ms':>7} {'p99 ms':>7} {'errors':>6}"
+            )
+            for label, path, headers in targets:
+                measure(base, path, users[:1], 2.0, headers)  # warm up
+                if use_wrk:
+                    saturated = measure_wrk(
+                        base, path, users[0], args.clients, args.seconds, headers
+                    )
+                else:
+                    saturated = measure(base, path, users, args.seconds, headers)
+                people = measure(base, path, users, args.seconds, headers, think=think)
+                summary.append((run, label, load, saturated, people))
+                for mode, r in (("saturated", saturated), ("users", people)):
+                    print(
+                        f"{label:<24} {mode:<10} {r['requests']:>8} {r['rps']:>7.1f} "
+                        f"{r['p50']:>7.1f} {r['p95']:>7.1f} {r['p99']:>7.1f} {r['errors']:>6}",
+                        flush=True,
+                    )
+        print_summary(summary, args.runs)
     finally:
         server.terminate()
         server.wait(30)
+    if args.no_export:
+        return
     seconds, rss_mb = export_memory(env)
     print(
         f"audit export of {args.events} events (JSON Lines): {seconds:.1f} s, peak RSS {rss_mb} MB"
