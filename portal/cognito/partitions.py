@@ -19,6 +19,7 @@ tokens name the regular endpoint even where the API is called through FIPS.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from dataclasses import dataclass
 
@@ -57,8 +58,19 @@ def partition_of(region: str) -> Partition:
     return Partition(name, chosen["dnsSuffix"], HOSTED_UI_SUFFIX.get(name))
 
 
+# What botocore reads to answer use_fips_endpoint: the variable itself, or the shared config
+# file's profile. A new botocore session costs milliseconds (tens under load) and every hosted
+# URL a page or an API list shows asks, so the answer is kept per value of these.
+FIPS_SOURCES = ("AWS_USE_FIPS_ENDPOINT", "AWS_CONFIG_FILE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+
+
 def use_fips() -> bool:
     """boto3's standard FIPS switch (AWS_USE_FIPS_ENDPOINT or use_fips_endpoint in config)."""
+    return _use_fips(tuple(os.environ.get(name) for name in FIPS_SOURCES))
+
+
+@functools.lru_cache(maxsize=8)
+def _use_fips(_sources: tuple[str | None, ...]) -> bool:
     import botocore.session
 
     value = botocore.session.get_session().get_config_variable("use_fips_endpoint")

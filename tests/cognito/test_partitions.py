@@ -45,3 +45,27 @@ def test_partition_names_come_from_botocore_and_reach_the_policy():
     assert partition_of("us-gov-east-1").name == "aws-us-gov"
     assert partition_of("ap-southeast-7").name == "aws"
     assert pool_arn("cn-north-1_X", "cn-north-1", "123456789012").startswith("arn:aws-cn:")
+
+
+def test_fips_switch_is_read_once_per_configuration_not_per_url(monkeypatch):
+    """Each hosted URL asks for the switch; a botocore session per ask made the API list slow."""
+    import botocore.session
+
+    sessions = []
+    real = botocore.session.get_session
+
+    def counting(*args, **kwargs):
+        sessions.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(botocore.session, "get_session", counting)
+    monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", "false")
+    monkeypatch.setenv("AWS_PROFILE", "portal-test-once")  # a key no earlier test cached
+    pool = UserPool(user_pool_id="us-east-1_AbC", region="us-east-1", domain="login")
+    pool.custom_domain = False
+    urls = {pool.cognito_domain_url for _ in range(50)}
+    assert urls == {"https://login.auth.us-east-1.amazoncognito.com"}
+    assert len(sessions) == 1
+    monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", "true")
+    assert pool.cognito_domain_url == "https://login.auth-fips.us-east-1.amazoncognito.com"
+    assert len(sessions) == 2

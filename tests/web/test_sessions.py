@@ -146,6 +146,62 @@ def test_activity_keeps_a_session_alive_and_self_refreshing_pages_do_not(app, si
     assert record.last_seen_at > utcnow() - timedelta(minutes=1)
 
 
+def test_last_seen_is_written_at_most_once_a_minute(app, signed_in, db):
+    staff = signed_in("staff")
+    [record] = _sessions(db, "staff@example.com")
+    seen = utcnow() - timedelta(seconds=58)
+    record.last_seen_at = seen
+    db.session.commit()
+    assert _signed_in(staff)
+    [record] = _sessions(db, "staff@example.com")
+    assert record.last_seen_at == seen  # under a minute old: no write for this request
+    seen = utcnow() - timedelta(seconds=61)
+    record.last_seen_at = seen
+    db.session.commit()
+    assert _signed_in(staff)
+    [record] = _sessions(db, "staff@example.com")
+    assert record.last_seen_at > seen + timedelta(seconds=60)
+
+
+def test_the_idle_timeout_holds_to_the_minute(app, signed_in, db):
+    """Seen 29 min 58 s ago: still signed in. last_seen is not written while it is under a
+    minute old, so a session ends at PORTAL_SESSION_IDLE_MINUTES after the person's last
+    request or up to a minute before it, never after."""
+    staff = signed_in("staff")
+    [record] = _sessions(db, "staff@example.com")
+    record.last_seen_at = utcnow() - timedelta(minutes=29, seconds=58)
+    db.session.commit()
+    assert _signed_in(staff)  # and this request marks the session seen now
+    [record] = _sessions(db, "staff@example.com")
+    assert record.last_seen_at > utcnow() - timedelta(minutes=1)
+    # A request 59 s after that write is not recorded; 29 min 2 s after that request the
+    # recorded time is 30 min 1 s old, and the session has ended (59 s early, within the minute).
+    record.last_seen_at = utcnow() - timedelta(seconds=59)
+    db.session.commit()
+    assert _signed_in(staff)
+    [record] = _sessions(db, "staff@example.com")
+    record.last_seen_at -= timedelta(minutes=29, seconds=2)
+    record.created_at -= timedelta(minutes=29, seconds=2)
+    db.session.commit()
+    refused = staff.get("/tenants", follow_redirects=True)
+    assert "after 30 minutes without activity" in refused.get_data(as_text=True)
+    [record] = _sessions(db, "staff@example.com")
+    assert record.end_reason == "idle"
+
+
+def test_a_disabled_user_or_an_old_session_version_signs_the_browser_out(app, signed_in, db):
+    staff = signed_in("staff")
+    user = _user(db, "staff@example.com")
+    user.session_version += 1  # what a password reset does
+    db.session.commit()
+    assert not _signed_in(staff)
+    auditor = signed_in("auditor")
+    user = _user(db, "auditor@example.com")
+    user.is_enabled = False
+    db.session.commit()
+    assert not _signed_in(auditor)
+
+
 def test_a_session_ends_at_its_absolute_lifetime_however_active(app, signed_in, db):
     staff = signed_in("staff")
     [record] = _sessions(db, "staff@example.com")

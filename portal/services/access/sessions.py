@@ -76,12 +76,26 @@ def lapse_reason(record: UserSession, now: datetime) -> str | None:
     return None
 
 
-def check_session(session_id: str | None, user: User, *, activity: bool = True) -> str | None:
-    """None when SESSION_ID is a live session of USER (and, for ACTIVITY, mark it seen now);
-    else why not. A session found idle or expired is ended here, so it never comes back."""
-    record = find_session(session_id)
-    if record is None or record.user_id != user.id:
-        return Reason.SIGNED_OUT
+def signed_in_user(session_id: str | None, user_id: int) -> tuple[UserSession, User] | None:
+    """The session SESSION_ID of user USER_ID and that user, read in one query (every request
+    of a signed-in browser asks); None when there is no such session of that user."""
+    if not session_id:
+        return None
+    row = db.session.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == _hash(session_id), UserSession.user_id == user_id)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def check_record(record: UserSession, *, activity: bool = True) -> str | None:
+    """None when RECORD is live (and, for ACTIVITY, mark it seen now); else why not.
+
+    last_seen_at is written only when it is SEEN_RESOLUTION old or more, so it may lag the last
+    request by up to that much: a session ends between PORTAL_SESSION_IDLE_MINUTES less one
+    minute and PORTAL_SESSION_IDLE_MINUTES after the last activity, never later.
+    """
     now = utcnow()
     reason = lapse_reason(record, now)
     if reason is not None:

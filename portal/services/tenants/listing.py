@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import lazyload
 
 from portal.extensions import db
 from portal.models import AuditEvent, LinkState, SetupLink, Tenant, TenantStatus, UserPool
@@ -100,6 +101,7 @@ def list_tenants(wanted: TenantFilter, per_page: int = PER_PAGE) -> TenantPage:
         wanted = TenantFilter(wanted.q, wanted.status, wanted.pool, wanted.sort, wanted.desc, page)
     rows = db.session.scalars(
         _filtered(select(Tenant), wanted)
+        .options(lazyload(Tenant.domains))  # the list shows none: skip their query
         .order_by(*order)
         .limit(per_page)
         .offset((page - 1) * per_page)

@@ -11,7 +11,7 @@ from flask import flash, request, session
 from portal.config import current_settings
 from portal.extensions import db
 from portal.models import User
-from portal.services.access.sessions import Reason, check_session
+from portal.services.access.sessions import Reason, check_record, signed_in_user
 from portal.web.extensions import login_manager
 
 SESSION_KEY = "sid"
@@ -26,7 +26,7 @@ def user_of(user_id: str | None) -> User | None:
     if not identifier.isdigit() or not version.isdigit():
         return None
     user = db.session.get(User, int(identifier))
-    if user is None or user.session_version != int(version) or not user.is_enabled:
+    if user is None or not _current_version(user, version):
         return None  # a password change or disabling bumps the version: old sessions end
     return user
 
@@ -45,16 +45,24 @@ def _ended_message(reason: str) -> str | None:
     return "Your session was ended. Sign in again."
 
 
+def _current_version(user: User, version: str) -> bool:
+    return user.session_version == int(version) and user.is_enabled
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = user_of(user_id)
+    """The signed-in user, if the cookie's version is current and its server session lives
+    (the user and the session come in one query: this runs on every request)."""
+    identifier, _, version = (user_id or "").partition(":")
     reason = Reason.SIGNED_OUT
-    if user is not None:
-        name, value = BACKGROUND_HEADER
-        background = request.headers.get(name) == value
-        reason = check_session(session.get(SESSION_KEY), user, activity=not background)
-        if reason is None:
-            return user
+    if identifier.isdigit() and version.isdigit():
+        found = signed_in_user(session.get(SESSION_KEY), int(identifier))
+        if found is not None and _current_version(found[1], version):
+            record, user = found
+            name, value = BACKGROUND_HEADER
+            reason = check_record(record, activity=request.headers.get(name) != value)
+            if reason is None:
+                return user
     session.clear()  # nothing of an ended session is kept, CSRF token included
     message = _ended_message(reason)
     if message:

@@ -1,0 +1,185 @@
+"""Where each page's time goes: session load, queries, template rendering, the rest of Python.
+
+Runs in one process against the database bench/web.py seeded (run that first; this changes
+nothing but a signed-in session and an API token), signed in through the real sign-in form, and
+requests each page of bench/web.py one at a time through the Flask test client. Per request it
+splits the wall time into:
+
+- session: Flask-Login's user load (the user, the server-side session, its last-seen touch)
+  or, on the API, the bearer token's check and its rate limit, with their queries;
+- queries: the SQL the view runs (count and time, from SQLAlchemy's cursor events);
+- template: Jinja rendering, less the queries it triggers (lazy loads, counted under queries);
+- other: everything else (ORM object loading, routing, forms, hooks, the test client);
+- cpu: the Python process's CPU time for the request (PostgreSQL's is not in it), steadier
+  than the wall times when other work shares the cores.
+
+    BENCH_PG_DATABASE=bench_web .venv/bin/python bench/web_profile.py [--requests 200]
+
+Prints the median per page and category, and the queries of one request when --sql is given.
+For a profile of one page: `py-spy record -f raw -o audit.txt -- .venv/bin/python
+bench/web_profile.py --page audit --requests 300`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import web  # noqa: E402  (bench/web.py: the same database, pages and admin)
+
+PAGES = [
+    ("tenants list, search", "/tenants?q=globex&sort=name", False),
+    ("tenant page", "/tenants/tenant-04242", False),
+    ("audit log page", "/audit", False),
+    ("API tenants list", "/api/v1/tenants?per_page=50", True),
+]
+CATEGORIES = ("session", "queries", "template", "other")
+
+
+class Split:
+    """Time per category of the request in flight; SQL is charged to `queries` wherever it runs,
+    and its count to the phase it ran in."""
+
+    def __init__(self) -> None:
+        self.phase: list[str] = ["other"]
+        self.times: dict[str, float] = defaultdict(float)
+        self.counts: dict[str, int] = defaultdict(int)
+        self.statements: list[tuple[float, str]] = []
+        self._sql_started = 0.0
+        self._phase_started: list[float] = []
+
+    def enter(self, phase: str) -> None:
+        self.phase.append(phase)
+        self._phase_started.append(time.perf_counter())
+
+    def leave(self) -> None:
+        phase = self.phase.pop()
+        self.times[phase] += time.perf_counter() - self._phase_started.pop()
+
+    def before_sql(self, *_args: Any) -> None:
+        self._sql_started = time.perf_counter()
+
+    def after_sql(self, _conn, _cursor, statement: str, *_args: Any) -> None:
+        elapsed = time.perf_counter() - self._sql_started
+        self.times["sql:" + self.phase[-1]] += elapsed
+        self.counts[self.phase[-1]] += 1
+        self.statements.append((elapsed, statement))
+
+
+def timed(split: Split, phase: str, function: Callable) -> Callable:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        split.enter(phase)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            split.leave()
+
+    return wrapper
+
+
+def instrument(app, split: Split) -> None:
+    from flask import before_render_template, template_rendered
+    from sqlalchemy import event
+
+    from portal.extensions import db
+    from portal.web.api import auth as api_auth
+    from portal.web.extensions import login_manager
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", split.before_sql)
+    event.listen(engine, "after_cursor_execute", split.after_sql)
+    login_manager._user_callback = timed(split, "session", login_manager._user_callback)
+    for name in ("_token", "_second_factor", "_rate_limit"):
+        setattr(api_auth, name, timed(split, "session", getattr(api_auth, name)))
+
+    def started(*_args: Any, **_kwargs: Any) -> None:
+        split.enter("template")
+
+    def finished(*_args: Any, **_kwargs: Any) -> None:
+        split.leave()
+
+    before_render_template.connect(started, app, weak=False)
+    template_rendered.connect(finished, app, weak=False)
+
+
+def sign_in(client) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/login",
+        data={"csrf_token": token, "email": web.ADMIN_EMAIL, "password": web.ADMIN_PASSWORD},
+    )
+    assert response.status_code == 302, response.status_code
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--sql", action="store_true", help="Print one request's statements.")
+    parser.add_argument("--page", default="", help="Only the pages whose label holds this.")
+    args = parser.parse_args()
+    env = web.environment(Path(tempfile.mkdtemp(prefix="portal-bench-profile-")))
+    token = web.api_token(env)
+    os.environ.update(env)
+    from portal import create_app
+
+    app = create_app()
+    split = Split()
+    instrument(app, split)
+    client = app.test_client()
+    sign_in(client)
+    print(
+        f"{'page':<22} {'total':>6} {'session':>8} {'queries':>8} {'n':>4} "
+        f"{'template':>9} {'other':>6} {'cpu':>6}   (median ms of {args.requests} requests)"
+    )
+    for label, path, api in [p for p in PAGES if args.page in p[0]]:
+        headers = {"Authorization": f"Bearer {token}"} if api else {}
+        samples: dict[str, list[float]] = defaultdict(list)
+        counts: list[int] = []
+        for n in range(args.requests + 10):
+            split.__init__()
+            started, cpu = time.perf_counter(), time.process_time()
+            response = client.get(path, headers=headers)
+            total = time.perf_counter() - started
+            cpu = time.process_time() - cpu
+            assert response.status_code == 200, (path, response.status_code)
+            if n < 10:
+                continue  # warm-up: caches, prepared statements, compiled templates
+            sql = sum(v for k, v in split.times.items() if k.startswith("sql:"))
+            session = split.times["session"] - split.times["sql:session"]
+            template = split.times["template"] - split.times["sql:template"]
+            samples["total"].append(total)
+            samples["cpu"].append(cpu)
+            samples["session"].append(split.times["session"])
+            samples["queries"].append(sql - split.times["sql:session"])
+            samples["template"].append(template)
+            samples["other"].append(total - sql - session - template)
+            counts.append(sum(split.counts.values()))
+        cells = {k: statistics.median(v) * 1000 for k, v in samples.items()}
+        session_queries = split.counts["session"]
+        print(
+            f"{label:<22} {cells['total']:>6.1f} {cells['session']:>5.1f}/{session_queries:<2}"
+            f" {cells['queries']:>8.1f} {statistics.median(counts):>4.0f} "
+            f"{cells['template']:>9.1f} {cells['other']:>6.1f} {cells['cpu']:>6.1f}"
+        )
+        if args.sql:
+            for elapsed, statement in split.statements:
+                print(f"    {elapsed * 1000:6.2f} ms  {' '.join(statement.split())[:160]}")
+
+
+if __name__ == "__main__":
+    main()
