@@ -667,6 +667,7 @@ def stop_sweep(app, sweep) -> dict:
 
     from portal.cognito.quotas import CATEGORY_RPS, category_of
     from portal.config import current_settings
+    from portal.devtools.emulator.ratelimit import busiest_second
     from portal.extensions import db
     from portal.models import CognitoCall
 
@@ -705,16 +706,6 @@ def stop_sweep(app, sweep) -> dict:
     text = f"sweep during the batch: {sweep['counts']['checks']} checks; " + "; ".join(parts)
     print(text, file=sys.stderr)
     return {"sweep": text}
-
-
-def busiest_second(times: list[float]) -> int:
-    times = sorted(times)
-    best, start = 0, 0
-    for end, at in enumerate(times):
-        while at - times[start] >= 1.0:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 if __name__ == "__main__":

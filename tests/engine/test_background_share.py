@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from portal.cognito.quotas import CATEGORY_RPS, category_of
+from portal.devtools.emulator.ratelimit import busiest_second
 from portal.models import DriftFinding, Run, RunStatus, Tenant, UserPool, utcnow
 from portal.services.engine import drift
 from tests.support import factories as f
@@ -24,16 +25,6 @@ from tests.support.workers import wait_until
 
 pytestmark = pytest.mark.slow
 SHARE = 0.05  # below the default: the unrestricted sweep, CPU-bound here, is far above it
-
-
-def busiest_second(times: list[float]) -> int:
-    times = sorted(times)
-    best, start = 0, 0
-    for end, at in enumerate(times):
-        while at - times[start] >= 1.0:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 def sweep_passes(db, ids: list[int], batch_done) -> int:

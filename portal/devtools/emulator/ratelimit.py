@@ -27,6 +27,7 @@ __all__ = [
     "PER_POOL_OPERATION_RPS",
     "RateLimiter",
     "TokenBucket",
+    "busiest_second",
 ]
 
 
@@ -83,3 +84,14 @@ class RateLimiter:
             bucket = self._buckets[key] = TokenBucket(rps, rps, rps, now)
         bucket.refill(now)
         return bucket
+
+
+def busiest_second(times: list[float]) -> int:
+    """The most of TIMES (seconds) in any one-second window: a rate to set beside a quota."""
+    times = sorted(times)
+    best, start = 0, 0
+    for end, at in enumerate(times):
+        while at - times[start] >= 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
