@@ -43,6 +43,21 @@ PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "bench_web")
 PG_URL = f"postgresql://postgres@127.0.0.1:5432/{PG_DATABASE}"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 ADMIN_EMAIL, ADMIN_PASSWORD = "bench-admin@example.com", "bench-password-123"
+# (label, path, through the API): the pages measured here and profiled by bench/web_profile.py.
+PAGES = [
+    ("tenants list, search", "/tenants?q=globex&sort=name", False),
+    ("tenant page", "/tenants/tenant-04242", False),
+    ("audit log page", "/audit", False),
+    # The auditors' filters (issue 17 item 9): a family, a word, part of a tenant's name
+    # (3,333 tenants), part of a slug (10 tenants, merged), part of every actor, no actor.
+    ("audit: action family", "/audit?action=client_secret.", False),
+    ("audit: action word", "/audit?action=secret", False),
+    ("audit: tenant globex", "/audit?tenant=globex", False),
+    ("audit: tenant 10 slugs", "/audit?tenant=tenant-0424", False),
+    ("audit: actor admin", "/audit?actor=admin", False),
+    ("audit: actor, no match", "/audit?actor=nobody", False),
+    ("API tenants list", "/api/v1/tenants?per_page=50", True),
+]
 
 
 def parse_args() -> argparse.Namespace:
@@ -440,24 +455,8 @@ def main() -> None:
                     break
             except requests.RequestException:  # not up yet (or a worker still booting)
                 time.sleep(0.2)
-        targets = [
-            ("tenants list, search", "/tenants?q=globex&sort=name", None),
-            ("tenant page", "/tenants/tenant-04242", None),
-            ("audit log page", "/audit", None),
-            # The auditors' filters (issue 17 item 9): a family, a word, part of a tenant's name
-            # (3,333 tenants), part of a slug (10 tenants, merged), part of every actor, no actor.
-            ("audit: action family", "/audit?action=client_secret.", None),
-            ("audit: action word", "/audit?action=secret", None),
-            ("audit: tenant globex", "/audit?tenant=globex", None),
-            ("audit: tenant 10 slugs", "/audit?tenant=tenant-0424", None),
-            ("audit: actor admin", "/audit?actor=admin", None),
-            ("audit: actor, no match", "/audit?actor=nobody", None),
-            (
-                "API tenants list",
-                "/api/v1/tenants?per_page=50",
-                {"Authorization": f"Bearer {token}"} if token else None,
-            ),
-        ]
+        auth = {"Authorization": f"Bearer {token}"} if token else None
+        targets = [(label, path, auth if api else None) for label, path, api in PAGES]
         print(
             f"{args.tenants} tenants, {args.events} audit events; gunicorn {args.workers} "
             f"workers x {args.threads} threads; {args.clients} concurrent clients, "

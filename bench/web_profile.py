@@ -40,12 +40,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import web  # noqa: E402  (bench/web.py: the same database, pages and admin)
 
-PAGES = [
-    ("tenants list, search", "/tenants?q=globex&sort=name", False),
-    ("tenant page", "/tenants/tenant-04242", False),
-    ("audit log page", "/audit", False),
-    ("API tenants list", "/api/v1/tenants?per_page=50", True),
-]
 CATEGORIES = ("session", "queries", "template", "other")
 
 
@@ -143,10 +137,10 @@ def main() -> None:
     client = app.test_client()
     sign_in(client)
     print(
-        f"{'page':<22} {'total':>6} {'session':>8} {'queries':>8} {'n':>4} "
+        f"{'page':<24} {'total':>6} {'session':>8} {'queries':>8} {'n':>4} "
         f"{'template':>9} {'other':>6} {'cpu':>6}   (median ms of {args.requests} requests)"
     )
-    for label, path, api in [p for p in PAGES if args.page in p[0]]:
+    for label, path, api in [p for p in web.PAGES if args.page in p[0]]:
         headers = {"Authorization": f"Bearer {token}"} if api else {}
         samples: dict[str, list[float]] = defaultdict(list)
         counts: list[int] = []
@@ -172,7 +166,7 @@ def main() -> None:
         cells = {k: statistics.median(v) * 1000 for k, v in samples.items()}
         session_queries = split.counts["session"]
         print(
-            f"{label:<22} {cells['total']:>6.1f} {cells['session']:>5.1f}/{session_queries:<2}"
+            f"{label:<24} {cells['total']:>6.1f} {cells['session']:>5.1f}/{session_queries:<2}"
             f" {cells['queries']:>8.1f} {statistics.median(counts):>4.0f} "
             f"{cells['template']:>9.1f} {cells['other']:>6.1f} {cells['cpu']:>6.1f}"
         )

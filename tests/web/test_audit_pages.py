@@ -308,6 +308,13 @@ def test_the_filter_offers_choices_matches_parts_and_shows_removable_chips(signe
     page = browser.get("/audit?action=secret").get_data(as_text=True)
     assert '<option selected value="secret">Containing “secret”</option>' in page
     assert "Action contains “secret”" in page
+    # The pick-list's HTML is kept between pages: each page still selects its own action.
+    family = browser.get("/audit?action=client_secret.").get_data(as_text=True)
+    assert '<option selected value="client_secret.">' in family
+    assert "Containing “secret”" not in family
+    plain = browser.get("/audit").get_data(as_text=True)
+    action_select = re.search(r'<select[^>]*name="action".*?</select>', plain, re.S).group(0)
+    assert re.findall(r"<option selected[^>]*>", action_select) == ['<option selected value="">']
     assert set(re.findall(r'<code class="action">([^<]+)</code>', page.replace("<wbr>", ""))) == {
         "client_secret.kept",
         "secret.revealed",

@@ -23,7 +23,7 @@ from portal.services.audit.query import (
     AuditFilter,
     export_rows,
     filter_conditions,
-    matching_tenant_ids,
+    tenants_matching,
 )
 from portal.services.audit.verifications import latest_result, result_dict
 
@@ -64,8 +64,8 @@ def begin_export(flt: AuditFilter, fmt: str) -> ExportPlan:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     filter_conditions(flt)  # an unknown tenant or a reversed date range fails here, unaudited
     # The export of one tenant's history is part of that history.
-    tenant_ids = matching_tenant_ids(flt.tenant) if flt.tenant else []
-    tenant = db.session.get(Tenant, tenant_ids[0]) if len(tenant_ids) == 1 else None
+    ids = list(db.session.scalars(tenants_matching(flt.tenant).limit(2))) if flt.tenant else []
+    tenant = db.session.get(Tenant, ids[0]) if len(ids) == 1 else None
     event = trail.record("audit.exported", tenant, format=fmt, filter=flt.to_dict())
     db.session.commit()
     head = current_head()

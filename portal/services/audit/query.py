@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
-    bindparam,
     false,
     func,
     or_,
@@ -192,18 +191,6 @@ def tenants_matching(text: str) -> Select[tuple[int]]:
     return select(Tenant.id).where(tenant_contains(text))
 
 
-def matching_tenant_ids(text: str) -> list[int]:
-    """Ids of the tenants whose slug or name contains TEXT, ignoring case."""
-    return list(db.session.scalars(tenants_matching(text).order_by(Tenant.id)))
-
-
-def _one_of(column: Any, values: list[int]) -> ColumnElement[bool]:
-    """COLUMN IN VALUES, the ids written into the statement: PostgreSQL then hashes the list
-    (0.3 ms for 3,333 tenants against 8 ms for an array parameter it searches row by row), and
-    SQLite has no cap on bound parameters to meet. They are integers read from the database."""
-    return column.in_(bindparam(None, values, expanding=True, literal_execute=True))
-
-
 # Up to this many matching tenants, a page reads each tenant's newest events through
 # (tenant_id, id) and merges them; beyond it they are common enough to find walking the ids.
 MERGE_TENANTS = 50
@@ -232,12 +219,18 @@ def _conditions(flt: AuditFilter) -> _Conditions:
     tenant_ids: list[int] | None = None
     tenant_cond: ColumnElement[bool] | None = None
     if flt.tenant:
-        tenant_ids = matching_tenant_ids(flt.tenant)
-        if not tenant_ids:
+        # One short look tells none, a few, or many: a few are read tenant by tenant; many are a
+        # semi-join, so PostgreSQL walks the newest events and probes each one's tenant (1 ms for
+        # 3,333 of 10,000 tenants, where fetching their ids and writing them into the statement
+        # took 10 ms and as much Python).
+        found = list(db.session.scalars(tenants_matching(flt.tenant).limit(MERGE_TENANTS + 1)))
+        if not found:
             raise ValidationError("tenant", f"no tenant's slug or name contains “{flt.tenant}”")
-        tenant_cond = _one_of(AuditEvent.tenant_id, tenant_ids)
-        if len(tenant_ids) > MERGE_TENANTS:
-            tenant_ids = None
+        if len(found) <= MERGE_TENANTS:
+            tenant_ids = sorted(found)
+            tenant_cond = AuditEvent.tenant_id.in_(tenant_ids)
+        else:
+            tenant_cond = AuditEvent.tenant_id.in_(tenants_matching(flt.tenant))
     conds: list[ColumnElement[bool]] = []
     if flt.actor:
         # On PostgreSQL a trigram index on lower(actor_label) finds a rare actor without a scan.

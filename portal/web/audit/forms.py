@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import DateField, SelectField, StringField, SubmitField
 from wtforms.validators import Length, Optional, ValidationError
+from wtforms.widgets import Select
 
 from portal.services.audit.query import (
     ACTOR_TYPES,
@@ -33,6 +35,30 @@ def action_choices() -> dict[str, list[tuple[str, str]]]:
     return groups
 
 
+class RememberedSelect(Select):
+    """A select whose HTML is kept per choices, selection and attributes.
+
+    The action pick-list has 130 options; wtforms wrote them out on every page of the log, 3 ms
+    of its 17. What it writes depends only on what the key holds, so a page reuses it.
+    """
+
+    def __init__(self, most: int = 256) -> None:
+        super().__init__()
+        self._kept: dict[tuple, Markup] = {}
+        self._most = most
+
+    def __call__(self, field, **kwargs) -> Markup:
+        choices = tuple((group, tuple(options)) for group, options in field.choices.items())
+        key = (field.id, field.name, field.data, choices, tuple(sorted(kwargs.items())))
+        html = self._kept.get(key)
+        if html is None:
+            html = super().__call__(field, **kwargs)
+            if len(self._kept) >= self._most:
+                self._kept.clear()
+            self._kept[key] = html
+        return html
+
+
 class FilterForm(FlaskForm):
     class Meta:
         csrf = False  # a search form read with GET: it changes nothing
@@ -48,7 +74,13 @@ class FilterForm(FlaskForm):
     )
     # Any text is accepted (the CLI, the API and old links send words and families too); one the
     # list lacks is added to it, so the select shows the filter in force.
-    action = SelectField("Action", choices=action_choices, default="", validate_choice=False)
+    action = SelectField(
+        "Action",
+        choices=action_choices,
+        default="",
+        validate_choice=False,
+        widget=RememberedSelect(),
+    )
     request_id = StringField("Request id", validators=[Optional(), Length(max=64)])
     since = DateField(
         "From (UTC)",

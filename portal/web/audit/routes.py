@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import (
     Blueprint,
     Response,
@@ -75,7 +77,9 @@ def _utc_ms(moment):
 def _audit_filter_url(**changes) -> str:
     """The log's address with the current filter changed by CHANGES (cursors dropped)."""
     args = {**_filter_args(), **{k: v for k, v in changes.items() if v not in (None, "")}}
-    return url_for("audit.log", **args)
+    if "audit_log_path" not in g:  # a page links 150 times: build the route once
+        g.audit_log_path = url_for("audit.log")
+    return f"{g.audit_log_path}?{urlencode(args)}" if args else g.audit_log_path
 
 
 @bp.app_template_global("audit_filter_without")
