@@ -10,18 +10,9 @@ from portal.services.audit.actors import acting_as
 from portal.services.tenants.records import create_tenant
 from tests.support import factories as f
 from tests.support.audit import seed_events
-from tests.support.browser import overflows_horizontally, screenshot, unlabelled_fields
-from tests.support.web import PASSWORDS
+from tests.support.browser import overflows_horizontally, screenshot, sign_in, unlabelled_fields
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def sign_in_as_auditor(page, base: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill("auditor@example.com")
-    page.get_by_label("Password").fill(PASSWORDS["auditor"])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
 
 
 def shown_actions(page) -> list[str]:
@@ -39,7 +30,7 @@ def test_an_action_family_and_part_of_a_tenant_narrow_the_log_and_chips_undo_the
     seed_events(db, 1, "client_secret.kept", tenant=us)
     seed_events(db, 1, "secret.revealed", tenant=us)
     seed_events(db, 2, "client_secret.kept", tenant=acme)
-    sign_in_as_auditor(page, live_server)
+    sign_in(page, live_server, "auditor")
     page.goto(f"{live_server}/audit")
     assert unlabelled_fields(page) == []
 

@@ -11,18 +11,9 @@ from portal.services.audit.actors import SYSTEM, acting_as
 from portal.services.audit.verifications import run_verification
 from tests.support import factories as f
 from tests.support.audit import as_superuser
-from tests.support.browser import overflows_horizontally, screenshot, unlabelled_fields
-from tests.support.web import PASSWORDS
+from tests.support.browser import overflows_horizontally, screenshot, sign_in, unlabelled_fields
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def sign_in_as_auditor(page, base: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill("auditor@example.com")
-    page.get_by_label("Password").fill(PASSWORDS["auditor"])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
 
 
 def test_verify_now_shows_the_tampered_event_without_a_reload(
@@ -32,7 +23,7 @@ def test_verify_now_shows_the_tampered_event_without_a_reload(
     [run] = f.onboard(f.tenant("acme", oidc_idp))
     assert f.run_now(run) == "succeeded"
     as_superuser(db, "UPDATE audit_events SET actor_label = 'forged' WHERE id = 5")
-    sign_in_as_auditor(page, live_server)
+    sign_in(page, live_server, "auditor")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
     expect(page.locator("#chain-status")).to_contain_text("not been verified yet")

@@ -12,21 +12,12 @@ from portal.models import AuditEvent, Run, RunStatus
 from portal.services.audit.actors import acting_as
 from portal.services.engine import lifecycle
 from tests.support import factories as f
-from tests.support.browser import overflows_horizontally, screenshot, sideways
+from tests.support.browser import overflows_horizontally, screenshot, sideways, sign_in
 from tests.support.selfservice import new_link, ready_tenant
 from tests.support.settings import set_settings
-from tests.support.web import PASSWORDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 WIZARD_STEPS = ("app-client", "attributes", "provider", "attach", "managed-login", "review")
-
-
-def sign_in(page, base: str, role: str = "staff") -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill(f"{role}@example.com")
-    page.get_by_label("Password").fill(PASSWORDS[role])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
 
 
 def both_sizes(page, name: str) -> None:

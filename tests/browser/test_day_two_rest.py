@@ -10,10 +10,9 @@ from portal.models import Tenant
 from portal.services.audit.actors import acting_as
 from portal.services.tenants.records import create_tenant
 from tests.support import factories as f
-from tests.support.browser import overflows_horizontally, screenshot, sideways
+from tests.support.browser import overflows_horizontally, screenshot, sideways, sign_in
 from tests.support.selfservice import new_link, ready_tenant
 from tests.support.settings import set_settings
-from tests.support.web import PASSWORDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 NEW_PASSWORD = "correct-horse-battery-42"
@@ -35,14 +34,6 @@ OUT_OF_CARD = """(selector) => { const out = [];
       if (r.width > 0 && r.right > edge + 1) out.push(el.tagName.toLowerCase() + ' ' + r.right);
     });
   }); return out.slice(0, 5); }"""
-
-
-def sign_in(page, base: str, role: str, password: str | None = None) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill(f"{role}@example.com")
-    page.get_by_label("Password").fill(password or PASSWORDS[role])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
 
 
 def at_both_widths(page, name: str) -> None:

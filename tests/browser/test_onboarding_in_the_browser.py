@@ -8,19 +8,16 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support import factories as f
-from tests.support.browser import SCREENSHOTS, overflows_horizontally, screenshot, unlabelled_fields
-from tests.support.web import PASSWORDS
+from tests.support.browser import (
+    SCREENSHOTS,
+    overflows_horizontally,
+    screenshot,
+    sign_in,
+    unlabelled_fields,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CALLBACK = "https://app.acme.test/api/oidc/cognito/callback/"
-
-
-def sign_in(page, base: str, role: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill(f"{role}@example.com")
-    page.get_by_label("Password").fill(PASSWORDS[role])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
 
 
 def assert_accessible(page) -> None:

@@ -9,22 +9,13 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.models import UserSession, utcnow
-from tests.support.browser import overflows_horizontally, unlabelled_fields
-from tests.support.web import PASSWORDS
+from tests.support.browser import overflows_horizontally, sign_in, unlabelled_fields
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def sign_in_as_staff(page, base: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mail").fill("staff@example.com")
-    page.get_by_label("Password").fill(PASSWORDS["staff"])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
-
-
 def test_signing_out_ends_a_copy_of_the_session_cookie(chromium, page, live_server, users, db):
-    sign_in_as_staff(page, live_server)
+    sign_in(page, live_server, "staff")
     thief = chromium.new_context()
     thief.add_cookies(page.context.cookies())
     stolen = thief.new_page()
@@ -40,7 +31,7 @@ def test_signing_out_ends_a_copy_of_the_session_cookie(chromium, page, live_serv
 
 
 def test_an_idle_session_ends_and_the_account_page_lists_sessions(page, live_server, users, db):
-    sign_in_as_staff(page, live_server)
+    sign_in(page, live_server, "staff")
     page.goto(f"{live_server}/account")
     sessions = page.locator("#sessions")
     expect(sessions.get_by_text("this browser")).to_be_visible()

@@ -90,3 +90,16 @@ def sideways(page) -> list[str]:
             });
             return out.slice(0, 5).map(o => o.name); }"""
     )
+
+
+def sign_in(page, base: str, role: str = "staff", password: str | None = None) -> None:
+    """Sign in through the form as ROLE@example.com (the `users` fixture's accounts)."""
+    from playwright.sync_api import expect
+
+    from tests.support.web import PASSWORDS
+
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(f"{role}@example.com")
+    page.get_by_label("Password").fill(password or PASSWORDS[role])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
