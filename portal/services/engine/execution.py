@@ -51,6 +51,7 @@ class RunLease:
         self.seconds = current_settings().run_lease_seconds
 
     def claim(self) -> bool:
+        """Take the run in the current transaction; the caller commits (or rolls back)."""
         now = utcnow()
         result = db.session.execute(
             update(Run)
@@ -71,8 +72,10 @@ class RunLease:
             )
             .execution_options(synchronize_session=False)
         )
-        db.session.commit()
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            db.session.rollback()
+            return False
+        return True  # uncommitted: the caller commits the claim with the run's start
 
     # When only recording what happened, a renewal this recent still proves the claim. Before
     # every Cognito write and at every step boundary the claim is always checked, so a
@@ -128,9 +131,13 @@ def _execute_run(run_id: int, worker: str) -> RunResult:
     lease = RunLease(run_id, worker)
     if not lease.claim():
         return RunResult("not-claimed")
-    run = db.session.get(Run, run_id)
-    tenant = db.session.get(Tenant, run.tenant_id)
+    # The claim is not committed yet: the run's start is committed with it, one transaction
+    # through the audit chain's head instead of two. Killed before that commit, the run is as
+    # it was (queued, or running with the lease that made it claimable); after it, as before.
+    run = db.session.get(Run, run_id, populate_existing=True)
+    tenant = db.session.get(Tenant, run.tenant_id, populate_existing=True)
     if run.claims > MAX_CLAIMS:
+        db.session.commit()  # the claim, so that _fail's rollback keeps it
         return _fail(
             run,
             tenant,
@@ -172,9 +179,8 @@ def _execute_run(run_id: int, worker: str) -> RunResult:
         return _postpone(run, tenant, run.steps[0], lease, error)
     except CognitoError as error:
         return _fail(run, tenant, None, error)
-    for step in run.steps:
-        if step.status in (StepStatus.SUCCEEDED, StepStatus.SKIPPED):
-            continue
+    pending = [s for s in run.steps if s.status not in (StepStatus.SUCCEEDED, StepStatus.SKIPPED)]
+    for step in pending:
         recorder.step_id = step.id
         step.status, step.attempts = StepStatus.RUNNING, step.attempts + 1
         step.started_at = step.started_at or utcnow()
@@ -194,8 +200,11 @@ def _execute_run(run_id: int, worker: str) -> RunResult:
             lease.renew()
         except LeaseLost:
             return RunResult("lost")
-        db.session.commit()
-        announce(run.id, RunStatus.RUNNING)
+        if step is not pending[-1]:
+            db.session.commit()
+            announce(run.id, RunStatus.RUNNING)
+    # The last step's facts and the run's success in one commit (one pass through the audit
+    # chain's head, not two); killed before it, the run resumes at that step as before.
     return _succeed(run, tenant)
 
 
@@ -206,6 +215,7 @@ def _intent(tenant: Tenant, lease: RunLease, name: str, value: object = True) ->
 
 
 def _succeed(run: Run, tenant: Tenant) -> RunResult:
+    """Finish the run in the current transaction (with its last step's facts, if any)."""
     run.status, run.finished_at, run.lease_until = RunStatus.SUCCEEDED, utcnow(), None
     kinds.on_success(run, tenant)
     db.session.commit()
