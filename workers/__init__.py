@@ -120,7 +120,7 @@ def _transport_options(broker: str, make_folders: bool) -> dict[str, object]:
 
 
 def _warm_clients_on_start(celery_app: Celery, app: Flask) -> None:
-    """Build the boto3 clients a worker will need before its first task, not during it."""
+    """Build the boto3 clients and compile the queries a worker's first task needs, before it."""
     from celery.signals import worker_ready
 
     @worker_ready.connect(weak=False)
@@ -130,10 +130,14 @@ def _warm_clients_on_start(celery_app: Celery, app: Flask) -> None:
         from portal.cognito.gateway import make_client
         from portal.extensions import db
         from portal.models import UserPool
+        from portal.observability import metrics
+        from portal.services.engine.execution import warm_up
 
+        metrics.warm_up()
         with app.app_context():
             try:
                 regions = set(db.session.scalars(select(UserPool.region)))
+                warm_up()  # the first run's reads compiled now, not after its claim
             except Exception:
                 return
             finally:
