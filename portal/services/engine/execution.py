@@ -22,6 +22,7 @@ from portal.models import (
     utcnow,
 )
 from portal.observability import metrics
+from portal.services import events
 from portal.services.audit import trail
 from portal.services.engine import kinds
 from portal.services.engine.ledger import ledger_row
@@ -214,8 +215,11 @@ def warm_up() -> None:
     SQLAlchemy compiles a statement on its first use in a process and caches it. A worker's
     first run spent about 0.2 s (py-spy, an idle machine) compiling the tenant's select (its pool
     joined, its domains loaded after) between its claim and its first Cognito call: the single
-    tenant of a fresh worker waited for it. The newest run is read, nothing is written.
+    tenant of a fresh worker waited for it. The newest run is read, nothing is written. The
+    listeners of a run's outcome (webhooks, setup links) are imported now too, not during the
+    first run's last commit.
     """
+    events.portal_listeners()
     try:
         run_id = db.session.scalar(select(func.max(Run.id)))
         if run_id is None:
