@@ -66,11 +66,10 @@ def celery_init_app(app: Flask, make_folders: bool = True) -> Celery:
     # The task modules are imported by worker and beat processes (include=), not by every
     # process that only sends a task by name.
     celery_app = Celery(app.name, task_cls=FlaskTask, include=TASK_MODULES)
+    broker_url, transport_options = broker_transport(broker, make_folders)
     celery_app.config_from_object(
         {
-            "broker_url": "filesystem://localhost/"
-            if broker.startswith("filesystem://")
-            else broker,
+            "broker_url": broker_url,
             "task_ignore_result": True,
             "result_backend": None,
             "task_acks_late": True,
@@ -79,7 +78,7 @@ def celery_init_app(app: Flask, make_folders: bool = True) -> Celery:
             "task_serializer": "json",
             "accept_content": ["json"],
             "broker_connection_retry_on_startup": True,
-            "broker_transport_options": _transport_options(broker, make_folders),
+            "broker_transport_options": transport_options,
             "beat_schedule": BEAT_SCHEDULE,
             "worker_hijack_root_logger": False,
         }
@@ -88,6 +87,12 @@ def celery_init_app(app: Flask, make_folders: bool = True) -> Celery:
     app.extensions["celery"] = celery_app
     _warm_clients_on_start(celery_app, app)
     return celery_app
+
+
+def broker_transport(broker: str, make_folders: bool) -> tuple[str, dict[str, object]]:
+    """The kombu URL and transport options of BROKER (the setting), for Celery and the producer."""
+    url = "filesystem://localhost/" if broker.startswith("filesystem://") else broker
+    return url, _transport_options(broker, make_folders)
 
 
 def _transport_options(broker: str, make_folders: bool) -> dict[str, object]:
@@ -115,7 +120,7 @@ def _transport_options(broker: str, make_folders: bool) -> dict[str, object]:
 
 
 def _warm_clients_on_start(celery_app: Celery, app: Flask) -> None:
-    """Build the boto3 clients a worker will need before its first task, not during it."""
+    """Build the boto3 clients and compile the queries a worker's first task needs, before it."""
     from celery.signals import worker_ready
 
     @worker_ready.connect(weak=False)
@@ -125,10 +130,14 @@ def _warm_clients_on_start(celery_app: Celery, app: Flask) -> None:
         from portal.cognito.gateway import make_client
         from portal.extensions import db
         from portal.models import UserPool
+        from portal.observability import metrics
+        from portal.services.engine.execution import warm_up
 
+        metrics.warm_up()
         with app.app_context():
             try:
                 regions = set(db.session.scalars(select(UserPool.region)))
+                warm_up()  # the first run's reads compiled now, not after its claim
             except Exception:
                 return
             finally:

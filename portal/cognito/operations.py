@@ -15,8 +15,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import botocore.session
-
 GATEWAY_METHODS = ("call", "paginate")
 SERVICE = "cognito-idp"
 
@@ -93,6 +91,8 @@ def used_operations() -> tuple[str, ...]:
 @functools.lru_cache(maxsize=1)
 def service_model():
     """botocore's model of cognito-idp (shipped with botocore: no network)."""
+    import botocore.session  # 0.1 s: not for the commands that only queue runs
+
     return botocore.session.get_session().get_service_model(SERVICE)
 
 

@@ -71,6 +71,12 @@ def _never_raise(func: F) -> F:
 
 
 @_never_raise
+def warm_up() -> None:
+    """Make the counters now (a worker starting), not in its first run's first Cognito call."""
+    _metrics()
+
+
+@_never_raise
 def record_cognito_call(operation: str, outcome: str, seconds: float) -> None:
     """One attempt at a Cognito operation (the gateway calls this once per attempt)."""
     metrics = _metrics()

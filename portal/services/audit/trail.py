@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event as orm_event
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
@@ -74,20 +74,52 @@ def chained_fields(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def lock_head(session: Session | None = None) -> AuditChainHead:
-    """Take the chain's write lock (a row lock on PostgreSQL, the write lock on SQLite)."""
+def lock_head(session: Session | None = None, appending: int = 0) -> tuple[str, int]:
+    """Take the chain's write lock and read the head in one statement: (last hash, events).
+
+    A row lock on PostgreSQL, the write lock on SQLite; held until the transaction ends.
+    APPENDING events are counted on the head in the same statement.
+    """
     session = session or db.session()
+    if not _returning_supported(session):
+        return _lock_head_then_read(session, appending)
+    row = session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == HEAD_ID)
+        .values(events=AuditChainHead.events + appending)
+        .returning(AuditChainHead.last_hash, AuditChainHead.events)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:  # a database made without the migration's seed row
+        return _seed_head(session, appending)
+    return row.last_hash, row.events - appending
+
+
+def _returning_supported(session: Session) -> bool:
+    """UPDATE ... RETURNING: PostgreSQL, and SQLite from 3.35 on."""
+    dialect = session.get_bind().dialect
+    return bool(getattr(dialect, "update_returning", False))
+
+
+def _lock_head_then_read(session: Session, appending: int) -> tuple[str, int]:
     session.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == HEAD_ID)
-        .values(events=AuditChainHead.events + 0)
+        .values(events=AuditChainHead.events + appending)
+        .execution_options(synchronize_session=False)
     )
-    head = session.get(AuditChainHead, HEAD_ID, populate_existing=True)
-    if head is None:  # a database made without the migration's seed row
-        head = AuditChainHead(id=HEAD_ID, last_hash=GENESIS, last_event_id=None, events=0)
-        session.add(head)
-        session.flush()
-    return head
+    row = session.execute(
+        select(AuditChainHead.last_hash, AuditChainHead.events).where(AuditChainHead.id == HEAD_ID)
+    ).first()
+    if row is None:
+        return _seed_head(session, appending)
+    return row.last_hash, row.events - appending
+
+
+def _seed_head(session: Session, appending: int) -> tuple[str, int]:
+    session.add(AuditChainHead(id=HEAD_ID, last_hash=GENESIS, last_event_id=None, events=appending))
+    session.flush()
+    return GENESIS, 0
 
 
 @contextlib.contextmanager
@@ -151,17 +183,29 @@ def record(
 
 
 def _chain(session: Session, events: list[AuditEvent]) -> None:
-    """Lock the head, link EVENTS after it in order, add them and move the head."""
-    head = lock_head(session)
+    """Lock the head, link EVENTS after it in order, add them and move the head.
+
+    Three statements hold the head: the UPDATE ... RETURNING that locks it, counts the events and
+    reads the last hash; the INSERT of the events (their ids come in chain order because they are
+    taken under the lock); the UPDATE that moves the head to the last of them.
+    """
+    prev_hash, _ = lock_head(session, appending=len(events))
     for event in events:
         event.at = utcnow()
-        event.prev_hash = head.last_hash
+        event.prev_hash = prev_hash
         event.hash = event_digest(event.prev_hash, event.at, chained_fields(event))
         session.add(event)
-        head.last_hash = event.hash
-        head.events = head.events + 1
+        prev_hash = event.hash
     session.flush()
-    head.last_event_id = events[-1].id
+    session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == HEAD_ID)
+        .values(last_hash=prev_hash, last_event_id=events[-1].id)
+        .execution_options(synchronize_session=False)
+    )
+    head = session.identity_map.get(session.identity_key(AuditChainHead, HEAD_ID))  # type: ignore[arg-type]
+    if head is not None:  # a copy loaded earlier in this session is now out of date
+        session.expire(head)
 
 
 @orm_event.listens_for(Session, "before_commit")

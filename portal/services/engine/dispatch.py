@@ -9,6 +9,7 @@ from flask import current_app
 from portal.observability.context import message_headers
 from portal.services.engine.gateways import mark_demand
 from portal.workers import celery_of
+from portal.workers.producer import producer_of
 
 log = logging.getLogger(__name__)
 RUN_TASK = "portal.run"
@@ -16,14 +17,13 @@ RUN_TASK = "portal.run"
 
 def enqueue_run(run_id: int, countdown: float | None = None) -> bool:
     """Send the run's id to the broker; if the broker is down the stale-run sweep sends it later."""
-    celery = celery_of(current_app)
     try:
         mark_demand()  # background Cognito work yields from now, not from the run's first call
     except Exception as exc:  # it yields from the run's first call then
         log.warning("could not mark runs as queued (%s)", type(exc).__name__)
     try:
         # The request id travels in the message headers (ops), never in the arguments.
-        celery.send_task(RUN_TASK, args=[run_id], countdown=countdown, headers=message_headers())
+        _send(RUN_TASK, [run_id], countdown, message_headers())
     except Exception as exc:
         log.warning(
             "could not enqueue run %s (%s); the stale-run sweep will retry",
@@ -32,3 +32,17 @@ def enqueue_run(run_id: int, countdown: float | None = None) -> bool:
         )
         return False
     return True
+
+
+def _send(name: str, args: list, countdown: float | None, headers: dict[str, str]) -> None:
+    """Through this process's Celery app if it has one (a worker), else with kombu alone.
+
+    The CLI and the web only send: building Celery's app for that was most of the cost of
+    sending `portal tenants onboard X`'s one message. A delayed send (a worker's retry) keeps
+    Celery's ETA handling.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if countdown is None and "celery" not in app.extensions:
+        producer_of(app).send(name, args, headers)
+    else:
+        celery_of(app).send_task(name, args=args, countdown=countdown, headers=headers)
