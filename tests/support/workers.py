@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +99,17 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
             return True
         time.sleep(interval)
     return predicate()
+
+
+def file_broker_app(folder: Path):
+    """The portal on the dev stack's file broker and an SQLite database, both in FOLDER."""
+    from portal import create_app
+
+    return create_app(
+        {"TESTING": True},
+        settings={
+            "broker_url": f"filesystem://{folder / 'broker'}",
+            "database_url": f"sqlite:///{folder / 'portal.db'}",
+            "instance_path": folder,
+        },
+    )

@@ -5,21 +5,14 @@ from __future__ import annotations
 import threading
 import time
 
-from portal import create_app
 from portal.workers import celery_of
+from tests.support.workers import file_broker_app
 
 
 def test_a_message_on_the_file_broker_reaches_a_waiting_consumer_within_a_quarter_second(
     tmp_path,
 ):
-    app = create_app(
-        {"TESTING": True},
-        settings={
-            "broker_url": f"filesystem://{tmp_path / 'broker'}",
-            "database_url": f"sqlite:///{tmp_path / 'portal.db'}",
-            "instance_path": tmp_path,
-        },
-    )
+    app = file_broker_app(tmp_path)
     celery = celery_of(app)
     received: list[float] = []
     with celery.connection_for_read() as reader, celery.connection_for_write() as writer:

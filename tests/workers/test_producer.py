@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from portal import create_app
 from portal.workers import celery_of
 from portal.workers.producer import producer_of
 from tests.support import factories as f
-from tests.support.workers import ROOT
+from tests.support.workers import ROOT, file_broker_app
 
 # What differs between two sends of the same task by nature: ids, the sending process, the reply
 # queue of a Celery app that keeps no results.
@@ -34,14 +33,7 @@ def comparable(message: dict) -> dict:
 
 
 def test_the_producer_sends_what_celery_sends(tmp_path):
-    app = create_app(
-        {"TESTING": True},
-        settings={
-            "broker_url": f"filesystem://{tmp_path / 'broker'}",
-            "database_url": f"sqlite:///{tmp_path / 'portal.db'}",
-            "instance_path": tmp_path,
-        },
-    )
+    app = file_broker_app(tmp_path)
     headers = {"portal_request_id": "req-1234"}
     producer_of(app).send("portal.run", [42], headers)
     [ours] = sent_messages(tmp_path / "broker")
