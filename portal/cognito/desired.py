@@ -85,13 +85,13 @@ class DesiredTenant:
         return ("email_verified",) if self.email_verified_claim else ()
 
     def base_client_config(self) -> dict[str, Any]:
-        """The app client as step 1 creates it: confidential, no identity provider yet."""
+        """The app client as created before its provider exists: confidential, no provider."""
         if self.adopted is not None:
             from portal.cognito.adopted import CREATE_ONLY_CLIENT_FIELDS
 
             # Created under the tenant's own unique name, so a crash before the id is recorded
             # finds it by name; step 4 then gives it the name it was adopted with.
-            # Custom attributes may not exist yet (step 2 adds them): step 4 sets the full lists.
+            # Step 4 sets the full attribute lists.
             config = {
                 k: v for k, v in self.adopted.client.items() if k not in CREATE_ONLY_CLIENT_FIELDS
             } | {"ClientName": self.client_name}

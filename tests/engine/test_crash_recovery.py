@@ -46,10 +46,9 @@ def resources(pool_id: str, tenant: Tenant) -> tuple[int, int, int]:
 @pytest.mark.parametrize(
     "operation",
     [
-        "CreateUserPoolClient",
         "AddCustomAttributes",
         "CreateIdentityProvider",
-        "UpdateUserPoolClient",
+        "CreateUserPoolClient",
         "CreateManagedLoginBranding",
     ],
 )

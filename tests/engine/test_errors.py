@@ -27,11 +27,15 @@ def test_permanent_error_stops_the_run_and_resume_redoes_nothing(db, cognito_emu
 
     run = db.session.get(Run, run.id)
     steps = {s.name: s for s in run.steps}
-    assert steps["app_client"].status == StepStatus.SUCCEEDED
+    assert steps["attributes"].status == StepStatus.SUCCEEDED
     assert steps["provider"].status == StepStatus.FAILED
     assert steps["provider"].error_code == "LimitExceededException"
     assert "quota" in steps["provider"].error_message
-    assert steps["attach"].status == StepStatus.PENDING
+    assert steps["app_client"].status == steps["attach"].status == StepStatus.PENDING
+    pool_clients = f.cognito_client().list_user_pool_clients(
+        UserPoolId=pool.user_pool_id, MaxResults=60
+    )["UserPoolClients"]
+    assert pool_clients == []  # no half-made client is left behind by a failed provider
     tenant = db.session.get(Tenant, tenant.id)
     assert tenant.status == TenantStatus.FAILED and "quota" in tenant.last_error
     assert tenant.idp_client_secret_encrypted is not None  # kept until Cognito holds it
@@ -44,14 +48,13 @@ def test_permanent_error_stops_the_run_and_resume_redoes_nothing(db, cognito_emu
     assert f.run_now(resumed) == RunStatus.SUCCEEDED
 
     after = [op for op, _ in ops(db, run.id)[calls_before:]]
-    # The client made before the failure is read (not re-created) before it is updated.
+    # The attributes added before the failure are not read again; the rest is made once.
     assert after == [
         "CreateIdentityProvider",
-        "DescribeUserPoolClient",
-        "UpdateUserPoolClient",
+        "CreateUserPoolClient",
         "CreateManagedLoginBranding",
     ]
-    assert [s.attempts for s in db.session.get(Run, run.id).steps] == [1, 1, 2, 1, 1]
+    assert [s.attempts for s in db.session.get(Run, run.id).steps] == [1, 2, 1, 1, 1]
     clients = f.cognito_client().list_user_pool_clients(
         UserPoolId=pool.user_pool_id, MaxResults=60
     )["UserPoolClients"]

@@ -182,7 +182,7 @@ def test_cancelling_a_running_run_stops_its_worker_before_the_next_call(
 
     def record(self, attempt):
         original(self, attempt)
-        if attempt.operation == "CreateUserPoolClient":
+        if attempt.operation == "CreateIdentityProvider":
             with app.app_context(), f.acting_as(f.TEST_ACTOR):  # staff click "cancel" now
                 lifecycle.cancel(db.session.get(Tenant, tenant.id))
 
@@ -192,5 +192,5 @@ def test_cancelling_a_running_run_stops_its_worker_before_the_next_call(
         c.operation
         for c in db.session.scalars(select(CognitoCall).where(CognitoCall.run_id == run.id))
     ]
-    assert operations == ["CreateUserPoolClient"]
+    assert operations == ["DescribeUserPool", "AddCustomAttributes", "CreateIdentityProvider"]
     assert db.session.get(Run, run.id).status == RunStatus.CANCELLED

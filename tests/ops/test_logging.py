@@ -116,7 +116,7 @@ def test_each_cognito_attempt_is_one_line_with_ids_and_no_secret(
         assert f.run_now(run) == "succeeded"
     calls = [line for line in lines(captured) if line.get("cognito_operation")]
     operations = {line["cognito_operation"] for line in calls}
-    assert {"CreateUserPoolClient", "CreateIdentityProvider", "UpdateUserPoolClient"} <= operations
+    assert {"CreateUserPoolClient", "CreateIdentityProvider", "AddCustomAttributes"} <= operations
     for line in calls:
         assert line["request_id"] == "req-onboard-1" and line["run_id"] == run.id
         assert line["outcome"] == "ok" and line["aws_request_id"]

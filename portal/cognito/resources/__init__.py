@@ -1,4 +1,12 @@
-"""The engine's steps: onboarding's five in the order Cognito requires, and the lifecycle's."""
+"""The engine's steps: onboarding's five in the order Cognito requires, and the lifecycle's.
+
+Onboarding runs in Cognito's order, not the console's: the pool's custom attributes, then the
+provider, then the app client created whole (provider attached, callbacks, `openid`), so a
+tenant costs one app-client write, not two. UserPoolClientUpdate is an account-wide quota of
+15 calls a second: a create followed by an attach spent two of them per tenant and made that
+category as full as UserPoolResourceUpdate, so the two could not both run at full rate.
+The wizard still asks in the console's order; docs/onboarding-steps.md explains the difference.
+"""
 
 from portal.cognito.resources.app_client import AppClientStep
 from portal.cognito.resources.attach import AttachStep
@@ -20,9 +28,9 @@ from portal.cognito.resources.offboard import (
 from portal.cognito.resources.provider import ProviderStep
 
 ONBOARDING_STEPS = (
-    AppClientStep(),
     AttributesStep(),
     ProviderStep(),
+    AppClientStep(),
     AttachStep(),
     ManagedLoginStep(),
 )

@@ -1,4 +1,10 @@
-"""Step 1: the tenant's confidential app client (authorization code flow, with a secret)."""
+"""Step 3: the tenant's confidential app client (authorization code flow, with a secret).
+
+It runs after the custom attributes and the provider exist, so it creates the client whole: the
+provider attached, the callback URLs and only `openid` (one UserPoolClientUpdate call per tenant;
+step 4 then finds nothing to change). A run queued in the older order, with this step first,
+creates the client bare as before and step 4 attaches the provider.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +32,24 @@ def describe_client(ctx: StepContext, client_id: str) -> dict[str, Any] | None:
     except NotFoundError:
         return None
     return response["UserPoolClient"]
+
+
+def creation_config(ctx: StepContext) -> dict[str, Any]:
+    """The whole client when what it names exists; the bare client otherwise.
+
+    Cognito refuses a client that lists a provider or a custom attribute the pool lacks (the
+    developer guide, "Configuring identity providers for your user pool"; the emulator enforces
+    both). The provider counts only when this run's provider step has passed (`provider_ready`),
+    never from an older record that a deletion outside the portal may have made stale. An adopted
+    client is created bare under the tenant's own name: step 4 gives it its adopted settings.
+    """
+    desired = ctx.desired
+    complete = (
+        desired.adopted is None
+        and ctx.live.get("provider_ready", False)
+        and set(desired.custom_attributes) <= ctx.known.pool_attributes
+    )
+    return desired.client_config() if complete else desired.base_client_config()
 
 
 class AppClientStep:
@@ -73,7 +97,7 @@ class AppClientStep:
                     "CreateUserPoolClient",
                     ctx.pool_id,
                     GenerateSecret=True,
-                    **ctx.desired.base_client_config(),
+                    **creation_config(ctx),
                 )
             except AmbiguousOutcomeError:
                 found = find_clients_by_name(ctx, ctx.desired.client_name)

@@ -1,4 +1,8 @@
-"""Step 4: attach the provider to the app client: callbacks, the provider, only `openid`."""
+"""Step 4: attach the provider to the app client: callbacks, the provider, only `openid`.
+
+A client step 3 created whole needs nothing here (no call: the create's response is compared);
+this step changes a live tenant's client and finishes one created bare.
+"""
 
 from __future__ import annotations
 

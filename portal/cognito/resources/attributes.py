@@ -1,4 +1,4 @@
-"""Step 2: the pool's custom:groups (and custom:roles) attributes, added once per pool."""
+"""Step 1: the pool's custom:groups (and custom:roles) attributes, added once per pool."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Step 3: the tenant's external identity provider, OIDC or SAML."""
+"""Step 2: the tenant's external identity provider, OIDC or SAML."""
 
 from __future__ import annotations
 
@@ -92,6 +92,11 @@ class ProviderStep:
         return StepOutcome("update" if changes else "unchanged", changes)
 
     def apply(self, ctx: StepContext) -> StepOutcome:
+        outcome = self._apply(ctx)
+        ctx.live["provider_ready"] = True  # the app client step may now list it
+        return outcome
+
+    def _apply(self, ctx: StepContext) -> StepOutcome:
         if not ctx.known.provider_created:
             try:
                 return self._create(ctx)
