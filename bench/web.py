@@ -7,6 +7,7 @@ clients; then the peak RSS of `portal audit export` over every event.
 
     .venv/bin/python bench/web.py [--tenants 10000] [--events 1000000] [--clients 20]
         [--seconds 20] [--workers 4] [--threads 4] [--runs 3] [--reuse] [--no-export]
+        [--page TEXT]
 
 The saturated measurement needs Debian's `wrk` (`apt-get install -y wrk`); without it (or with
 --python-client) Python threads generate the load, and take a share of the same cores.
@@ -80,6 +81,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--no-export", action="store_true", help="Skip the audit export's memory measurement."
     )
+    parser.add_argument("--page", default="", help="Only the pages whose label holds this.")
     parser.add_argument(
         "--think-ms",
         type=float,
@@ -456,7 +458,9 @@ def main() -> None:
             except requests.RequestException:  # not up yet (or a worker still booting)
                 time.sleep(0.2)
         auth = {"Authorization": f"Bearer {token}"} if token else None
-        targets = [(label, path, auth if api else None) for label, path, api in PAGES]
+        targets = [
+            (label, path, auth if api else None) for label, path, api in PAGES if args.page in label
+        ]
         print(
             f"{args.tenants} tenants, {args.events} audit events; gunicorn {args.workers} "
             f"workers x {args.threads} threads; {args.clients} concurrent clients, "

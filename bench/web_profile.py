@@ -11,9 +11,15 @@ splits the wall time into:
 - template: Jinja rendering, less the queries it triggers (lazy loads, counted under queries);
 - other: everything else (ORM object loading, routing, forms, hooks, the test client);
 - cpu: the Python process's CPU time for the request (PostgreSQL's is not in it), steadier
-  than the wall times when other work shares the cores.
+  than the wall times when other work shares the cores;
+- gc: the garbage collector's pauses during the request (inside the other columns), with the
+  longest one of all requests of the page: a pause stops every thread of a gunicorn worker.
+
+The app is built as gunicorn builds it (portal/wsgi.py: its heap frozen once built and again
+when warm, portal/web/heap.py); `--unfrozen` leaves the collector as CPython starts it.
 
     BENCH_PG_DATABASE=bench_web .venv/bin/python bench/web_profile.py [--requests 200]
+        [--page TEXT] [--sql] [--unfrozen]
 
 Prints the median per page and category, and the queries of one request when --sql is given.
 For a profile of one page: `py-spy record -f raw -o audit.txt -- .venv/bin/python
@@ -23,6 +29,7 @@ bench/web_profile.py --page audit --requests 300`.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import statistics
@@ -62,6 +69,15 @@ class Split:
     def leave(self) -> None:
         phase = self.phase.pop()
         self.times[phase] += time.perf_counter() - self._phase_started.pop()
+
+    def collecting(self, phase: str, _info: dict[str, Any]) -> None:
+        """gc.callbacks: time each collection, charged to `gc` whatever phase it fell in."""
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+            return
+        pause = time.perf_counter() - self._gc_started
+        self.times["gc"] += pause
+        self.longest_gc = max(getattr(self, "longest_gc", 0.0), pause)
 
     def before_sql(self, *_args: Any) -> None:
         self._sql_started = time.perf_counter()
@@ -125,6 +141,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--sql", action="store_true", help="Print one request's statements.")
     parser.add_argument("--page", default="", help="Only the pages whose label holds this.")
+    parser.add_argument(
+        "--unfrozen", action="store_true", help="Do not freeze the heap as portal/wsgi.py does."
+    )
     args = parser.parse_args()
     env = web.environment(Path(tempfile.mkdtemp(prefix="portal-bench-profile-")))
     token = web.api_token(env)
@@ -132,20 +151,29 @@ def main() -> None:
     from portal import create_app
 
     app = create_app()
+    if not args.unfrozen:
+        from portal.web.heap import freeze_when_warm
+
+        freeze_when_warm(app)
     split = Split()
     instrument(app, split)
+    gc.callbacks.append(lambda phase, info: split.collecting(phase, info))
     client = app.test_client()
     sign_in(client)
     print(
         f"{'page':<24} {'total':>6} {'session':>8} {'queries':>8} {'n':>4} "
-        f"{'template':>9} {'other':>6} {'cpu':>6}   (median ms of {args.requests} requests)"
+        f"{'template':>9} {'other':>6} {'cpu':>6} {'p95':>6} {'gc':>5} {'gc max':>7}"
+        f"   (median ms of {args.requests} requests; p95 of total; gc: mean and longest pause)"
     )
     for label, path, api in [p for p in web.PAGES if args.page in p[0]]:
         headers = {"Authorization": f"Bearer {token}"} if api else {}
         samples: dict[str, list[float]] = defaultdict(list)
         counts: list[int] = []
+        split.longest_gc = 0.0
         for n in range(args.requests + 10):
+            longest = split.longest_gc
             split.__init__()
+            split.longest_gc = longest if n >= 10 else 0.0
             started, cpu = time.perf_counter(), time.process_time()
             response = client.get(path, headers=headers)
             total = time.perf_counter() - started
@@ -162,13 +190,17 @@ def main() -> None:
             samples["queries"].append(sql - split.times["sql:session"])
             samples["template"].append(template)
             samples["other"].append(total - sql - session - template)
+            samples["gc"].append(split.times["gc"])
             counts.append(sum(split.counts.values()))
         cells = {k: statistics.median(v) * 1000 for k, v in samples.items()}
+        p95 = statistics.quantiles(samples["total"], n=20)[18] * 1000
+        gc_mean = statistics.fmean(samples["gc"]) * 1000
         session_queries = split.counts["session"]
         print(
             f"{label:<24} {cells['total']:>6.1f} {cells['session']:>5.1f}/{session_queries:<2}"
             f" {cells['queries']:>8.1f} {statistics.median(counts):>4.0f} "
             f"{cells['template']:>9.1f} {cells['other']:>6.1f} {cells['cpu']:>6.1f}"
+            f" {p95:>6.1f} {gc_mean:>5.1f} {split.longest_gc * 1000:>7.1f}"
         )
         if args.sql:
             for elapsed, statement in split.statements:
