@@ -48,6 +48,13 @@ class TaskProducer:
         self._producer: Producer | None = None
         self._lock = threading.Lock()
 
+    def connect(self) -> None:
+        """Open the broker connection and the producer now rather than at the first send."""
+        with self._lock:
+            if self._producer is None:
+                self._producer = self._connection.Producer(serializer="json")
+            _ = self._connection.default_channel  # kombu connects lazily: connect now
+
     def send(self, name: str, args: list[Any], headers: dict[str, str] | None = None) -> str:
         task_id = str(uuid.uuid4())
         message_headers = task_headers(task_id, name, args) | (headers or {})

@@ -15,6 +15,24 @@ log = logging.getLogger(__name__)
 RUN_TASK = "portal.run"
 
 
+def ready_to_send() -> None:
+    """Make this process's sender (and the demand mark's Redis client) before runs are committed.
+
+    A run is queued from its commit: whatever the sender still had to import and connect after it
+    (kombu, its transport, redis: about 0.15 s of a fresh CLI) was queued → ready time a worker
+    could not use. Made first, the message leaves right after the commit. Mark demand here too:
+    background work yields from now, a commit earlier. A broker that is down is left to
+    `enqueue_run`, which says so and leaves the run to the stale-run sweep.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        mark_demand()
+        if "celery" not in app.extensions:
+            producer_of(app).connect()
+    except Exception as exc:
+        log.warning("could not prepare to send runs (%s)", type(exc).__name__)
+
+
 def enqueue_run(run_id: int, countdown: float | None = None) -> bool:
     """Send the run's id to the broker; if the broker is down the stale-run sweep sends it later."""
     try:
