@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 
 from portal.models import Run, Tenant
 from portal.services.access.users import check_email
-from portal.services.engine.queue import latest_run, queue_onboarding
+from portal.services.engine.queue import latest_run, latest_runs, queue_onboarding
 from portal.services.tenants import records as tenant_service
 from portal.services.tenants.handover import hosted_urls, reveal_credentials
 from portal.services.tenants.offboarded import CredentialsGone, offboarding_of
@@ -22,7 +22,7 @@ from portal.web.api.problems import (
     FieldError,
 )
 from portal.web.api.registry import APPLICATION, READERS, WRITERS, operation
-from portal.web.api.views import latest_runs, paginate, run_view, tenant_view
+from portal.web.api.views import paginate, run_view, tenant_view
 
 TAG = "Tenants"
 

@@ -89,15 +89,6 @@ def saml_view(tenant: Tenant) -> schemas.SamlView:
     )
 
 
-def latest_runs(tenant_ids: list[int]) -> dict[int, Run]:
-    """The newest run of each tenant, in two queries whatever the page size."""
-    if not tenant_ids:
-        return {}
-    newest = select(func.max(Run.id)).where(Run.tenant_id.in_(tenant_ids)).group_by(Run.tenant_id)
-    runs = db.session.scalars(select(Run).where(Run.id.in_(newest))).all()
-    return {run.tenant_id: run for run in runs}
-
-
 def run_view(run: Run, slug: str) -> schemas.RunView:
     return schemas.RunView(
         id=run.id,
