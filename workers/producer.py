@@ -51,9 +51,10 @@ class TaskProducer:
     def connect(self) -> None:
         """Open the broker connection and the producer now rather than at the first send."""
         with self._lock:
+            # One attempt: a broker that is down costs the send's own retries, not twice them.
+            self._connection.ensure_connection(max_retries=0)
             if self._producer is None:
                 self._producer = self._connection.Producer(serializer="json")
-            _ = self._connection.default_channel  # kombu connects lazily: connect now
 
     def send(self, name: str, args: list[Any], headers: dict[str, str] | None = None) -> str:
         task_id = str(uuid.uuid4())
