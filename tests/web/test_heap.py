@@ -6,6 +6,7 @@ import gc
 
 import pytest
 
+from portal import create_app
 from portal.web.heap import freeze_when_warm
 
 
@@ -26,6 +27,7 @@ def frozen(obj: object) -> bool:
 
 
 def test_the_heap_is_frozen_when_built_and_again_as_requests_warm_it(app, db, unfrozen):
+    app = create_app({"TESTING": True})  # a process of its own: no request served yet
     before = Kept()
     freeze_when_warm(app, after=(3, 6))
     assert frozen(before) and gc.get_freeze_count() > 10_000  # the app's modules and mappers
