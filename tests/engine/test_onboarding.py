@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import select
 
-from portal.models import CognitoCall, Run, StepStatus, Tenant, TenantStatus
+from portal.models import CognitoCall, Run, RunStatus, StepStatus, Tenant, TenantStatus
+from portal.services.engine.execution import execute_run
 from tests.support import factories as f
 
 
@@ -203,3 +206,33 @@ def test_drift_made_behind_the_portals_back_is_repaired(db, cognito_emulator, oi
         UserPoolId=pool_id, ClientId=tenant.client_id
     )
     assert style["ManagedLoginBranding"]["ManagedLoginBrandingId"]
+
+
+def test_runs_starting_together_on_a_new_pool_read_its_attributes_once(
+    app, db, cognito_emulator, oidc_idp
+):
+    """Six first runs on a new pool, on six threads of one worker: one DescribeUserPool and one
+    AddCustomAttributes, not six (UserPoolRead allows 15 calls a second per account)."""
+    f.pool(cognito_emulator)
+    runs = f.onboard(*(f.tenant(f"tenant-{n}", oidc_idp) for n in range(6)))
+    run_ids = [r.id for r in runs]
+    cognito_emulator.clear_calls()
+    barrier = threading.Barrier(len(run_ids))
+    results: list[str] = []
+
+    def work(run_id: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            results.append(execute_run(run_id, f"worker-{run_id}").status)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in run_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert results == [RunStatus.SUCCEEDED] * len(run_ids)
+    made = [c.operation for c in cognito_emulator.calls()]
+    assert made.count("DescribeUserPool") == 1
+    assert made.count("AddCustomAttributes") == 1
+    assert made.count("CreateUserPoolClient") == len(run_ids)
