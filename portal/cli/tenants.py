@@ -28,7 +28,13 @@ from portal.services.tenants.handover import (
     tenant_summary,
 )
 from portal.services.tenants.offboarded import refuse_if_offboarded
-from portal.services.tenants.records import create_tenant, get_tenant, set_idp, set_saml_idp
+from portal.services.tenants.records import (
+    create_tenant,
+    get_tenant,
+    get_tenants,
+    set_idp,
+    set_saml_idp,
+)
 
 STATUSES = [s.value for s in TenantStatus]
 
@@ -240,8 +246,8 @@ def _set_saml(tenant: Tenant, options: dict):
 @operator_command
 def onboard(slugs, wait, timeout, as_json) -> None:
     """Queue an onboarding run per tenant; a ready tenant is reconciled (nothing right changes)."""
-    tenants = [get_tenant(slug) for slug in dict.fromkeys(slugs)]
-    runs = queue_onboarding(tenants)
+    tenants = get_tenants(list(dict.fromkeys(slugs)))
+    tenants, runs = _reloaded(tenants, queue_onboarding(tenants))
     for tenant, run in zip(tenants, runs, strict=True):
         say(f"{tenant.slug}: run {run.id} ({run.kind}) queued in {tenant.pool.user_pool_id}")
     if not wait:
@@ -263,6 +269,16 @@ def onboard(slugs, wait, timeout, as_json) -> None:
         )
         raise OperationFailed(reasons)
     say(f"all {len(summaries)} tenant(s) ready")
+
+
+def _reloaded(tenants: list[Tenant], runs: list[Run]) -> tuple[list[Tenant], list[Run]]:
+    """The tenants and runs again after the queueing's commits expired them: in a few queries,
+    not a few a tenant, while the workers start on the first runs."""
+    tenant_ids = [inspect(t).identity[0] for t in tenants]
+    run_ids = [inspect(r).identity[0] for r in runs]
+    fresh = {t.id: t for t in db.session.scalars(select(Tenant).where(Tenant.id.in_(tenant_ids)))}
+    fresh_runs = {r.id: r for r in db.session.scalars(select(Run).where(Run.id.in_(run_ids)))}
+    return [fresh[i] for i in tenant_ids], [fresh_runs[i] for i in run_ids]
 
 
 def wait_for(tenants: list[Tenant], runs: list[Run], timeout: float) -> list[dict]:
