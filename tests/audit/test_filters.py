@@ -57,6 +57,23 @@ def test_a_tenant_matches_any_part_of_its_slug_or_name_ignoring_case(db):
         events_page(AuditFilter(tenant="umbrella"))
 
 
+def test_a_tenant_added_or_renamed_after_a_filtered_page_is_matched_by_the_next(db):
+    """The matches of a tenant text are kept between pages, never past a tenant's change."""
+    eu = make_tenant("globex-eu")
+    seed_events(db, 1, "test.globex-eu", tenant=eu)
+    assert "test.globex-eu" in actions(AuditFilter(tenant="globex"))
+
+    us = make_tenant("globex-us")
+    seed_events(db, 1, "test.globex-us", tenant=us)
+    acme = make_tenant("acme")
+    seed_events(db, 1, "test.acme", tenant=acme)
+    assert {"test.globex-eu", "test.globex-us"} <= set(actions(AuditFilter(tenant="globex")))
+
+    acme.name = "Acme, now part of Globex"
+    db.session.commit()
+    assert "test.acme" in actions(AuditFilter(tenant="globex"))
+
+
 def test_an_actor_matches_any_part_ignoring_case_and_wildcards_are_literal(db):
     for label in ("admin@example.com", "ops-admin@example.com", "staff@example.com", "50%_off"):
         seed_events(db, 1, f"test.{label}", actor=Actor("user", label, label))
