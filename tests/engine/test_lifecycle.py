@@ -190,7 +190,9 @@ def test_cancelling_a_running_run_stops_its_worker_before_the_next_call(
     assert execute_run(run.id, "worker-a").status == "lost"
     operations = [
         c.operation
-        for c in db.session.scalars(select(CognitoCall).where(CognitoCall.run_id == run.id))
+        for c in db.session.scalars(
+            select(CognitoCall).where(CognitoCall.run_id == run.id).order_by(CognitoCall.id)
+        )
     ]
     assert operations == ["DescribeUserPool", "AddCustomAttributes", "CreateIdentityProvider"]
     assert db.session.get(Run, run.id).status == RunStatus.CANCELLED
