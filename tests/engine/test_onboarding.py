@@ -53,6 +53,14 @@ def test_fresh_onboarding_creates_exactly_the_five_resources(db, cognito_emulato
     # The customer's secret is purged once Cognito holds it; the Cognito secret is never stored.
     assert tenant.idp_client_secret_encrypted is None and tenant.idp_secret_in_cognito
     # Cognito's order: what the client names exists before the client, created whole once.
+    steps = db.session.get(Run, run.id).steps
+    assert [(s.name, s.outcome) for s in steps] == [
+        ("attributes", "created"),
+        ("provider", "created"),
+        ("app_client", "created"),
+        ("attach", "created"),  # by the client's create: no call of its own
+        ("managed_login", "created"),
+    ]
     assert run_operations(db, run.id) == [
         "DescribeUserPool",
         "AddCustomAttributes",
@@ -104,6 +112,8 @@ def test_a_run_queued_in_the_console_order_still_converges(db, cognito_emulator,
     )["UserPoolClient"]
     assert client["SupportedIdentityProviders"] == ["acme"]
     assert "custom:groups" in client["WriteAttributes"]
+    outcomes = {s.name: s.outcome for s in db.session.get(Run, run.id).steps}
+    assert outcomes["attach"] == "updated"
 
 
 def test_classic_pool_gets_no_managed_login_style(db, cognito_emulator, oidc_idp):

@@ -93,11 +93,9 @@ class AppClientStep:
         ctx.on_intent("client_create_started")
         for attempt in range(1, MAX_CREATE_TRIES + 1):
             try:
+                config = creation_config(ctx)
                 response = ctx.gateway.call(
-                    "CreateUserPoolClient",
-                    ctx.pool_id,
-                    GenerateSecret=True,
-                    **creation_config(ctx),
+                    "CreateUserPoolClient", ctx.pool_id, GenerateSecret=True, **config
                 )
             except AmbiguousOutcomeError:
                 found = find_clients_by_name(ctx, ctx.desired.client_name)
@@ -110,6 +108,7 @@ class AppClientStep:
                     raise
                 continue
             ctx.live["client"] = response["UserPoolClient"]
+            ctx.live["attached_at_create"] = "SupportedIdentityProviders" in config
             client_id = response["UserPoolClient"]["ClientId"]
             return StepOutcome(
                 "created",

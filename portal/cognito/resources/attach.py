@@ -86,7 +86,9 @@ class AttachStep:
             )
         changes = self._changes(live, ctx)
         if not changes:
-            return self._remove_retired(ctx) or StepOutcome("unchanged")
+            # Attached by the create of this run's step 3: made now, by that call.
+            made = "created" if ctx.live.get("attached_at_create") else "unchanged"
+            return self._remove_retired(ctx) or StepOutcome(made)
         # UpdateUserPoolClient resets every field it is not sent: always send all of them.
         response = ctx.gateway.call(
             "UpdateUserPoolClient",
