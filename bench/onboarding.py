@@ -346,8 +346,7 @@ def run_row(args: argparse.Namespace, quiet: bool = False) -> dict:
                     "--wait",
                     "--timeout",
                     str(args.timeout),
-                    "--json",
-                ],
+                ],  # as README runs it: plain output (--json adds each tenant's hosted URLs)
                 cwd=ROOT,
                 env=env,
                 capture_output=True,
