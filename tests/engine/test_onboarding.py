@@ -6,7 +6,7 @@ import threading
 
 from sqlalchemy import select
 
-from portal.models import CognitoCall, Run, RunStatus, StepStatus, Tenant, TenantStatus
+from portal.models import CognitoCall, Run, RunStatus, StepStatus, Tenant, TenantStatus, UserPool
 from portal.services.engine.execution import execute_run
 from tests.support import factories as f
 
@@ -246,3 +246,24 @@ def test_runs_starting_together_on_a_new_pool_read_its_attributes_once(
     assert made.count("DescribeUserPool") == 1
     assert made.count("AddCustomAttributes") == 1
     assert made.count("CreateUserPoolClient") == len(run_ids)
+
+
+def test_a_run_never_waits_for_a_pool_row_that_queueing_holds(db, cognito_emulator, oidc_idp):
+    """Queueing locks the open pools' rows while it places tenants; a first run on the pool does
+    not wait for them to note the pool's attributes (a later run notes them)."""
+    pool = f.pool(cognito_emulator)
+    first, second = f.tenant("acme", oidc_idp), f.tenant("globex", oidc_idp)
+    runs = f.onboard(first, second)
+    with db.engine.connect() as other:  # another transaction places tenants in the pool
+        locked = other.begin()
+        other.execute(
+            select(UserPool.id).where(UserPool.id == pool.id).with_for_update(key_share=True)
+        ).all()
+        assert f.run_now(runs[0]) == "succeeded"
+        locked.rollback()
+    db.session.expire_all()
+    assert db.session.get(UserPool, pool.id).custom_attributes in (None, [])
+
+    assert f.run_now(runs[1]) == "succeeded"
+    db.session.expire_all()
+    assert "custom:groups" in db.session.get(UserPool, pool.id).custom_attributes

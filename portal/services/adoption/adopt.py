@@ -80,7 +80,9 @@ def adopt(
     result = AdoptionResult(pool.user_pool_id, dry_run)
     if not dry_run:
         # One adoption per pool at a time: a second one waits here, then finds the clients owned.
-        db.session.scalar(select(UserPool).where(UserPool.id == pool.id).with_for_update())
+        db.session.scalar(
+            select(UserPool).where(UserPool.id == pool.id).with_for_update(key_share=True)
+        )
     owned_clients, owned_providers = owned_resources(pool)
     found = {c.client_id: c for c in report.clients if c.client_id not in owned_clients}
     chosen: list[ScannedClient] = []

@@ -26,6 +26,7 @@ from portal.models import (
     Tenant,
     TenantMove,
     TenantStatus,
+    UserPool,
     utcnow,
 )
 from portal.observability import metrics
@@ -165,7 +166,7 @@ def apply_facts(
         known = set(tenant.pool.custom_attributes or [])
         attributes = sorted(known | set(facts["pool_attributes"]))
         if attributes != list(tenant.pool.custom_attributes or []):
-            tenant.pool.custom_attributes = attributes
+            _remember_pool_attributes(tenant.pool, attributes)
         ctx.known.pool_attributes = frozenset(attributes)
     if facts.get("provider_secret_applied"):
         tenant.provider_created = ctx.known.provider_created = True
@@ -197,6 +198,23 @@ def apply_facts(
             run_id=step.run_id,
             changes=[c.to_dict() for c in outcome.changes],
         )
+
+
+def _remember_pool_attributes(pool: UserPool, attributes: list[str]) -> None:
+    """Note the pool's custom attributes, unless its row is locked: then a later run notes them.
+
+    The record only spares later runs a read (attributes can never be deleted; a run that does
+    not find them here reads the pool), so it never waits. Queueing holds the open pools' rows
+    while it places a chunk of tenants: a first run that waited for them stalled with its step
+    uncommitted, and the bulk's first Cognito writes with it (40 tenants on 2 new pools).
+    """
+    free = db.session.scalar(
+        select(UserPool.id)
+        .where(UserPool.id == pool.id)
+        .with_for_update(key_share=True, skip_locked=True)
+    )
+    if free is not None:
+        pool.custom_attributes = attributes
 
 
 def on_success(run: Run, tenant: Tenant) -> None:

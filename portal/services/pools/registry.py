@@ -276,8 +276,14 @@ def place_tenant(tenant: Tenant) -> UserPool:
                     "Pin the tenant to another pool or let the portal place it."
                 )
         return tenant.pool
+    # FOR NO KEY UPDATE: placements wait for each other, but a worker's transaction that checks
+    # a tenant's foreign key to its pool (PostgreSQL takes FOR KEY SHARE for it, even when the
+    # key is unchanged, on a row the transaction already updated) does not wait for placement.
     pools = db.session.scalars(
-        select(UserPool).where(UserPool.closed.is_(False)).order_by(UserPool.id).with_for_update()
+        select(UserPool)
+        .where(UserPool.closed.is_(False))
+        .order_by(UserPool.id)
+        .with_for_update(key_share=True)
     ).all()
     candidates = usages(list(pools))
     roomy = [u for u in candidates if u.has_room]
