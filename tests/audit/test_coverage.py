@@ -77,7 +77,6 @@ def test_walking_the_services_leaves_an_event_for_every_state_change(
         "run.resumed",
         "run.postponed",
         "cognito.provider.created",
-        "cognito.attach.updated",
         "cognito.managed_login.created",
         "run.succeeded",
         "secret.revealed",
@@ -86,6 +85,11 @@ def test_walking_the_services_leaves_an_event_for_every_state_change(
     ):
         assert expected in actions, f"{expected} not audited; got {actions}"
 
+    # The client is created with its provider attached: its event says so (no attach event).
+    [created] = [e for e in recorded if e.action == "cognito.app_client.created"]
+    fields = {c["field"]: c["after"] for c in created.details["changes"]}
+    assert fields["SupportedIdentityProviders"] == [tenant.provider_name]
+    assert fields["AllowedOAuthScopes"] == ["openid"]
     for event in recorded:
         assert event.at.tzinfo is not None and event.at.utcoffset() == UTC.utcoffset(None)
         assert event.actor_type and event.actor_label

@@ -15,6 +15,14 @@ from portal.cognito.resources.base import Change, StepContext, StepOutcome
 
 RESOURCE = "app client"
 MAX_CREATE_TRIES = 3
+# What step 4 would otherwise set: the provider, where it returns to, and what it may ask for.
+ATTACHING_FIELDS = (
+    "SupportedIdentityProviders",
+    "CallbackURLs",
+    "LogoutURLs",
+    "AllowedOAuthFlows",
+    "AllowedOAuthScopes",
+)
 
 
 def find_clients_by_name(ctx: StepContext, name: str) -> list[str]:
@@ -110,9 +118,15 @@ class AppClientStep:
             ctx.live["client"] = response["UserPoolClient"]
             ctx.live["attached_at_create"] = "SupportedIdentityProviders" in config
             client_id = response["UserPoolClient"]["ClientId"]
+            # Created whole, the client's audit event also says what attached it to the provider.
+            attached = [
+                Change(RESOURCE, "create", name, None, config[name])
+                for name in ATTACHING_FIELDS
+                if ctx.live["attached_at_create"] and name in config
+            ]
             return StepOutcome(
                 "created",
-                [Change(RESOURCE, "create", None, None, ctx.desired.client_name)],
+                [Change(RESOURCE, "create", None, None, ctx.desired.client_name), *attached],
                 facts={"client_id": client_id},
             )
         raise AssertionError("unreachable")
