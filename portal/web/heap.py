@@ -24,22 +24,15 @@ import threading
 from flask import Flask
 
 FREEZE_AFTER = (50, 200, 1_000, 5_000)  # requests served
-EXTENSION = "portal.heap"
-
-
-def freeze_now() -> None:
-    """Collect what is garbage already, then keep everything alive out of later collections."""
-    gc.collect()
-    gc.freeze()
 
 
 def freeze_when_warm(app: Flask, after: tuple[int, ...] = FREEZE_AFTER) -> None:
     """Freeze the process's heap now, and again after each number of requests in AFTER."""
-    freeze_now()
+    gc.collect()  # what is garbage already is not kept
+    gc.freeze()
     served = [0]
     last = max(after)
     lock = threading.Lock()
-    app.extensions[EXTENSION] = served
 
     @app.teardown_request
     def _count(_error: BaseException | None) -> None:

@@ -5,7 +5,8 @@ provider, then the app client created whole (provider attached, callbacks, `open
 tenant costs one app-client write, not two. UserPoolClientUpdate is an account-wide quota of
 15 calls a second: a create followed by an attach spent two of them per tenant and made that
 category as full as UserPoolResourceUpdate, so the two could not both run at full rate.
-The wizard still asks in the console's order; docs/onboarding-steps.md explains the difference.
+The wizard still asks in the console's order (README, "Start onboarding"; BENCHMARKS.md,
+"Cognito calls per onboarding").
 """
 
 from portal.cognito.resources.app_client import AppClientStep

@@ -37,10 +37,7 @@ class UnknownTenant(LookupError):
 
 
 def get_tenant(slug: str) -> Tenant:
-    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == (slug or "").strip()))
-    if tenant is None:
-        raise UnknownTenant(f"no tenant has the slug {slug!r}")
-    return tenant
+    return get_tenants([slug])[0]
 
 
 def get_tenants(slugs: list[str]) -> list[Tenant]:
