@@ -13,7 +13,10 @@ splits the wall time into:
 - cpu: the Python process's CPU time for the request (PostgreSQL's is not in it), steadier
   than the wall times when other work shares the cores;
 - gc: the garbage collector's pauses during the request (inside the other columns), with the
-  longest one of all requests of the page: a pause stops every thread of a gunicorn worker.
+  longest one of all requests of the page: a pause stops every thread of a gunicorn worker;
+- calls: thousands of Python function calls per request (cProfile over 20 more requests): the
+  same on every run, where the times here swing by half on a shared machine, so a change's
+  effect on the CPU shows in it before the times settle.
 
 The app is built as gunicorn builds it (portal/wsgi.py: its heap frozen once built and again
 when warm, portal/web/heap.py); `--unfrozen` leaves the collector as CPython starts it.
@@ -29,8 +32,10 @@ bench/web_profile.py --page audit --requests 300`.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
 import os
+import pstats
 import re
 import statistics
 import sys
@@ -136,6 +141,16 @@ def sign_in(client) -> None:
     assert response.status_code == 302, response.status_code
 
 
+def python_calls(client, path: str, headers: dict[str, str], requests: int = 20) -> float:
+    """Python function calls per request of PATH, counted by cProfile."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        client.get(path, headers=headers)
+    profiler.disable()
+    return pstats.Stats(profiler).total_calls / requests
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200)
@@ -162,7 +177,7 @@ def main() -> None:
     sign_in(client)
     print(
         f"{'page':<24} {'total':>6} {'session':>8} {'queries':>8} {'n':>4} "
-        f"{'template':>9} {'other':>6} {'cpu':>6} {'p95':>6} {'gc':>5} {'gc max':>7}"
+        f"{'template':>9} {'other':>6} {'cpu':>6} {'p95':>6} {'gc':>5} {'gc max':>7} {'calls':>6}"
         f"   (median ms of {args.requests} requests; p95 of total; gc: mean and longest pause)"
     )
     for label, path, api in [p for p in web.PAGES if args.page in p[0]]:
@@ -201,6 +216,7 @@ def main() -> None:
             f" {cells['queries']:>8.1f} {statistics.median(counts):>4.0f} "
             f"{cells['template']:>9.1f} {cells['other']:>6.1f} {cells['cpu']:>6.1f}"
             f" {p95:>6.1f} {gc_mean:>5.1f} {split.longest_gc * 1000:>7.1f}"
+            f" {python_calls(client, path, headers) / 1000:>5.1f}k"
         )
         if args.sql:
             for elapsed, statement in split.statements:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import quote_plus
 
 import pytest
 from sqlalchemy import select
@@ -318,3 +319,26 @@ def test_the_filter_offers_choices_matches_parts_and_shows_removable_chips(signe
         "client_secret.kept",
         "secret.revealed",
     }
+
+
+def test_the_tenant_suggestions_and_row_links_follow_the_filter_and_new_tenants(signed_in, db):
+    """The suggestions are kept between pages, never past a new tenant; each row's links narrow
+    the current filter by one more field (or replace that field)."""
+    with acting_as(f.TEST_ACTOR):
+        eu = create_tenant("globex-eu", "Globex Europe", ["https://app.example.com/cb"])
+    seed_events(db, 1, "secret.revealed", tenant=eu)
+    browser = signed_in("auditor")
+
+    def suggested(page: str) -> list[str]:
+        datalist = re.search(r'<datalist id="audit-tenants">(.*?)</datalist>', page, re.S)
+        return re.findall(r'<option value="([^"]+)">', datalist.group(1))
+
+    page = browser.get("/audit?tenant=globex&actor=test").get_data(as_text=True)
+    assert suggested(page) == ["globex-eu"]
+    links = {link.replace("&amp;", "&") for link in re.findall(r'href="(/audit\?[^"]+)"', page)}
+    assert "/audit?tenant=globex&actor=test&action=secret.revealed" in links
+    assert "/audit?tenant=globex&actor=" + quote_plus(f.TEST_ACTOR.label) in links
+
+    with acting_as(f.TEST_ACTOR):
+        create_tenant("acme", "Acme", ["https://app.example.com/cb"])
+    assert suggested(browser.get("/audit").get_data(as_text=True)) == ["acme", "globex-eu"]

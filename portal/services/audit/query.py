@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic as time_now
 from typing import Any
 
+from flask import g, has_request_context
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -198,36 +199,56 @@ def tenants_matching(text: str) -> Select[tuple[int]]:
 # (tenant_id, id) and merges them; beyond it they are common enough to find walking the ids.
 MERGE_TENANTS = 50
 
-# A tenant text's first matches, kept per process while no tenant is added or changed: finding
-# them scans every tenant's slug and name (5 to 11 ms and 2 ms of planning for 10,000 tenants
-# on PostgreSQL, the trigram indexes being slower for such text), on every page of a filtered
-# log. At most a minute, for a change committed after a later one (the version would miss it).
-MATCHES_KEPT_SECONDS = 60.0
-MATCHES_KEPT = 256
-_matches: OrderedDict[tuple[str, Any], tuple[float, list[int]]] = OrderedDict()
-_matches_lock = threading.Lock()
+# What the log reads of the tenants on every page, kept per process while no tenant is added or
+# changed: a tenant text's first matches (finding them scans every tenant's slug and name, 5 to
+# 11 ms and 2 ms of planning for 10,000 tenants on PostgreSQL, the trigram indexes being slower
+# for such text) and the slugs the filter suggests (200 rows). At most a minute, for a change
+# committed after a later one (the version would miss it).
+TENANTS_KEPT_SECONDS = 60.0
+TENANTS_KEPT = 256
+_kept: OrderedDict[tuple[Any, ...], tuple[float, list]] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _tenants_version() -> tuple[Any, ...]:
+    """The newest tenant's id and the latest change: read once per web request (a filtered page
+    of the log asks for its matches and its suggestions)."""
+    if has_request_context() and "tenants_version" in g:
+        return g.tenants_version
+    version = tuple(
+        db.session.execute(select(func.max(Tenant.id), func.max(Tenant.updated_at))).one()
+    )
+    if has_request_context():
+        g.tenants_version = version
+    return version
+
+
+def _while_tenants_unchanged(key: tuple[Any, ...], read: Callable[[], list]) -> list:
+    """READ's answer, kept under KEY while no tenant is added or changed (TENANTS_KEPT_SECONDS
+    at most)."""
+    key, now = (*key, _tenants_version()), time_now()
+    with _kept_lock:
+        kept = _kept.get(key)
+        if kept is not None and now - kept[0] < TENANTS_KEPT_SECONDS:
+            return kept[1]
+    found = read()
+    with _kept_lock:
+        _kept[key] = (now, found)
+        _kept.move_to_end(key)
+        while len(_kept) > TENANTS_KEPT:
+            _kept.popitem(last=False)
+    return found
 
 
 def first_tenants_matching(text: str) -> list[int]:
     """Up to MERGE_TENANTS + 1 ids of the tenants whose slug or name contains TEXT: enough to
     tell none, a few and many apart."""
-    version = tuple(
-        db.session.execute(select(func.max(Tenant.id), func.max(Tenant.updated_at))).one()
+    return _while_tenants_unchanged(
+        ("matching", text.strip().lower()),
+        lambda: list(
+            db.session.scalars(tenants_matching(text).order_by(Tenant.id).limit(MERGE_TENANTS + 1))
+        ),
     )
-    key, now = (text.strip().lower(), version), time_now()
-    with _matches_lock:
-        kept = _matches.get(key)
-        if kept is not None and now - kept[0] < MATCHES_KEPT_SECONDS:
-            return kept[1]
-    found = list(
-        db.session.scalars(tenants_matching(text).order_by(Tenant.id).limit(MERGE_TENANTS + 1))
-    )
-    with _matches_lock:
-        _matches[key] = (now, found)
-        _matches.move_to_end(key)
-        while len(_matches) > MATCHES_KEPT:
-            _matches.popitem(last=False)
-    return found
 
 
 @dataclass(frozen=True)
@@ -312,7 +333,7 @@ def _id_bound(condition: ColumnElement[bool], first: bool) -> ColumnElement[bool
 class Page:
     """One page of events, newest first, and the cursors of its neighbours."""
 
-    rows: list[tuple[AuditEvent, str | None]]
+    rows: list[tuple[Any, str | None]]  # (the event's shown columns, its tenant's slug)
     newer: int | None = None  # ?after=
     older: int | None = None  # ?before=
 
@@ -366,17 +387,32 @@ def _page_ids(
     return list(db.session.scalars(query.limit(limit)))
 
 
-def _rows(ids: list[int]) -> list[tuple[AuditEvent, str | None]]:
-    """The events of IDS with their tenants' slugs, newest first."""
+# What a page of the log shows of each event: read as plain rows, not ORM objects (building 50
+# tracked AuditEvents was a third of the page's query time; nothing on the page changes them).
+_SHOWN = (
+    AuditEvent.id,
+    AuditEvent.at,
+    AuditEvent.actor_type,
+    AuditEvent.actor_label,
+    AuditEvent.action,
+    AuditEvent.request_id,
+    AuditEvent.source_ip,
+    AuditEvent.details,
+)
+
+
+def _rows(ids: list[int]) -> list[tuple[Any, str | None]]:
+    """The events of IDS (their shown columns, by attribute) with their tenants' slugs, newest
+    first."""
     if not ids:
         return []
     query = (
-        select(AuditEvent, Tenant.slug)
+        select(*_SHOWN, Tenant.slug.label("tenant_slug"))
         .outerjoin(Tenant, Tenant.id == AuditEvent.tenant_id)
         .where(AuditEvent.id.in_(ids))
         .order_by(AuditEvent.id.desc())
     )
-    return [tuple(r) for r in db.session.execute(query).all()]
+    return [(row, row.tenant_slug) for row in db.session.execute(query)]
 
 
 def export_rows(flt: AuditFilter, upto: int | None, batch: int = 1000) -> Iterator[Any]:
@@ -617,4 +653,7 @@ def find_tenants(search: str | None = None, limit: int = TENANTS_PER_PAGE) -> li
 
 def tenant_slugs(limit: int = 200) -> list[str]:
     """A few slugs to suggest in the log's tenant filter (it takes any part of a slug or name)."""
-    return list(db.session.scalars(select(Tenant.slug).order_by(Tenant.slug).limit(limit)))
+    return _while_tenants_unchanged(
+        ("slugs", limit),
+        lambda: list(db.session.scalars(select(Tenant.slug).order_by(Tenant.slug).limit(limit))),
+    )

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 
 from portal.extensions import db
 from portal.models import AuditVerification, utcnow
@@ -24,27 +24,45 @@ FINISHED = ("intact", "broken", "failed")
 STALLED_AFTER = timedelta(hours=1)  # a verification still "running" after this lost its worker
 
 
+def _finished() -> ColumnElement[bool]:
+    return AuditVerification.status.in_(FINISHED)
+
+
+def _pending() -> ColumnElement[bool]:
+    """Queued or running (one that lost its worker long ago is not)."""
+    return AuditVerification.status.in_(ACTIVE) & (
+        AuditVerification.requested_at > utcnow() - STALLED_AFTER
+    )
+
+
+def _newest(condition: ColumnElement[bool]) -> AuditVerification | None:
+    return db.session.scalar(
+        select(AuditVerification).where(condition).order_by(AuditVerification.id.desc()).limit(1)
+    )
+
+
 def latest_result() -> AuditVerification | None:
     """The newest finished verification."""
-    return db.session.scalar(
-        select(AuditVerification)
-        .where(AuditVerification.status.in_(FINISHED))
-        .order_by(AuditVerification.id.desc())
-        .limit(1)
-    )
+    return _newest(_finished())
 
 
 def pending_verification() -> AuditVerification | None:
-    """A verification still queued or running (one that lost its worker long ago is not)."""
-    return db.session.scalar(
-        select(AuditVerification)
-        .where(
-            AuditVerification.status.in_(ACTIVE),
-            AuditVerification.requested_at > utcnow() - STALLED_AFTER,
-        )
-        .order_by(AuditVerification.id.desc())
-        .limit(1)
+    """A verification still queued or running."""
+    return _newest(_pending())
+
+
+def verification_state() -> tuple[AuditVerification | None, AuditVerification | None]:
+    """The newest finished verification and the pending one, in one query (the log's pages)."""
+    newest = [
+        select(func.max(AuditVerification.id)).where(c).scalar_subquery()
+        for c in (_finished(), _pending())
+    ]
+    found = list(
+        db.session.scalars(select(AuditVerification).where(AuditVerification.id.in_(newest)))
     )
+    result = next((v for v in found if v.status in FINISHED), None)
+    pending = next((v for v in found if v.status in ACTIVE), None)
+    return result, pending
 
 
 def result_dict(verification: AuditVerification | None) -> dict[str, Any]:
