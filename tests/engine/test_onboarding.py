@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import select
 
+from portal.cognito.pool_notes import ProcessPoolNotes, RedisPoolNotes
 from portal.models import CognitoCall, Run, RunStatus, StepStatus, Tenant, TenantStatus, UserPool
+from portal.services.engine import kinds
 from portal.services.engine.execution import execute_run
+from portal.services.engine.gateways import redis_client
 from tests.support import factories as f
 
 
@@ -218,17 +222,28 @@ def test_drift_made_behind_the_portals_back_is_repaired(db, cognito_emulator, oi
     assert style["ManagedLoginBranding"]["ManagedLoginBrandingId"]
 
 
+@pytest.mark.parametrize("processes", ["one worker process", "a worker process per run"])
 def test_runs_starting_together_on_a_new_pool_read_its_attributes_once(
-    app, db, cognito_emulator, oidc_idp
+    app, db, cognito_emulator, oidc_idp, monkeypatch, processes
 ):
-    """Six first runs on a new pool, on six threads of one worker: one DescribeUserPool and one
-    AddCustomAttributes, not six (UserPoolRead allows 15 calls a second per account)."""
+    """Six first runs on a new pool, on six threads of one worker or in six worker processes
+    (each with its own notes, sharing Redis): one DescribeUserPool and one AddCustomAttributes,
+    not six (DescribeUserPool allows 5 calls a second per pool)."""
     f.pool(cognito_emulator)
     runs = f.onboard(*(f.tenant(f"tenant-{n}", oidc_idp) for n in range(6)))
     run_ids = [r.id for r in runs]
     cognito_emulator.clear_calls()
     barrier = threading.Barrier(len(run_ids))
     results: list[str] = []
+    if processes == "a worker process per run":
+        notes = threading.local()
+
+        def own_process_notes():
+            if not hasattr(notes, "mine"):
+                notes.mine = RedisPoolNotes(redis_client(), ProcessPoolNotes())
+            return notes.mine
+
+        monkeypatch.setattr(kinds, "pool_notes", own_process_notes)
 
     def work(run_id: int) -> None:
         with app.app_context():

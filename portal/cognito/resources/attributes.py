@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-
 from portal.cognito.desired import custom_attribute_schema
 from portal.cognito.errors import PermanentError
 from portal.cognito.resources.base import Change, StepContext, StepOutcome
 
 RESOURCE = "custom attribute"
-
-# Custom attributes can never be deleted, so what a run of this process saw in a pool holds for
-# every later run of it. The first runs on a new pool, started together, wait for one of them to
-# read (and add) instead of each reading: UserPoolRead allows 15 calls a second per account, and
-# 40 tenants on 2 new pools made 17 DescribeUserPool calls at the very start of the batch.
-_seen: dict[str, frozenset[str]] = {}
-_guard = threading.Lock()
-_pool_locks: dict[str, threading.Lock] = {}
-
-
-def _pool_lock(pool_id: str) -> threading.Lock:
-    with _guard:
-        return _pool_locks.setdefault(pool_id, threading.Lock())
 
 
 def read_custom_attributes(ctx: StepContext) -> dict[str, dict]:
@@ -49,17 +34,21 @@ class AttributesStep:
     title = "Custom attributes"
 
     def _known(self, ctx: StepContext) -> frozenset[str]:
-        return ctx.known.pool_attributes | _seen.get(ctx.pool_id, frozenset())
+        """What the portal recorded of the pool, and what runs working with this one noted
+        (portal.cognito.pool_notes: attributes can never be deleted)."""
+        if set(ctx.desired.custom_attributes) <= ctx.known.pool_attributes:
+            return ctx.known.pool_attributes
+        return ctx.known.pool_attributes | ctx.pool_notes.attributes(ctx.pool_id)
 
     def _missing(self, ctx: StepContext) -> tuple[list[str], frozenset[str]]:
-        needed = ctx.desired.custom_attributes
-        if set(needed) <= self._known(ctx):
-            return [], self._known(ctx)  # attributes can never be deleted: no read needed
+        needed, known = ctx.desired.custom_attributes, self._known(ctx)
+        if set(needed) <= known:
+            return [], known  # attributes can never be deleted: no read needed
         existing = read_custom_attributes(ctx)
         for name in needed:
             if name in existing:
                 _check_usable(name, existing[name])
-        _seen[ctx.pool_id] = self._known(ctx) | frozenset(existing)  # usable, or not needed
+        ctx.pool_notes.note_attributes(ctx.pool_id, existing)  # usable, or not needed
         return [n for n in needed if n not in existing], frozenset(existing)
 
     def plan(self, ctx: StepContext) -> StepOutcome:
@@ -72,11 +61,12 @@ class AttributesStep:
         )
 
     def apply(self, ctx: StepContext) -> StepOutcome:
-        if set(ctx.desired.custom_attributes) <= self._known(ctx):
-            return StepOutcome("unchanged", facts={"pool_attributes": sorted(self._known(ctx))})
-        with _pool_lock(ctx.pool_id):  # one run of this process reads and adds; the rest wait
+        known = self._known(ctx)
+        if set(ctx.desired.custom_attributes) <= known:
+            return StepOutcome("unchanged", facts={"pool_attributes": sorted(known)})
+        with ctx.pool_notes.exclusive(ctx.pool_id):  # one run reads and adds; the rest wait
             outcome = self._apply(ctx)
-        _seen[ctx.pool_id] = self._known(ctx) | frozenset(outcome.facts["pool_attributes"])
+            ctx.pool_notes.note_attributes(ctx.pool_id, outcome.facts["pool_attributes"])
         return outcome
 
     def _apply(self, ctx: StepContext) -> StepOutcome:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Protocol
 
 from portal.cognito.desired import DesiredTenant
 from portal.cognito.gateway import CognitoGateway
+from portal.cognito.pool_notes import PROCESS_NOTES, PoolNotes
 
 REDACTED = "[redacted]"
 
@@ -71,6 +72,8 @@ class StepContext:
     live: dict[str, Any] = field(default_factory=dict)  # descriptions read or returned this run
     # Persists a fact on the tenant before an unsafe create: on_intent(attribute, value).
     on_intent: Callable[..., None] = lambda _name, _value=True: None
+    # Lasting facts about the pool shared with the runs working on it at the same time.
+    pool_notes: PoolNotes = PROCESS_NOTES
 
     @property
     def pool_id(self) -> str:

@@ -19,6 +19,7 @@ from portal.cognito.limiter import (
     RedisRateLimiter,
     Yielding,
 )
+from portal.cognito.pool_notes import PROCESS_NOTES, PoolNotes, RedisPoolNotes
 from portal.config import current_settings
 
 if TYPE_CHECKING:
@@ -55,6 +56,17 @@ def rate_limiter() -> RateLimiter:
     if key not in limiters:
         limiters[key] = RedisRateLimiter(client, fraction=fraction)
     return limiters[key]
+
+
+def pool_notes() -> PoolNotes:
+    """Shared by every worker through Redis when Redis is configured, else by this process."""
+    client = redis_client()
+    if client is None:
+        return PROCESS_NOTES
+    notes = current_app.extensions.setdefault("portal_pool_notes", {})
+    if id(client) not in notes:
+        notes[id(client)] = RedisPoolNotes(client, PROCESS_NOTES)
+    return notes[id(client)]
 
 
 @contextmanager

@@ -33,7 +33,7 @@ from portal.observability import metrics
 from portal.services import events
 from portal.services.audit import trail
 from portal.services.engine.desired import desired_state
-from portal.services.engine.gateways import gateway_for
+from portal.services.engine.gateways import gateway_for, pool_notes
 
 PROVISIONING_KINDS = (RunKind.ONBOARD, RunKind.RECONCILE, RunKind.MOVE)
 SECRET_KINDS = (RunKind.ROTATE_SECRET, RunKind.RETIRE_SECRET, RunKind.CANCEL_ROTATION)
@@ -97,7 +97,13 @@ def build_context(run: Run, tenant: Tenant, recorder: CallRecorder, on_intent) -
     if run.kind in SECRET_KINDS and tenant.new_client_secret_encrypted:
         new_secret = decrypt(tenant.new_client_secret_encrypted)
     desired = desired_state(tenant, idp_secret=secret_override, new_client_secret=new_secret)
-    return StepContext(gateway_for(region, recorder), desired, known, on_intent=on_intent)
+    return StepContext(
+        gateway_for(region, recorder),
+        desired,
+        known,
+        on_intent=on_intent,
+        pool_notes=pool_notes(),
+    )
 
 
 def _previous_pool_context(tenant: Tenant, recorder: CallRecorder) -> StepContext:
