@@ -333,8 +333,8 @@ class Settings:
         "PORTAL_REDIS_URL",
         text,
         derive=_redis_of_broker,
-        doc="shared state: the account-wide Cognito rate limiter; without it, an in-process "
-        "limiter for a single local worker",
+        doc="shared state: the account-wide Cognito rate limiter and what each pool is known to "
+        "hold; without it, an in-process limiter and notes for a single local worker",
         shown="the broker URL when it is Redis",
         secret=True,
         section="stack",
