@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -14,6 +15,8 @@ from flask import g, has_request_context
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Subquery,
+    bindparam,
     false,
     func,
     or_,
@@ -345,7 +348,7 @@ def events_page(
     deep."""
     found = _conditions(flt)
     if after is not None:
-        ids = _page_ids(found, AuditEvent.id > after, newest_first=False, limit=limit + 1)
+        ids = _page_ids(found, after, newest_first=False, limit=limit + 1)
         more = len(ids) > limit
         rows = _rows(ids[:limit])  # the oldest LIMIT after the cursor, shown newest first
         return Page(
@@ -353,8 +356,7 @@ def events_page(
             newer=rows[0][0].id if more and rows else None,
             older=rows[-1][0].id if rows else after + 1,
         )
-    cursor = AuditEvent.id < before if before is not None else None
-    ids = _page_ids(found, cursor, newest_first=True, limit=limit + 1)
+    ids = _page_ids(found, before, newest_first=True, limit=limit + 1)
     more = len(ids) > limit
     rows = _rows(ids[:limit])
     return Page(
@@ -364,27 +366,58 @@ def events_page(
     )
 
 
-def _page_ids(
-    found: _Conditions, cursor: ColumnElement[bool] | None, newest_first: bool, limit: int
-) -> list[int]:
-    """The ids of a page: one scan by id, or, for a few tenants, one (tenant_id, id) scan each
-    merged (walking the ids would read every event between a small tenant's)."""
+def _page_ids(found: _Conditions, cursor: int | None, newest_first: bool, limit: int) -> list[int]:
+    """The ids of a page, newest first (before CURSOR) or oldest first (after it): one scan by
+    id, or, for a few tenants, one (tenant_id, id) scan each merged (walking the ids would read
+    every event between a small tenant's)."""
     order = AuditEvent.id.desc() if newest_first else AuditEvent.id
-    extra = [cursor] if cursor is not None else []
+    after_cursor = []
+    if cursor is not None:
+        after_cursor = [AuditEvent.id < cursor if newest_first else AuditEvent.id > cursor]
     if not found.tenant_ids:
-        query = select(AuditEvent.id).where(*found.all, *extra)
+        query = select(AuditEvent.id).where(*found.all, *after_cursor)
         return list(db.session.scalars(query.order_by(order).limit(limit)))
+    if not found.others:  # a tenant text alone: the merge's shape is kept, its values bound
+        params: dict[str, int] = {f"tenant_{i}": t for i, t in enumerate(found.tenant_ids)}
+        if cursor is not None:
+            params["cursor"] = cursor
+        query = _merge(len(found.tenant_ids), newest_first, cursor is not None, limit)
+        return list(db.session.scalars(query, params))
     parts = [
         select(AuditEvent.id)
-        .where(AuditEvent.tenant_id == tenant_id, *found.others, *extra)
+        .where(AuditEvent.tenant_id == tenant_id, *found.others, *after_cursor)
         .order_by(order)
         .limit(limit)
         .subquery()
         for tenant_id in found.tenant_ids
     ]
+    return list(db.session.scalars(_merged(parts, newest_first, limit)))
+
+
+def _merged(parts: list[Subquery], newest_first: bool, limit: int) -> Select[tuple[int]]:
     merged = union_all(*(select(part.c.id) for part in parts)).subquery()
     query = select(merged.c.id).order_by(merged.c.id.desc() if newest_first else merged.c.id)
-    return list(db.session.scalars(query.limit(limit)))
+    return query.limit(limit)
+
+
+@functools.lru_cache(maxsize=4 * MERGE_TENANTS)
+def _merge(tenants: int, newest_first: bool, with_cursor: bool, limit: int) -> Select[tuple[int]]:
+    """The merge of TENANTS (tenant_id, id) scans with bound tenant ids and cursor, built once
+    per shape: building ten subqueries and their cache key was 60% of the merge's Python."""
+    order = AuditEvent.id.desc() if newest_first else AuditEvent.id
+    cursor = bindparam("cursor")
+    after_cursor = []
+    if with_cursor:
+        after_cursor = [AuditEvent.id < cursor if newest_first else AuditEvent.id > cursor]
+    parts = [
+        select(AuditEvent.id)
+        .where(AuditEvent.tenant_id == bindparam(f"tenant_{i}"), *after_cursor)
+        .order_by(order)
+        .limit(limit)
+        .subquery()
+        for i in range(tenants)
+    ]
+    return _merged(parts, newest_first, limit)
 
 
 # What a page of the log shows of each event: read as plain rows, not ORM objects (building 50
