@@ -15,7 +15,6 @@ from flask import g, has_request_context
 from sqlalchemy import (
     ColumnElement,
     Select,
-    Subquery,
     bindparam,
     false,
     func,
@@ -370,54 +369,60 @@ def _page_ids(found: _Conditions, cursor: int | None, newest_first: bool, limit:
     """The ids of a page, newest first (before CURSOR) or oldest first (after it): one scan by
     id, or, for a few tenants, one (tenant_id, id) scan each merged (walking the ids would read
     every event between a small tenant's)."""
-    order = AuditEvent.id.desc() if newest_first else AuditEvent.id
-    after_cursor = []
-    if cursor is not None:
-        after_cursor = [AuditEvent.id < cursor if newest_first else AuditEvent.id > cursor]
     if not found.tenant_ids:
-        query = select(AuditEvent.id).where(*found.all, *after_cursor)
+        query = select(AuditEvent.id).where(*found.all, *_past(cursor, newest_first))
+        order = AuditEvent.id.desc() if newest_first else AuditEvent.id
         return list(db.session.scalars(query.order_by(order).limit(limit)))
-    if not found.others:  # a tenant text alone: the merge's shape is kept, its values bound
-        params: dict[str, int] = {f"tenant_{i}": t for i, t in enumerate(found.tenant_ids)}
-        if cursor is not None:
-            params["cursor"] = cursor
-        query = _merge(len(found.tenant_ids), newest_first, cursor is not None, limit)
-        return list(db.session.scalars(query, params))
+    if found.others:
+        query = _merge(found.tenant_ids, found.others, cursor, newest_first, limit)
+        return list(db.session.scalars(query))
+    # A tenant text alone: the merge's shape is kept, its tenants and cursor bound.
+    params: dict[str, int] = {f"tenant_{i}": t for i, t in enumerate(found.tenant_ids)}
+    if cursor is not None:
+        params["cursor"] = cursor
+    query = _bound_merge(len(found.tenant_ids), cursor is not None, newest_first, limit)
+    return list(db.session.scalars(query, params))
+
+
+def _past(cursor: Any, newest_first: bool) -> list[ColumnElement[bool]]:
+    """The condition of the ids beyond CURSOR in the page's direction (none without one)."""
+    if cursor is None:
+        return []
+    return [AuditEvent.id < cursor if newest_first else AuditEvent.id > cursor]
+
+
+def _merge(
+    tenants: list[Any],
+    others: list[ColumnElement[bool]],
+    cursor: Any,
+    newest_first: bool,
+    limit: int,
+) -> Select[tuple[int]]:
+    """One (tenant_id, id) scan per tenant, merged: TENANTS and CURSOR are values or bound
+    parameters."""
+    order = AuditEvent.id.desc() if newest_first else AuditEvent.id
     parts = [
         select(AuditEvent.id)
-        .where(AuditEvent.tenant_id == tenant_id, *found.others, *after_cursor)
+        .where(AuditEvent.tenant_id == tenant, *others, *_past(cursor, newest_first))
         .order_by(order)
         .limit(limit)
         .subquery()
-        for tenant_id in found.tenant_ids
+        for tenant in tenants
     ]
-    return list(db.session.scalars(_merged(parts, newest_first, limit)))
-
-
-def _merged(parts: list[Subquery], newest_first: bool, limit: int) -> Select[tuple[int]]:
     merged = union_all(*(select(part.c.id) for part in parts)).subquery()
     query = select(merged.c.id).order_by(merged.c.id.desc() if newest_first else merged.c.id)
     return query.limit(limit)
 
 
 @functools.lru_cache(maxsize=4 * MERGE_TENANTS)
-def _merge(tenants: int, newest_first: bool, with_cursor: bool, limit: int) -> Select[tuple[int]]:
-    """The merge of TENANTS (tenant_id, id) scans with bound tenant ids and cursor, built once
-    per shape: building ten subqueries and their cache key was 60% of the merge's Python."""
-    order = AuditEvent.id.desc() if newest_first else AuditEvent.id
-    cursor = bindparam("cursor")
-    after_cursor = []
-    if with_cursor:
-        after_cursor = [AuditEvent.id < cursor if newest_first else AuditEvent.id > cursor]
-    parts = [
-        select(AuditEvent.id)
-        .where(AuditEvent.tenant_id == bindparam(f"tenant_{i}"), *after_cursor)
-        .order_by(order)
-        .limit(limit)
-        .subquery()
-        for i in range(tenants)
-    ]
-    return _merged(parts, newest_first, limit)
+def _bound_merge(
+    tenants: int, with_cursor: bool, newest_first: bool, limit: int
+) -> Select[tuple[int]]:
+    """The merge with bound tenant ids and cursor, built once per shape: building ten
+    subqueries and their cache key was 60% of the merge's Python."""
+    ids = [bindparam(f"tenant_{i}") for i in range(tenants)]
+    cursor = bindparam("cursor") if with_cursor else None
+    return _merge(ids, [], cursor, newest_first, limit)
 
 
 # What a page of the log shows of each event: read as plain rows, not ORM objects (building 50

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlencode
 
 from flask import (
@@ -107,18 +108,12 @@ def _filter_args() -> dict[str, str]:
     return dict(g.audit_filter_args)
 
 
-_options: tuple[list[str], Markup] = ([], Markup(""))
-
-
-def _tenant_options() -> Markup:
-    """The tenant filter's suggestions as <option>s, rendered again only when the slugs change
-    (tenant_slugs returns the very list it keeps while no tenant changes): 200 escaped options
-    were a tenth of a page's rendering."""
-    global _options
-    slugs = tenant_slugs()
-    if _options[0] is not slugs:
-        _options = (slugs, Markup("").join(Markup('<option value="{}">').format(s) for s in slugs))
-    return _options[1]
+@functools.lru_cache(maxsize=8)
+def _tenant_options(slugs: tuple[str, ...]) -> Markup:
+    """The tenant filter's suggestions as <option>s, rendered once per list of slugs (kept by
+    tenant_slugs while no tenant changes): 200 escaped options were a tenth of a page's
+    rendering."""
+    return Markup("").join(Markup('<option value="{}">').format(slug) for slug in slugs)
 
 
 def _field_error(form: FilterForm, exc: ValidationError) -> None:
@@ -162,7 +157,7 @@ def log():
         page=page,
         chips=chips,
         args=_filter_args(),
-        tenant_options=_tenant_options(),
+        tenant_options=_tenant_options(tuple(tenant_slugs())),
         actor_labels=ACTOR_TYPE_LABELS,
         matching_rule=MATCHING_RULE,
         **_chain_context(),
