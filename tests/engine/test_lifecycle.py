@@ -194,5 +194,5 @@ def test_cancelling_a_running_run_stops_its_worker_before_the_next_call(
             select(CognitoCall).where(CognitoCall.run_id == run.id).order_by(CognitoCall.id)
         )
     ]
-    assert operations == ["DescribeUserPool", "AddCustomAttributes", "CreateIdentityProvider"]
+    assert operations == ["AddCustomAttributes", "CreateIdentityProvider"]
     assert db.session.get(Run, run.id).status == RunStatus.CANCELLED

@@ -65,8 +65,8 @@ def test_fresh_onboarding_creates_exactly_the_five_resources(db, cognito_emulato
         ("attach", "created"),  # by the client's create: no call of its own
         ("managed_login", "created"),
     ]
+    # The pool was read when it was registered and lacked them: added without reading again.
     assert run_operations(db, run.id) == [
-        "DescribeUserPool",
         "AddCustomAttributes",
         "CreateIdentityProvider",
         "CreateUserPoolClient",
@@ -104,7 +104,6 @@ def test_a_run_queued_in_the_console_order_still_converges(db, cognito_emulator,
 
     assert run_operations(db, run.id) == [
         "CreateUserPoolClient",
-        "DescribeUserPool",
         "AddCustomAttributes",
         "CreateIdentityProvider",
         "UpdateUserPoolClient",
@@ -118,6 +117,65 @@ def test_a_run_queued_in_the_console_order_still_converges(db, cognito_emulator,
     assert "custom:groups" in client["WriteAttributes"]
     outcomes = {s.name: s.outcome for s in db.session.get(Run, run.id).steps}
     assert outcomes["attach"] == "updated"
+
+
+@pytest.mark.parametrize("added_by_hand", [["groups"], ["groups", "roles"]])
+def test_an_attribute_added_by_hand_after_registration_is_read_and_kept(
+    db, cognito_emulator, oidc_idp, added_by_hand
+):
+    """The pool's record says it lacks the attributes, but someone added them in the console
+    since: Cognito refuses the add as a whole, the pool is read, and only what is missing is
+    added (or nothing). Run twice: the second run changes nothing."""
+    pool = f.pool(cognito_emulator)
+    f.cognito_client().add_custom_attributes(
+        UserPoolId=pool.user_pool_id,
+        CustomAttributes=[
+            {"Name": name, "AttributeDataType": "String", "Mutable": True} for name in added_by_hand
+        ],
+    )
+    tenant = f.tenant("acme", oidc_idp, roles_claim="roles")
+    [run] = f.onboard(tenant)
+
+    assert f.run_now(run) == "succeeded"
+
+    made = run_operations(db, run.id)
+    expected_added = [] if len(added_by_hand) == 2 else ["AddCustomAttributes"]
+    assert made[: made.index("CreateIdentityProvider")] == [
+        "AddCustomAttributes",
+        "DescribeUserPool",
+        *expected_added,
+    ]
+    outcome = {s.name: s.outcome for s in db.session.get(Run, run.id).steps}["attributes"]
+    assert outcome == ("created" if expected_added else "unchanged")
+    schema = f.cognito_client().describe_user_pool(UserPoolId=pool.user_pool_id)["UserPool"]
+    names = [a["Name"] for a in schema["SchemaAttributes"]]
+    assert names.count("custom:groups") == 1 and names.count("custom:roles") == 1
+    client = f.cognito_client().describe_user_pool_client(
+        UserPoolId=pool.user_pool_id, ClientId=db.session.get(Tenant, tenant.id).client_id
+    )["UserPoolClient"]
+    assert {"custom:groups", "custom:roles"} <= set(client["WriteAttributes"])
+
+    [again] = f.onboard(db.session.get(Tenant, tenant.id))
+    assert f.run_now(again) == "succeeded"
+    assert "AddCustomAttributes" not in run_operations(db, again.id)
+
+
+def test_a_custom_attribute_of_the_wrong_kind_stops_the_run_with_the_reason(
+    db, cognito_emulator, oidc_idp
+):
+    """An immutable custom:groups added by hand after registration: identity providers cannot
+    write it, and custom attributes can never change, so the run fails and says so."""
+    pool = f.pool(cognito_emulator)
+    f.cognito_client().add_custom_attributes(
+        UserPoolId=pool.user_pool_id,
+        CustomAttributes=[{"Name": "groups", "AttributeDataType": "String", "Mutable": False}],
+    )
+    [run] = f.onboard(f.tenant("acme", oidc_idp))
+
+    assert f.run_now(run) == "failed"
+
+    error = db.session.get(Run, run.id).error
+    assert "custom:groups" in error and "not a mutable String" in error
 
 
 def test_classic_pool_gets_no_managed_login_style(db, cognito_emulator, oidc_idp):
@@ -227,8 +285,8 @@ def test_runs_starting_together_on_a_new_pool_read_its_attributes_once(
     app, db, cognito_emulator, oidc_idp, monkeypatch, processes
 ):
     """Six first runs on a new pool, on six threads of one worker or in six worker processes
-    (each with its own notes, sharing Redis): one DescribeUserPool and one AddCustomAttributes,
-    not six (DescribeUserPool allows 5 calls a second per pool)."""
+    (each with its own notes, sharing Redis): one AddCustomAttributes, not six, and no read
+    (DescribeUserPool allows 5 calls a second per pool)."""
     f.pool(cognito_emulator)
     runs = f.onboard(*(f.tenant(f"tenant-{n}", oidc_idp) for n in range(6)))
     run_ids = [r.id for r in runs]
@@ -258,7 +316,7 @@ def test_runs_starting_together_on_a_new_pool_read_its_attributes_once(
 
     assert results == [RunStatus.SUCCEEDED] * len(run_ids)
     made = [c.operation for c in cognito_emulator.calls()]
-    assert made.count("DescribeUserPool") == 1
+    assert made.count("DescribeUserPool") == 0
     assert made.count("AddCustomAttributes") == 1
     assert made.count("CreateUserPoolClient") == len(run_ids)
 

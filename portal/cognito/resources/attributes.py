@@ -70,22 +70,35 @@ class AttributesStep:
         return outcome
 
     def _apply(self, ctx: StepContext) -> StepOutcome:
-        missing, existing = self._missing(ctx)
+        """Add what the pool is known to lack, without reading it first.
+
+        The pool's record is a read made when it was registered, and attributes can never be
+        deleted: what it lacked then it lacks now, unless someone added it since. Adding at once
+        saves a new pool's first runs a DescribeUserPool's round trip (they all wait for this).
+        Cognito refuses the whole request if one name exists; then the pool is read, what exists
+        is checked, and only the rest is added.
+        """
+        needed, known = ctx.desired.custom_attributes, self._known(ctx)
+        missing = [n for n in needed if n not in known]
         if not missing:
-            return StepOutcome("unchanged", facts={"pool_attributes": sorted(existing)})
+            return StepOutcome("unchanged", facts={"pool_attributes": sorted(known)})
         try:
-            ctx.gateway.call(
-                "AddCustomAttributes",
-                ctx.pool_id,
-                CustomAttributes=[custom_attribute_schema(n) for n in missing],
-            )
-        except PermanentError as error:
-            # Another worker may have added them a moment ago; believe only a fresh read.
-            now = read_custom_attributes(ctx)
-            if any(n not in now for n in missing):
-                raise error from None
-            existing = frozenset(now)
+            self._add(ctx, missing)
+        except PermanentError:
+            missing, known = self._missing(ctx)  # a fresh read: added since the pool was read
+            if missing:
+                self._add(ctx, missing)
         changes = [Change(RESOURCE, "create", None, None, name) for name in missing]
         return StepOutcome(
-            "created", changes, facts={"pool_attributes": sorted(set(existing) | set(missing))}
+            "created" if changes else "unchanged",
+            changes,
+            facts={"pool_attributes": sorted(set(known) | set(missing))},
+        )
+
+    @staticmethod
+    def _add(ctx: StepContext, names: list[str]) -> None:
+        ctx.gateway.call(
+            "AddCustomAttributes",
+            ctx.pool_id,
+            CustomAttributes=[custom_attribute_schema(n) for n in names],
         )
