@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from portal.models import Tenant
 from portal.services.pools.registry import NoPoolHasRoom, list_usage
@@ -90,3 +91,49 @@ def test_a_pinned_pool_is_used(db, cognito_emulator, oidc_idp):
     tenant = f.tenant("acme", oidc_idp, pool_id=pinned.user_pool_id)
     assert f.run_now(f.onboard(tenant)[0]) == "succeeded"
     assert db.session.get(Tenant, tenant.id).pool.user_pool_id == pinned.user_pool_id
+
+
+def test_a_batch_fills_pools_in_turn_and_stops_at_the_first_tenant_without_room(
+    db, cognito_emulator, oidc_idp
+):
+    """Queued together, each placement counts in the next: the emptier pool is chosen each time,
+    no pool takes more than it has room for, and the tenant that finds every pool full is refused
+    with every tenant before it queued (as if onboarded one by one)."""
+    small = f.pool(cognito_emulator, max_clients=2)
+    large = f.pool(cognito_emulator, max_clients=4)
+    tenants = [f.tenant(f"tenant-{n}", oidc_idp) for n in range(7)]
+
+    with pytest.raises(NoPoolHasRoom) as refused:
+        f.onboard(*tenants)
+
+    db.session.expire_all()
+    placed = [db.session.get(Tenant, t.id) for t in tenants]
+    assert [t.status for t in placed] == ["queued"] * 6 + ["draft"]
+    in_pool = [t.pool.user_pool_id for t in placed[:6]]
+    assert in_pool.count(small.user_pool_id) == 2 and in_pool.count(large.user_pool_id) == 4
+    assert "app clients 2/2" in str(refused.value) and "app clients 4/4" in str(refused.value)
+
+
+def test_queueing_a_batch_costs_a_few_statements_a_chunk_not_a_few_a_tenant(
+    db, cognito_emulator, oidc_idp
+):
+    """Chunks of 1, 2, 4, 8, 8, 8: the work the CLI does before the workers can start."""
+    f.pool(cognito_emulator)
+    f.pool(cognito_emulator)
+    tenants = [f.tenant(f"tenant-{n:02d}", oidc_idp) for n in range(31)]
+    db.session.commit()
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        runs = f.onboard(*tenants)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+    assert len({r.id for r in runs}) == 31
+    # 78 (13 a chunk) where placing and checking one tenant at a time made 365 (12 a tenant).
+    assert len(statements) < 31 * 3, len(statements)
+    assert sorted(u.clients - u.pool.baseline_clients for u in list_usage()) == [15, 16]

@@ -38,6 +38,7 @@ from portal.services.engine.queue import (
     active_run,
     latest_run,
     new_run,
+    one_by_one,
     queue_onboarding,
     queue_runs,
     resume,
@@ -254,7 +255,7 @@ def retry(tenant: Tenant) -> Run:
         trail.record("run.resumed", t, run_id=run.id, kind=run.kind)
         return run, True
 
-    return queue_runs([tenant], prepare)[0]
+    return queue_runs([tenant], one_by_one(prepare))[0]
 
 
 def cancel(tenant: Tenant) -> Run:
@@ -319,7 +320,7 @@ def _queue_kind(tenant: Tenant, kind: str, action: str, **details: Any) -> Run:
         trail.record(action, t, run_id=run.id, kind=kind, **details)
         return run, True
 
-    return queue_runs([tenant], prepare)[0]
+    return queue_runs([tenant], one_by_one(prepare))[0]
 
 
 def offboard(tenant: Tenant, remove_users: bool = False) -> Run | None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -27,7 +27,7 @@ from portal.observability.context import current_request_id
 from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
 from portal.services.engine.dispatch import enqueue_run, ready_to_send
-from portal.services.pools.registry import place_tenant
+from portal.services.pools.registry import place_tenants
 from portal.validation import ValidationError
 
 log = logging.getLogger(__name__)
@@ -86,11 +86,22 @@ def resume(run: Run) -> Run:
     return run
 
 
-def prepare_run(tenant: Tenant) -> tuple[Run, bool]:
-    """The run that will onboard TENANT: an active one, a resumed failed one, or a new one."""
-    existing = active_run(tenant)
-    if existing is not None:
-        return existing, False
+def active_runs(tenant_ids: list[int]) -> dict[int, Run]:
+    """Each tenant's queued or running run, in one query however many tenants."""
+    if not tenant_ids:
+        return {}
+    return {
+        run.tenant_id: run
+        for run in db.session.scalars(
+            select(Run).where(
+                Run.tenant_id.in_(tenant_ids),
+                Run.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)),
+            )
+        )
+    }
+
+
+def _check_onboardable(tenant: Tenant) -> None:
     if tenant.status in (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED):
         raise ValidationError("status", f"tenant {tenant.slug} is {tenant.status}")
     if not tenant.has_idp_settings:
@@ -99,33 +110,49 @@ def prepare_run(tenant: Tenant) -> tuple[Run, bool]:
             f"tenant {tenant.slug} has no identity provider settings yet; "
             f"set them first (portal tenants set-idp {tenant.slug} ...)",
         )
-    place_tenant(tenant)
-    last = latest_run(tenant)
-    if (
-        tenant.status == TenantStatus.FAILED
-        and last is not None
-        and last.status == RunStatus.FAILED
-    ):
-        run = resume(last)
-        action = "run.resumed"
-    else:
-        kind = RunKind.RECONCILE if tenant.status == TenantStatus.READY else RunKind.ONBOARD
-        run = new_run(tenant, kind)
-        action = "run.queued"
-    before = tenant.status
-    tenant.status = TenantStatus.QUEUED
-    tenant.last_error = None
+
+
+def prepare_runs(tenants: list[Tenant]) -> list[tuple[Run, bool]]:
+    """The run that will onboard each tenant: an active one, a resumed failed one, or a new one.
+
+    A few queries for the whole chunk, not a few per tenant: its active runs, one placement
+    (the pools locked and counted once), the failed tenants' last runs, one flush.
+    """
+    ids = [t.id for t in tenants]
+    active = active_runs(ids)
+    fresh = list({t.id: t for t in tenants if t.id not in active}.values())
+    for tenant in fresh:
+        _check_onboardable(tenant)
+    place_tenants(fresh)
+    last_runs = latest_runs([t.id for t in fresh if t.status == TenantStatus.FAILED])
+    queued: list[tuple[Tenant, Run, str, str]] = []
+    for tenant in fresh:
+        last = last_runs.get(tenant.id)
+        if last is not None and last.status == RunStatus.FAILED:
+            run, action = resume(last), "run.resumed"
+        else:
+            kind = RunKind.RECONCILE if tenant.status == TenantStatus.READY else RunKind.ONBOARD
+            run, action = new_run(tenant, kind), "run.queued"
+        queued.append((tenant, run, action, tenant.status))
+        tenant.status, tenant.last_error = TenantStatus.QUEUED, None
+        active[tenant.id] = run
     db.session.flush()
-    trail.record(
-        action,
-        tenant,
-        before={"status": before},
-        after={"status": tenant.status},
-        run_id=run.id,
-        kind=run.kind,
-        user_pool_id=tenant.pool.user_pool_id,
-    )
-    return run, True
+    for tenant, run, action, before in queued:
+        trail.record(
+            action,
+            tenant,
+            before={"status": before},
+            after={"status": tenant.status},
+            run_id=run.id,
+            kind=run.kind,
+            user_pool_id=tenant.pool.user_pool_id,
+        )
+    made = {tenant.id for tenant, _, _, _ in queued}
+    prepared: list[tuple[Run, bool]] = []
+    for tenant in tenants:  # a tenant named twice is queued once
+        prepared.append((active[tenant.id], tenant.id in made))
+        made.discard(tenant.id)
+    return prepared
 
 
 # Chunks grow 1, 2, 4, 8: the first tenant's run reaches a worker after one small commit, and a
@@ -161,10 +188,19 @@ def spread_over_pools(
     return ordered
 
 
-def _prepare_one(tenant: Tenant, prepare) -> tuple[Run, bool]:
+PrepareOne = Callable[[Tenant], tuple[Run, bool]]
+PrepareChunk = Callable[[list[Tenant]], list[tuple[Run, bool]]]
+
+
+def one_by_one(prepare: PrepareOne) -> PrepareChunk:
+    """A chunk preparer from a one-tenant one."""
+    return lambda tenants: [prepare(tenant) for tenant in tenants]
+
+
+def _prepare_one(tenant: Tenant, prepare: PrepareChunk) -> tuple[Run, bool]:
     """Prepare and commit one tenant's run on its own (a rival may queue one at the same time)."""
     try:
-        run, created = prepare(tenant)
+        [(run, created)] = prepare([tenant])
         db.session.commit()
     except IntegrityError:  # someone else queued one at the same moment
         db.session.rollback()
@@ -177,7 +213,7 @@ def _prepare_one(tenant: Tenant, prepare) -> tuple[Run, bool]:
     return run, created
 
 
-def queue_runs(tenants: list[Tenant], prepare) -> list[Run]:
+def queue_runs(tenants: list[Tenant], prepare: PrepareChunk) -> list[Run]:
     """Prepare a run per tenant and commit them in growing chunks, enqueueing each chunk's ids
     right after its commit, spread over the pools.
 
@@ -189,12 +225,15 @@ def queue_runs(tenants: list[Tenant], prepare) -> list[Run]:
         return _queue_runs(tenants, prepare)
 
 
-def _queue_runs(tenants: list[Tenant], prepare) -> list[Run]:
+def _queue_runs(tenants: list[Tenant], prepare: PrepareChunk) -> list[Run]:
     runs: list[Run] = []
     ready_to_send()
     for chunk in chunks(tenants):
+        # The last commit expired them: one query reloads the chunk, not one a tenant.
+        tenant_ids = [inspect(t).identity[0] for t in chunk]
+        db.session.scalars(select(Tenant).where(Tenant.id.in_(tenant_ids))).all()
         try:
-            prepared = [prepare(tenant) for tenant in chunk]
+            prepared = prepare(chunk)
             db.session.flush()
             ids = [
                 (run.id, created, tenant.pool_id)
@@ -220,7 +259,7 @@ def _queue_runs(tenants: list[Tenant], prepare) -> list[Run]:
 
 def queue_onboarding(tenants: list[Tenant]) -> list[Run]:
     """Queue a run per tenant (one per tenant however often asked), commit, then enqueue ids."""
-    return queue_runs(tenants, prepare_run)
+    return queue_runs(tenants, prepare_runs)
 
 
 def sweep_stale_runs(older_than: int | None = None) -> list[int]:

@@ -266,32 +266,54 @@ def register_pool(
 
 def place_tenant(tenant: Tenant) -> UserPool:
     """Choose the open pool with the most room on the quotas that matter, locked while counting."""
-    if tenant.pool is not None:
-        if tenant.status == TenantStatus.DRAFT:  # pinned, and about to take room in it
-            pinned = usage(tenant.pool)
-            if not pinned.has_room:
-                full = ", ".join(pinned.full_quotas() or ["closed to new tenants"])
+    place_tenants([tenant])
+    return tenant.pool
+
+
+def place_tenants(tenants: list[Tenant]) -> None:
+    """Place each tenant as `place_tenant` would, in order, the pools locked and counted once.
+
+    Each placement counts in the next one's choice, as if they had been placed one by one (a
+    tenant placed here holds room in its pool from its queueing on). A pinned draft is checked
+    against its pool's room. The first tenant that finds no room raises NoPoolHasRoom.
+    """
+    loose = [t for t in tenants if t.pool is None]
+    pinned = [t for t in tenants if t.pool is not None and t.status == TenantStatus.DRAFT]
+    if not loose and not pinned:
+        return
+    pools: list[UserPool] = []
+    if loose:
+        # FOR NO KEY UPDATE: placements wait for each other, but a worker's transaction that
+        # checks a tenant's foreign key to its pool (PostgreSQL takes FOR KEY SHARE for it, even
+        # when the key is unchanged, on a row the transaction already updated) does not wait.
+        pools = list(
+            db.session.scalars(
+                select(UserPool)
+                .where(UserPool.closed.is_(False))
+                .order_by(UserPool.id)
+                .with_for_update(key_share=True)
+            )
+        )
+    counted = {p.id: p for p in pools} | {t.pool.id: t.pool for t in pinned}
+    holding = _holding(list(counted))
+    for tenant in tenants:
+        if tenant.pool is None:
+            candidates = [_usage(p, holding[p.id]) for p in pools]
+            roomy = [u for u in candidates if u.has_room]
+            if not roomy:
+                raise NoPoolHasRoom(_full_message(candidates))
+            tenant.pool = min(roomy, key=lambda u: (u.fill_ratio, u.pool.id)).pool
+        elif tenant.status == TenantStatus.DRAFT:  # pinned, and about to take room in it
+            pinned_usage = _usage(tenant.pool, holding[tenant.pool.id])
+            if not pinned_usage.has_room:
+                full = ", ".join(pinned_usage.full_quotas() or ["closed to new tenants"])
                 raise NoPoolHasRoom(
                     f"The pinned user pool {tenant.pool.user_pool_id} has no room ({full}). "
                     "Pin the tenant to another pool or let the portal place it."
                 )
-        return tenant.pool
-    # FOR NO KEY UPDATE: placements wait for each other, but a worker's transaction that checks
-    # a tenant's foreign key to its pool (PostgreSQL takes FOR KEY SHARE for it, even when the
-    # key is unchanged, on a row the transaction already updated) does not wait for placement.
-    pools = db.session.scalars(
-        select(UserPool)
-        .where(UserPool.closed.is_(False))
-        .order_by(UserPool.id)
-        .with_for_update(key_share=True)
-    ).all()
-    candidates = usages(list(pools))
-    roomy = [u for u in candidates if u.has_room]
-    if not roomy:
-        raise NoPoolHasRoom(_full_message(candidates))
-    best = min(roomy, key=lambda u: (u.fill_ratio, u.pool.id))
-    tenant.pool = best.pool
-    return best.pool
+        else:
+            continue
+        holding[tenant.pool.id] += 1
 
 
 def _full_message(candidates: list[PoolUsage]) -> str:
