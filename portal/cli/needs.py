@@ -10,6 +10,7 @@ MIGRATIONS: the app with Flask-Migrate, for `portal db`. A command marks its cal
 from __future__ import annotations
 
 import functools
+import gc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,19 @@ def _provide(callback: Callable, level: str) -> Callable:
     def run(*args: Any, **kwargs: Any) -> Any:
         if level != NOTHING:
             _current_or_new_app(level)
+        collect_garbage_from_now()
         return callback(*args, **kwargs)
 
     return run
+
+
+def collect_garbage_from_now() -> None:
+    """Freeze what the start imported and built, and collect garbage again (portal.cli.main
+    turns the collector off while a command starts; a worker or a server then runs for days).
+    A collector left on by whoever runs the command (tests, `flask --app portal`) is left alone."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def _current_or_new_app(level: str) -> Any:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
 
+import click
 import pytest
 
 from tests.support.workers import ROOT
@@ -38,3 +40,36 @@ def test_the_heap_is_not_collected_at_exit_whether_the_command_succeeds_or_fails
     # The models, SQLAlchemy and Flask are tens of thousands of objects; a frozen heap of a few
     # would mean the freeze came before they were loaded.
     assert frozen > 10_000
+
+
+@click.command()
+def gc_probe() -> None:
+    """What a command sees of the collector when its callback runs (below)."""
+    click.echo(f"ENABLED {gc.isenabled()} FROZEN {gc.get_freeze_count()}")
+
+
+PROBE = """
+import runpy, sys
+from portal.cli import COMMANDS
+COMMANDS["gc-probe"] = ("tests.cli.test_exit:gc_probe", "", sys.argv.pop(1))
+sys.argv = ["portal", "gc-probe"]
+runpy.run_module("portal", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("needs", ["nothing", "database"])
+def test_a_command_runs_with_the_collector_on_and_its_start_frozen(db, needs):
+    """The collector is off while a command starts (its imports are most of the start), and on
+    again before the command runs: `portal worker` and `portal run` run for days."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, needs],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+    )
+    assert done.returncode == 0, done.stderr
+    enabled, frozen = done.stdout.split("ENABLED ", 1)[1].split(" FROZEN ")
+    assert enabled == "True"
+    assert int(frozen) > (10_000 if needs == "database" else 1_000)
