@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from flask import (
     Blueprint,
@@ -70,23 +70,53 @@ def _utc_ms(moment):
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if moment else "—"
 
 
+@bp.app_template_filter("query_value")
+def _query_value(value) -> str:
+    """VALUE as one query argument's value, as urlencode writes it."""
+    return quote_plus(str(value))
+
+
 @bp.app_template_global("audit_filter_url")
 def _audit_filter_url(**changes) -> str:
-    """The log's address with the current filter changed by CHANGES (cursors dropped).
-
-    A page links each row's actor, action and request id, 150 links: the address of the
-    filter without the changed field is built once per request and field, then the new value
-    appended."""
+    """The log's address with the current filter changed by CHANGES (cursors dropped)."""
     changes = {k: v for k, v in changes.items() if v not in (None, "")}
-    names = tuple(sorted(changes))
-    prefixes = g.setdefault("audit_filter_prefixes", {})
-    if names not in prefixes:
-        kept = {k: v for k, v in _filter_args().items() if k not in changes}
-        base = url_for("audit.log")
-        prefixes[names] = f"{base}?{urlencode(kept)}&" if kept else f"{base}?"
+    prefix = _filter_prefix(tuple(sorted(changes)))
     if not changes:
-        return prefixes[names].rstrip("?&")
-    return prefixes[names] + urlencode(changes)
+        return prefix.rstrip("?&")
+    return prefix + urlencode(changes)
+
+
+def _filter_prefix(changed: tuple[str, ...]) -> str:
+    """The log's address with the current filter but for the CHANGED fields, ready for them to
+    be appended: built once per request and set of fields."""
+    prefixes = g.setdefault("audit_filter_prefixes", {})
+    if changed not in prefixes:
+        kept = {k: v for k, v in _filter_args().items() if k not in changed}
+        base = url_for("audit.log")
+        prefixes[changed] = f"{base}?{urlencode(kept)}&" if kept else f"{base}?"
+    return prefixes[changed]
+
+
+def _open_ended(endpoint: str, argument: str) -> str:
+    """ENDPOINT's address up to its last part, ARGUMENT, which the caller appends (an id or a
+    slug: nothing to quote)."""
+    marker = "9" * 12  # a valid event id and a valid slug
+    url = url_for(endpoint, **{argument: marker})
+    assert url.endswith(marker), url
+    return url.removesuffix(marker)
+
+
+def _row_links() -> dict[str, str]:
+    """The addresses each row of the log links to, up to the row's own value.
+
+    A page of 50 rows links each row's event, tenant, actor, action and request id: built by
+    url_for and the filter link each time, those 250 calls were over half of the rows'
+    rendering. Each is now built once per page and the row's value appended."""
+    return {
+        "event": _open_ended("audit.event", "event_id"),
+        "tenant": _open_ended("audit.tenant", "slug"),
+        **{name: f"{_filter_prefix((name,))}{name}=" for name in ("actor", "action", "request_id")},
+    }
 
 
 @bp.app_template_global("audit_filter_without")
@@ -159,6 +189,7 @@ def log():
         args=_filter_args(),
         tenant_options=_tenant_options(tuple(tenant_slugs())),
         actor_labels=ACTOR_TYPE_LABELS,
+        links=_row_links(),
         matching_rule=MATCHING_RULE,
         **_chain_context(),
     )
