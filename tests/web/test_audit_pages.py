@@ -4,21 +4,34 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from urllib.parse import quote_plus
 
 import pytest
 from sqlalchemy import select
 from werkzeug.routing import AnyConverter, IntegerConverter
 
-from portal.models import AuditEvent, AuditVerification, CognitoCall, Role, Run, Tenant
+from portal.models import (
+    AuditCheckpoint,
+    AuditEvent,
+    AuditVerification,
+    CognitoCall,
+    Role,
+    Run,
+    Tenant,
+    utcnow,
+)
 from portal.services.audit.actors import SYSTEM, acting_as
+from portal.services.audit.chain import current_head
 from portal.services.audit.query import tenant_timeline
+from portal.services.audit.retention import apply_retention
 from portal.services.audit.verifications import run_verification
 from portal.services.tenants.handover import reveal_credentials
 from portal.services.tenants.records import create_tenant
 from portal.web.access import API, PUBLIC, rule_of
 from tests.support import factories as f
 from tests.support.audit import as_superuser, bulk_chain, seed_events, swap_ids
+from tests.support.settings import set_settings
 from tests.support.web import SELF_SERVICE_PREFIXES, csrf_token, isolated
 
 HISTORY_PAGES = (
@@ -197,6 +210,35 @@ def test_verify_now_shows_an_intact_chain_then_the_tampered_event(signed_in, db)
     as_superuser(db, "UPDATE audit_events SET actor_label = :l WHERE id = 3", l=f.TEST_ACTOR.label)
     page = verify_now()
     assert "Chain broken at event" in page and "reordered" in page
+
+
+def test_the_chain_card_shows_the_head_the_checkpoint_the_last_result_and_the_pending_one(
+    signed_in, db, app, monkeypatch
+):
+    """Read together in one query: each fact on the card, and none mixed up with another."""
+    set_settings(monkeypatch, app, audit_retention_days=30)
+    seed_events(db, 5, "old.event")
+    cut = utcnow()
+    seed_events(db, 3, "recent.event")
+    apply_retention(now=cut + timedelta(days=30))
+    browser = signed_in("auditor")
+    browser.post_form("/audit", {}, post_url="/audit/verify")
+    first = db.session.scalars(select(AuditVerification)).one()
+    with acting_as(SYSTEM):
+        run_verification(first.id)
+    browser.post_form("/audit", {}, post_url="/audit/verify")  # a second one, still queued
+
+    page = browser.get("/audit").get_data(as_text=True)
+
+    head = current_head()
+    assert f"<code>{head.hash}</code> at event {head.event_id}" in page
+    assert f"Events appended</dt><dd>{head.events:,}</dd>" in page
+    checkpoint = db.session.scalars(select(AuditCheckpoint)).one()
+    assert checkpoint.removed_total >= 5  # the old events, and the accounts' own before them
+    assert f"events up to {checkpoint.last_removed_id} " in page
+    assert f"{checkpoint.removed_total:,} in all" in page
+    assert "Verified intact" in page and "Verification queued" in page
+    assert "data-poll=" in page  # the card follows the queued one
 
 
 def test_a_removed_event_is_shown_on_the_page(signed_in, db):

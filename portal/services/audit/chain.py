@@ -110,10 +110,14 @@ class ChainReport:
 
 def current_head() -> ChainHead:
     """The chain head as the database holds it now."""
-    head = db.session.get(AuditChainHead, HEAD_ID, populate_existing=True)
-    if head is None:
+    return head_of(db.session.get(AuditChainHead, HEAD_ID, populate_existing=True))
+
+
+def head_of(row: AuditChainHead | None) -> ChainHead:
+    """The head that ROW records (none yet: the genesis)."""
+    if row is None:
         return ChainHead(GENESIS, None, 0)
-    return ChainHead(head.last_hash, head.last_event_id, head.events)
+    return ChainHead(row.last_hash, row.last_event_id, row.events)
 
 
 def latest_checkpoint() -> AuditCheckpoint | None:

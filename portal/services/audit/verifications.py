@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, literal, select
 
 from portal.extensions import db
-from portal.models import AuditVerification, utcnow
+from portal.models import AuditChainHead, AuditCheckpoint, AuditVerification, utcnow
 from portal.observability.context import message_headers
 from portal.services.audit import trail
 from portal.services.audit.actors import current_actor
-from portal.services.audit.chain import ChainReport, ExpectedHead, verify_chain
+from portal.services.audit.chain import (
+    ChainHead,
+    ChainReport,
+    ExpectedHead,
+    head_of,
+    verify_chain,
+)
+from portal.services.audit.trail import HEAD_ID
 from portal.workers import celery_of
 
 log = logging.getLogger("portal.audit")
@@ -51,18 +59,39 @@ def pending_verification() -> AuditVerification | None:
     return _newest(_pending())
 
 
-def verification_state() -> tuple[AuditVerification | None, AuditVerification | None]:
-    """The newest finished verification and the pending one, in one query (the log's pages)."""
+@dataclass(frozen=True)
+class ChainState:
+    """What the log's chain card shows: the head, the latest retention checkpoint, the newest
+    finished verification and the one under way."""
+
+    head: ChainHead
+    checkpoint: AuditCheckpoint | None
+    result: AuditVerification | None
+    pending: AuditVerification | None
+
+
+def chain_state() -> ChainState:
+    """The chain card's facts in one query, not three: every page of the log shows them."""
     newest = [
         select(func.max(AuditVerification.id)).where(c).scalar_subquery()
         for c in (_finished(), _pending())
     ]
-    found = list(
-        db.session.scalars(select(AuditVerification).where(AuditVerification.id.in_(newest)))
+    newest_checkpoint = select(func.max(AuditCheckpoint.id)).scalar_subquery()
+    rows = db.session.execute(
+        select(AuditChainHead, AuditCheckpoint, AuditVerification)
+        .select_from(select(literal(1).label("one")).subquery())
+        .outerjoin(AuditChainHead, AuditChainHead.id == HEAD_ID)
+        .outerjoin(AuditCheckpoint, AuditCheckpoint.id == newest_checkpoint)
+        .outerjoin(AuditVerification, AuditVerification.id.in_(newest))
+        .execution_options(populate_existing=True)
+    ).all()
+    found = [v for _, _, v in rows if v is not None]
+    return ChainState(
+        head_of(rows[0][0]),
+        rows[0][1],
+        next((v for v in found if v.status in FINISHED), None),
+        next((v for v in found if v.status in ACTIVE), None),
     )
-    result = next((v for v in found if v.status in FINISHED), None)
-    pending = next((v for v in found if v.status in ACTIVE), None)
-    return result, pending
 
 
 def result_dict(verification: AuditVerification | None) -> dict[str, Any]:

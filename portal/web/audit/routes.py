@@ -21,7 +21,6 @@ from markupsafe import Markup, escape
 
 from portal.extensions import db
 from portal.models import AuditEvent, Run, Tenant, utcnow
-from portal.services.audit.chain import current_head, latest_checkpoint
 from portal.services.audit.export import FORMATS, begin_export, export_lines
 from portal.services.audit.query import (
     MATCHING_RULE,
@@ -36,7 +35,7 @@ from portal.services.audit.query import (
     tenant_slugs,
     tenant_timeline,
 )
-from portal.services.audit.verifications import request_verification, verification_state
+from portal.services.audit.verifications import chain_state, request_verification
 from portal.services.tenants.records import UnknownTenant, get_tenant
 from portal.validation import ValidationError
 from portal.web.access import AUDIT_ROLES, roles
@@ -152,12 +151,12 @@ def _field_error(form: FilterForm, exc: ValidationError) -> None:
 
 
 def _chain_context() -> dict:
-    result, pending = verification_state()
+    state = chain_state()
     return {
-        "head": current_head(),
-        "result": result,
-        "pending": pending,
-        "checkpoint": latest_checkpoint(),
+        "head": state.head,
+        "result": state.result,
+        "pending": state.pending,
+        "checkpoint": state.checkpoint,
         "verify_form": VerifyForm(),
     }
 
