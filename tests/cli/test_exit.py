@@ -1,16 +1,14 @@
-"""The command leaves its heap to the operating system when it ends, instead of collecting it."""
+"""A command collects no garbage while it starts, and leaves its heap to the operating system when
+it ends instead of collecting it."""
 
 from __future__ import annotations
 
 import gc
-import os
-import subprocess
-import sys
 
 import click
 import pytest
 
-from tests.support.workers import ROOT
+from tests.support.cli import run_python
 
 pytestmark = pytest.mark.slow  # starts the command in a fresh process
 
@@ -27,14 +25,7 @@ runpy.run_module("portal", run_name="__main__")
     "args", [["tenants", "list", "--json"], ["tenants", "show", "no-such-tenant"]]
 )
 def test_the_heap_is_not_collected_at_exit_whether_the_command_succeeds_or_fails(db, args):
-    done = subprocess.run(
-        [sys.executable, "-c", AT_EXIT, *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=dict(os.environ),
-    )
+    done = run_python(AT_EXIT, *args)
     assert done.returncode == (0 if args[1] == "list" else 2), done.stderr
     frozen = int(done.stderr.rsplit("FROZEN", 1)[1].split()[0])
     # The models, SQLAlchemy and Flask are tens of thousands of objects; a frozen heap of a few
@@ -61,14 +52,7 @@ runpy.run_module("portal", run_name="__main__")
 def test_a_command_runs_with_the_collector_on_and_its_start_frozen(db, needs):
     """The collector is off while a command starts (its imports are most of the start), and on
     again before the command runs: `portal worker` and `portal run` run for days."""
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, needs],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=dict(os.environ),
-    )
+    done = run_python(PROBE, needs)
     assert done.returncode == 0, done.stderr
     enabled, frozen = done.stdout.split("ENABLED ", 1)[1].split(" FROZEN ")
     assert enabled == "True"

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +11,8 @@ import pytest
 from portal.workers import celery_of
 from portal.workers.producer import producer_of
 from tests.support import factories as f
-from tests.support.workers import ROOT, file_broker_app
+from tests.support.cli import run_python
+from tests.support.workers import file_broker_app
 
 # What differs between two sends of the same task by nature: ids, the sending process, the reply
 # queue of a Celery app that keeps no results.
@@ -65,14 +63,7 @@ def test_the_cli_queues_a_run_without_importing_celery_or_boto(
 ):
     f.pool(cognito_emulator)
     tenant = f.tenant("acme", oidc_idp)
-    onboard = subprocess.run(
-        [sys.executable, "-c", IMPORTS_AT_EXIT, "tenants", "onboard", "acme", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=dict(os.environ),
-    )
+    onboard = run_python(IMPORTS_AT_EXIT, "tenants", "onboard", "acme", "--json")
     assert onboard.returncode == 0, onboard.stderr
     [queued] = json.loads(onboard.stdout)
     modules = onboard.stderr.rsplit("MODULES", 1)[1].split()
