@@ -1,11 +1,12 @@
-"""Lasting facts about a pool that the runs working on it at once share, so they read it once.
+"""Lasting facts about a pool that the runs working on it at once share, so one adds for all.
 
 Custom attributes can never be deleted from a user pool ("You can't remove or change a custom
 attribute after you add it", Cognito developer guide, user-pool-settings-attributes), so an
 attribute one run saw in a pool holds for every later run. The first runs on a new pool, started
-together, wait for one of them to read (and add) instead of each reading: DescribeUserPool is
-allowed 5 calls a second per pool, and 40 tenants on 2 new pools with 4 worker processes made
-11 of them, the last a second after the batch began (bench/onboarding.py 40 x 2).
+together, wait for one of them to add them (or, when the add is refused, read the pool) instead
+of each trying: 40 tenants on 2 new pools with 4 worker processes once made 11 DescribeUserPool
+calls, allowed 5 a second per pool, the last a second after the batch began (bench/onboarding.py
+40 x 2).
 """
 
 from __future__ import annotations
