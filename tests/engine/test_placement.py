@@ -134,6 +134,8 @@ def test_queueing_a_batch_costs_a_few_statements_a_chunk_not_a_few_a_tenant(
         event.remove(db.engine, "before_cursor_execute", count)
 
     assert len({r.id for r in runs}) == 31
-    # 78 (13 a chunk) where placing and checking one tenant at a time made 365 (12 a tenant).
-    assert len(statements) < 31 * 3, len(statements)
+    # Reads, locks and updates, not the rows' own INSERTs (batched on PostgreSQL, one a row on
+    # SQLite): 60 (10 a chunk) where placing and checking one tenant at a time made 297.
+    other = [s for s in statements if not s.lstrip().upper().startswith("INSERT")]
+    assert len(other) < 31 * 2, len(other)
     assert sorted(u.clients - u.pool.baseline_clients for u in list_usage()) == [15, 16]
