@@ -75,16 +75,6 @@ def _query_value(value) -> str:
     return quote_plus(str(value))
 
 
-@bp.app_template_global("audit_filter_url")
-def _audit_filter_url(**changes) -> str:
-    """The log's address with the current filter changed by CHANGES (cursors dropped)."""
-    changes = {k: v for k, v in changes.items() if v not in (None, "")}
-    prefix = _filter_prefix(tuple(sorted(changes)))
-    if not changes:
-        return prefix.rstrip("?&")
-    return prefix + urlencode(changes)
-
-
 def _filter_prefix(changed: tuple[str, ...]) -> str:
     """The log's address with the current filter but for the CHANGED fields, ready for them to
     be appended: built once per request and set of fields."""
