@@ -229,9 +229,11 @@ def _queue_runs(tenants: list[Tenant], prepare: PrepareChunk) -> list[Run]:
     runs: list[Run] = []
     ready_to_send()
     for chunk in chunks(tenants):
-        # The last commit expired them: one query reloads the chunk, not one a tenant.
-        tenant_ids = [inspect(t).identity[0] for t in chunk]
-        db.session.scalars(select(Tenant).where(Tenant.id.in_(tenant_ids))).all()
+        # A commit expired them (the last chunk's, or the caller's): one query reloads the
+        # chunk, not one a tenant. Tenants loaded since are not read again.
+        expired = [inspect(t).identity[0] for t in chunk if inspect(t).expired]
+        if expired:
+            db.session.scalars(select(Tenant).where(Tenant.id.in_(expired))).all()
         try:
             prepared = prepare(chunk)
             db.session.flush()
