@@ -284,6 +284,31 @@ def test_filter_errors_are_shown_next_to_the_field_and_keep_what_was_typed(signe
     assert export.status_code == 302 and "tenant=nope" in export.headers["Location"]
 
 
+def test_the_filter_fields_show_each_requests_values_and_errors_when_a_filter_comes_again(
+    signed_in, db
+):
+    """The fields' HTML is kept between pages: never past a change in what was typed or in the
+    errors the same text now gets (a tenant it did not match is created)."""
+    browser = signed_in("auditor")
+
+    def tenant_field(path: str) -> tuple[str, str | None]:
+        """The tenant field's value and its error, if any."""
+        body = browser.get(path).get_data(as_text=True)
+        value = re.search(r'<input[^>]*id="tenant"[^>]*value="([^"]*)"', body)
+        error = re.search(r'<p class="field__error" id="tenant-error">([^<]*)</p>', body)
+        return (value.group(1) if value else ""), (error.group(1) if error else None)
+
+    no_match = "No tenant&#39;s slug or name contains “{}”."
+    assert tenant_field("/audit?tenant=nova") == ("nova", no_match.format("nova"))
+    assert tenant_field("/audit?tenant=orbit") == ("orbit", no_match.format("orbit"))
+    assert tenant_field("/audit") == ("", None)
+    assert tenant_field("/audit?tenant=nova") == ("nova", no_match.format("nova"))
+    with acting_as(f.TEST_ACTOR):
+        create_tenant("nova", "Nova", ["https://app.example.com/cb"])
+    assert tenant_field("/audit?tenant=nova") == ("nova", None)
+    assert tenant_field("/audit?tenant=nova&before=5") == ("nova", None)
+
+
 def test_exporting_from_the_page_is_audited(signed_in, onboarded, db):
     browser = signed_in("auditor")
     response = fetch(browser, "/audit/export.jsonl?tenant=acme")
