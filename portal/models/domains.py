@@ -6,11 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.types import UTCDateTime, utcnow
+from portal.models.types import UTCDateTime, partial_unique_index, utcnow
 
 if TYPE_CHECKING:
     from portal.models.tenants import Tenant
@@ -38,13 +38,7 @@ class TenantDomain(db.Model):
         UniqueConstraint("tenant_id", "domain", name="uq_tenant_domains_tenant_domain"),
         # Cognito wants IdpIdentifiers unique in a pool; the portal keeps them unique everywhere,
         # so a tenant can move between pools. Unverified claims never block anybody.
-        Index(
-            "uq_tenant_domains_verified_domain",
-            "domain",
-            unique=True,
-            postgresql_where=text("state = 'verified'"),
-            sqlite_where=text("state = 'verified'"),
-        ),
+        partial_unique_index("uq_tenant_domains_verified_domain", "domain", "state = 'verified'"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

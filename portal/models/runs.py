@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.types import UTCDateTime, utcnow
+from portal.models.types import UTCDateTime, partial_unique_index, utcnow
 
 
 class RunKind(StrEnum):
@@ -50,12 +50,8 @@ class Run(db.Model):
     __tablename__ = "runs"
     __table_args__ = (
         # At most one queued or running run per tenant: two staff clicking at once make one run.
-        Index(
-            "uq_runs_one_active_per_tenant",
-            "tenant_id",
-            unique=True,
-            postgresql_where=text("status IN ('queued', 'running')"),
-            sqlite_where=text("status IN ('queued', 'running')"),
+        partial_unique_index(
+            "uq_runs_one_active_per_tenant", "tenant_id", "status IN ('queued', 'running')"
         ),
     )
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.tenants import Tenant
-from portal.models.types import JSONType, UTCDateTime, utcnow
+from portal.models.types import JSONType, UTCDateTime, partial_unique_index, utcnow
 
 
 class LinkState(StrEnum):
@@ -28,12 +28,8 @@ class SetupLink(db.Model):
     __tablename__ = "setup_links"
     __table_args__ = (
         # At most one link per tenant that has not been revoked: a new link replaces the old.
-        Index(
-            "uq_setup_links_one_active_per_tenant",
-            "tenant_id",
-            unique=True,
-            postgresql_where=text("revoked_at IS NULL"),
-            sqlite_where=text("revoked_at IS NULL"),
+        partial_unique_index(
+            "uq_setup_links_one_active_per_tenant", "tenant_id", "revoked_at IS NULL"
         ),
     )
 

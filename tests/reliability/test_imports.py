@@ -4,14 +4,20 @@ imports nothing heavy."""
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.exc import CompileError
+from sqlalchemy.schema import CreateIndex
 
 import portal
 import portal.workers
+from portal.extensions import db
+from tests.support.environment import ROOT
 
 PORTAL = Path(portal.__file__).parent
 WORKERS = Path(portal.workers.__file__).parent
@@ -97,3 +103,55 @@ def test_the_command_line_starts_without_the_heavy_libraries() -> None:
     )
     assert "tenants" in result.stdout and "worker" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+# Run in a fresh process after its arguments: which SQL dialects the command loaded.
+DIALECTS_AT_EXIT = """
+import atexit, runpy, sys
+atexit.register(lambda: print("DIALECTS", *sorted(
+    m for m in sys.modules if m.count(".") == 2 and m.startswith("sqlalchemy.dialects."))))
+sys.argv = ["portal", *sys.argv[1:]]
+runpy.run_module("portal", run_name="__main__")
+"""
+
+
+@pytest.mark.slow  # fresh processes, to see what a command on the embedded default imports
+def test_a_command_on_the_embedded_sqlite_default_never_loads_the_postgresql_dialect(tmp_path):
+    """The PostgreSQL dialect is about 60 ms of a start: commands, workers and the web app on
+    SQLite do without it, the models' partial indexes included."""
+    env = {**os.environ, "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}"}
+
+    def portal_command(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", DIALECTS_AT_EXIT, *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert portal_command("db", "upgrade").returncode == 0
+    listed = portal_command("tenants", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    loaded = listed.stdout.rsplit("DIALECTS", 1)[1].split()
+    assert "sqlalchemy.dialects.sqlite" in loaded
+    assert "sqlalchemy.dialects.postgresql" not in loaded
+
+
+def test_the_partial_unique_indexes_keep_their_condition_on_either_database():
+    """Built from the models (not the migrations), each still covers only its rows, on both
+    databases; a database without partial indexes is refused rather than given a full one."""
+    partial = [i for t in db.metadata.tables.values() for i in t.indexes if i.info.get("where")]
+    assert sorted(i.name for i in partial) == [
+        "uq_runs_one_active_per_tenant",
+        "uq_setup_links_one_active_per_tenant",
+        "uq_tenant_domains_verified_domain",
+    ]
+    for index in partial:
+        for dialect in (postgresql.dialect(), sqlite.dialect()):
+            sql = str(CreateIndex(index).compile(dialect=dialect))
+            assert sql.startswith(f"CREATE UNIQUE INDEX {index.name} ON ")
+            assert sql.endswith(f" WHERE {index.info['where']}")
+        with pytest.raises(CompileError, match="needs a partial index"):
+            CreateIndex(index).compile(dialect=mysql.dialect())
