@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import DateField, SelectField, StringField, SubmitField
@@ -35,6 +37,24 @@ def action_choices() -> dict[str, list[tuple[str, str]]]:
     return groups
 
 
+class KeptHtml:
+    """HTML kept per key, for HTML that depends only on what its key holds; at most MOST are
+    kept, all forgotten at once when full (a key holds what a visitor typed)."""
+
+    def __init__(self, most: int = 256) -> None:
+        self._kept: dict[tuple, Markup] = {}
+        self._most = most
+
+    def get(self, key: tuple, render: Callable[[], Markup]) -> Markup:
+        html = self._kept.get(key)
+        if html is None:
+            html = render()
+            if len(self._kept) >= self._most:
+                self._kept.clear()
+            self._kept[key] = html
+        return html
+
+
 class RememberedSelect(Select):
     """A select whose HTML is kept per choices, selection and attributes.
 
@@ -42,21 +62,14 @@ class RememberedSelect(Select):
     of its 17. What it writes depends only on what the key holds, so a page reuses it.
     """
 
-    def __init__(self, most: int = 256) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._kept: dict[tuple, Markup] = {}
-        self._most = most
+        self._kept = KeptHtml()
 
     def __call__(self, field, **kwargs) -> Markup:
         choices = tuple((group, tuple(options)) for group, options in field.choices.items())
         key = (field.id, field.name, field.data, choices, tuple(sorted(kwargs.items())))
-        html = self._kept.get(key)
-        if html is None:
-            html = super().__call__(field, **kwargs)
-            if len(self._kept) >= self._most:
-                self._kept.clear()
-            self._kept[key] = html
-        return html
+        return self._kept.get(key, lambda: super(RememberedSelect, self).__call__(field, **kwargs))
 
 
 class FilterForm(FlaskForm):

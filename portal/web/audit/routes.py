@@ -40,7 +40,13 @@ from portal.services.audit.verifications import chain_state, request_verificatio
 from portal.services.tenants.records import UnknownTenant, get_tenant
 from portal.validation import ValidationError
 from portal.web.access import AUDIT_ROLES, roles
-from portal.web.audit.forms import ACTOR_TYPE_LABELS, FilterForm, VerifyForm, filter_chips
+from portal.web.audit.forms import (
+    ACTOR_TYPE_LABELS,
+    FilterForm,
+    KeptHtml,
+    VerifyForm,
+    filter_chips,
+)
 from portal.web.converters import id_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -136,8 +142,7 @@ def _tenant_options(slugs: tuple[str, ...]) -> Markup:
     return Markup("").join(Markup('<option value="{}">').format(slug) for slug in slugs)
 
 
-_FIELDS_KEPT: dict[tuple, Markup] = {}
-_FIELDS_KEPT_MOST = 256
+_FIELDS_KEPT = KeptHtml()
 
 
 def _filter_fields(form: FilterForm) -> Markup:
@@ -148,14 +153,12 @@ def _filter_fields(form: FilterForm) -> Markup:
     25-35 (bench/web_profile.py); paging through a filtered log, or back to the whole one,
     shows the same fields again."""
     key = tuple((f.name, tuple(f.raw_data or ()), tuple(f.errors)) for f in form)
-    html = _FIELDS_KEPT.get(key)
-    if html is None:
-        template = current_app.jinja_env.get_template("audit/_filter_fields.html")
-        html = Markup(template.render(form=form))  # noqa: S704  # nosec B704: a template's output
-        if len(_FIELDS_KEPT) >= _FIELDS_KEPT_MOST:
-            _FIELDS_KEPT.clear()
-        _FIELDS_KEPT[key] = html
-    return html
+    return _FIELDS_KEPT.get(key, lambda: _render_filter_fields(form))
+
+
+def _render_filter_fields(form: FilterForm) -> Markup:
+    html = current_app.jinja_env.get_template("audit/_filter_fields.html").render(form=form)
+    return Markup(html)  # noqa: S704  # nosec B704: a template's output, escaped as it rendered
 
 
 def _field_error(form: FilterForm, exc: ValidationError) -> None:
