@@ -26,8 +26,9 @@ from portal.services.audit.chain import current_head
 from portal.services.audit.query import tenant_timeline
 from portal.services.audit.retention import apply_retention
 from portal.services.audit.verifications import run_verification
+from portal.services.tenants.drafts import save_app_client
 from portal.services.tenants.handover import reveal_credentials
-from portal.services.tenants.records import create_tenant
+from portal.services.tenants.records import create_tenant, get_tenant
 from portal.web.access import API, PUBLIC, rule_of
 from tests.support import factories as f
 from tests.support.audit import as_superuser, bulk_chain, seed_events, swap_ids
@@ -408,3 +409,31 @@ def test_the_tenant_suggestions_and_row_links_follow_the_filter_and_new_tenants(
     with acting_as(f.TEST_ACTOR):
         create_tenant("acme", "Acme", ["https://app.example.com/cb"])
     assert suggested(browser.get("/audit").get_data(as_text=True)) == ["acme", "globex-eu"]
+
+
+def test_a_kept_row_shows_the_pages_filter_the_tenants_new_slug_and_an_edited_event(signed_in, db):
+    """Each row's HTML is kept between pages: its links still narrow the page's own filter, and
+    it never outlives a draft tenant's new slug or a change made to the event in the database."""
+    with acting_as(f.TEST_ACTOR):
+        draft = create_tenant("nova", "Nova", ["https://app.example.com/cb"])
+    [event_id] = seed_events(db, 1, "secret.revealed", tenant=draft)
+    browser = signed_in("auditor")
+
+    def row(path: str) -> str:
+        page = browser.get(path).get_data(as_text=True)
+        found = re.search(rf'<tr>\s*<td><a href="/audit/events/{event_id}".*?</tr>', page, re.S)
+        assert found, page
+        return found.group(0).replace("&amp;", "&")
+
+    assert 'href="/audit?action=secret.revealed"' in row("/audit")
+    by_action = row("/audit?action=secret.")
+    assert 'href="/audit?actor=' + quote_plus(f.TEST_ACTOR.label) + '"' not in by_action
+    assert 'href="/audit?action=secret.&actor=' + quote_plus(f.TEST_ACTOR.label) + '"' in by_action
+    assert 'href="/audit/tenants/nova">nova<' in row("/audit")
+
+    with acting_as(f.TEST_ACTOR):
+        save_app_client(get_tenant("nova"), "Nova", "nova-eu", ["https://app.example.com/cb"], [])
+    assert 'href="/audit/tenants/nova-eu">nova-eu<' in row("/audit")
+
+    as_superuser(db, "UPDATE audit_events SET actor_label = 'intruder' WHERE id = :i", i=event_id)
+    assert ">intruder</a>" in row("/audit")
