@@ -25,7 +25,7 @@ from portal.services.audit.actors import SYSTEM, acting_as
 from portal.services.audit.chain import current_head
 from portal.services.audit.query import tenant_timeline
 from portal.services.audit.retention import apply_retention
-from portal.services.audit.verifications import run_verification
+from portal.services.audit.verifications import STALLED_AFTER, run_verification
 from portal.services.tenants.drafts import save_app_client
 from portal.services.tenants.handover import reveal_credentials
 from portal.services.tenants.records import create_tenant, get_tenant
@@ -240,6 +240,26 @@ def test_the_chain_card_shows_the_head_the_checkpoint_the_last_result_and_the_pe
     assert f"{checkpoint.removed_total:,} in all" in page
     assert "Verified intact" in page and "Verification queued" in page
     assert "data-poll=" in page  # the card follows the queued one
+
+
+def test_a_verification_that_lost_its_worker_an_hour_ago_no_longer_holds_the_card(signed_in, db):
+    """A verification still "running" after STALLED_AFTER lost its worker: the card stops
+    following it and offers Verify now again; one asked for within the hour is followed."""
+    browser = signed_in("auditor")
+    browser.post_form("/audit", {}, post_url="/audit/verify")
+    lost = db.session.scalars(select(AuditVerification)).one()
+    lost_id = lost.id
+    lost.status, lost.requested_at = "running", utcnow() - STALLED_AFTER - timedelta(minutes=1)
+    db.session.commit()
+    card = browser.get("/audit/chain").get_data(as_text=True)
+    assert "data-poll-done" in card and "Verification running" not in card
+    assert re.search(r'<button type="submit" class="button">Verify now</button>', card)
+
+    lost = db.session.get(AuditVerification, lost_id)  # the request ended the test's session
+    lost.requested_at = utcnow() - STALLED_AFTER + timedelta(minutes=1)
+    db.session.commit()
+    card = browser.get("/audit/chain").get_data(as_text=True)
+    assert "data-poll=" in card and "Verification running" in card
 
 
 def test_a_removed_event_is_shown_on_the_page(signed_in, db):

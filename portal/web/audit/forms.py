@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from flask_wtf import FlaskForm
@@ -26,15 +27,22 @@ ACTOR_TYPE_LABELS = {
 }
 
 
+@functools.cache
 def action_choices() -> dict[str, list[tuple[str, str]]]:
     """The action pick-list: one group per family (tenant., run., cognito., ...), each opening
-    with the whole family, then its actions."""
+    with the whole family, then its actions. Built once: every page of the log has the list
+    (forms take it as it is; one with an action of its own gets a new dict, see FilterForm)."""
     groups: dict[str, list[tuple[str, str]]] = {"": [("", "Any action")]}
     for action in KNOWN_ACTIONS:
         family = action.split(".", 1)[0] + "."
         group = groups.setdefault(family + "*", [(family, f"Every {family}* action")])
         group.append((action, action))
     return groups
+
+
+@functools.cache
+def _listed_actions() -> frozenset[str]:
+    return frozenset(value for group in action_choices().values() for value, _label in group)
 
 
 class KeptHtml:
@@ -111,8 +119,7 @@ class FilterForm(FlaskForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         typed = (self.action.data or "").strip()
-        listed = {value for group in self.action.choices.values() for value, _label in group}
-        if typed and typed not in listed:
+        if typed and typed not in _listed_actions():
             self.action.choices = {
                 "": [("", "Any action"), (typed, f"Containing “{typed}”")],
                 **{k: v for k, v in self.action.choices.items() if k},
