@@ -22,22 +22,37 @@ NAV = [
 ]
 
 
-def nav_items() -> list[tuple[str, str, tuple[str, ...]]]:
+def _addresses() -> dict[str, str]:
+    """Each existing entry's address, built once per script root the app is served under (every
+    page showed the menu by building each address twice: 18 url_for calls)."""
+    built = current_app.extensions.setdefault("navigation", {})
+    root = request.script_root
+    if root not in built:
+        known = current_app.view_functions
+        built[root] = {endpoint: url_for(endpoint) for endpoint, _, _ in NAV if endpoint in known}
+    return built[root]
+
+
+def nav_items() -> list[tuple[str, str, str]]:
+    """The signed-in user's entries: (endpoint, label, address)."""
     if not current_user.is_authenticated:
         return []
-    known = current_app.view_functions
-    return [item for item in NAV if item[0] in known and current_user.role in item[2]]
+    addresses = _addresses()
+    return [
+        (endpoint, label, addresses[endpoint])
+        for endpoint, label, allowed in NAV
+        if endpoint in addresses and current_user.role in allowed
+    ]
 
 
-def current_entry(items: list[tuple[str, str, tuple[str, ...]]]) -> str | None:
+def current_entry(items: list[tuple[str, str, str]]) -> str | None:
     """The entry the page belongs to: the one whose address is the longest prefix of the page's
     (/tenants/new is New tenant, not Tenants), else the one from the page's blueprint."""
-    paths = {endpoint: url_for(endpoint) for endpoint, _, _ in items}
-    under = [e for e, path in paths.items() if request.path.startswith(path)]
+    under = [(len(path), endpoint) for endpoint, _, path in items if request.path.startswith(path)]
     if under:
-        return max(under, key=lambda e: len(paths[e]))
+        return max(under)[1]
     blueprint = (request.endpoint or "").split(".")[0]
-    same = [e for e in paths if e.split(".")[0] == blueprint]
+    same = [endpoint for endpoint, _, _ in items if endpoint.split(".")[0] == blueprint]
     return same[0] if len(same) == 1 else None
 
 

@@ -9,11 +9,12 @@ cookie was copied to.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 
 from portal.config import current_settings
 from portal.extensions import db
@@ -76,15 +77,26 @@ def lapse_reason(record: UserSession, now: datetime) -> str | None:
     return None
 
 
+@functools.cache
+def _signed_in_query() -> Select[tuple[UserSession, User]]:
+    """signed_in_user's statement, built once: every request of a signed-in browser runs it."""
+    return (
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(
+            UserSession.token_hash == bindparam("token_hash"),
+            UserSession.user_id == bindparam("user_id"),
+        )
+    )
+
+
 def signed_in_user(session_id: str | None, user_id: int) -> tuple[UserSession, User] | None:
     """The session SESSION_ID of user USER_ID and that user, read in one query (every request
     of a signed-in browser asks); None when there is no such session of that user."""
     if not session_id:
         return None
     row = db.session.execute(
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == _hash(session_id), UserSession.user_id == user_id)
+        _signed_in_query(), {"token_hash": _hash(session_id), "user_id": user_id}
     ).first()
     return (row[0], row[1]) if row is not None else None
 
