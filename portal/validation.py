@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import unicodedata
@@ -89,12 +90,20 @@ def env_file_problem(value: str) -> str | None:
 def check_redirect_url(url: str, field: str = "callback_urls") -> str:
     """A callback or logout URL: Cognito's rule, and safe to write to the `.env` download."""
     value = (url or "").strip()
-    problem = redirect_url_problem(value) or env_file_problem(value)
-    if problem is None and HOST_PORT_TYPO.match(value):
-        problem = "looks like a host and port without a scheme; write http://" + value
+    problem = _redirect_url_problem(value)
     if problem is not None:
         raise ValidationError(field, f"{value!r} {problem}")
     return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _redirect_url_problem(value: str) -> str | None:
+    """Why VALUE is refused as a redirect URL, or None; it depends on the URL alone, and every
+    tenant an API list or a tenant page shows has its stored URLs checked again (flagged_urls)."""
+    problem = redirect_url_problem(value) or env_file_problem(value)
+    if problem is None and HOST_PORT_TYPO.match(value):
+        problem = "looks like a host and port without a scheme; write http://" + value
+    return problem
 
 
 def check_redirect_urls(urls: list[str], field: str, required: bool) -> list[str]:
