@@ -47,10 +47,8 @@ def _partitions() -> list[dict]:
 
 
 @functools.lru_cache(maxsize=64)
-@functools.lru_cache(maxsize=64)
 def partition_of(region: str) -> Partition:
-    """The partition whose region list or pattern holds REGION (commercial if none does); kept
-    per region, as every hosted URL and issuer a page or an API list shows asks."""
+    """The partition whose region list or pattern holds REGION (commercial if none does)."""
     data = _partitions()
     chosen = next(
         (p for p in data if region in p.get("regions", {})),
