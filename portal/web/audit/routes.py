@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
@@ -135,19 +134,19 @@ def _rows_html(rows: list[tuple[Any, str | None]]) -> Markup:
     same rows again: rendering 50 of them was the largest part of a page's Python (7 ms of 24,
     bench/web_profile.py). A row's HTML holds its links as marks, replaced on each page (the
     page's filter is in them); its key holds the tenant's slug, which a draft's may change."""
-
-    def render(e: Any, slug: str | None) -> Callable[[], Markup]:
-        def rendered() -> Markup:
-            lines = describe(json.loads(e.details_json)) if e.details_json else []
-            module = current_app.jinja_env.get_template("audit/_event_row.html").module
-            return module.event_row(e, slug, lines, _LINK_MARKS, ACTOR_TYPE_LABELS)
-
-        return rendered
-
-    html = "".join(_ROWS_KEPT.get((tuple(e), slug), render(e, slug)) for e, slug in rows)
+    html = "".join(
+        _ROWS_KEPT.get((tuple(e), slug), functools.partial(_render_row, e, slug))
+        for e, slug in rows
+    )
     for name, address in _row_links().items():
         html = html.replace(_LINK_MARKS[name], escape(address))
     return Markup(html)  # noqa: S704  # nosec B704: kept template output, escaped addresses
+
+
+def _render_row(e: Any, slug: str | None) -> Markup:
+    lines = describe(json.loads(e.details_json)) if e.details_json else []
+    module = current_app.jinja_env.get_template("audit/_event_row.html").module
+    return module.event_row(e, slug, lines, _LINK_MARKS, ACTOR_TYPE_LABELS)
 
 
 @bp.app_template_global("audit_filter_without")
@@ -239,7 +238,6 @@ def log():
         chips=chips,
         args=_filter_args(),
         tenant_options=_tenant_options(tuple(tenant_slugs())),
-        actor_labels=ACTOR_TYPE_LABELS,
         rows_html=_rows_html(page.rows) if page else Markup(),
         matching_rule=MATCHING_RULE,
         **_chain_context(),
